@@ -1,0 +1,139 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * One typed config from environment variables and an optional `slo-scout.yml` (keys spelled as the env
+ * vars). The environment wins over the file so a deployment can override a checked-in file.
+ */
+
+function urlWithScheme(schemes: string[], example: string) {
+  return z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(/:$/, ""));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${schemes.map((s) => `${s}://`).join(" or ")} (e.g. ${example})` },
+  );
+}
+
+const port = (example: string) =>
+  z.coerce
+    .number({ message: `must be a port number (e.g. ${example})` })
+    .int({ message: `must be a whole port number (e.g. ${example})` })
+    .min(0, { message: `must be 0..65535 (e.g. ${example})` })
+    .max(65535, { message: `must be 0..65535 (e.g. ${example})` });
+
+const positiveInt = (example: string) =>
+  z.coerce
+    .number({ message: `must be a number (e.g. ${example})` })
+    .int({ message: `must be a whole number (e.g. ${example})` })
+    .positive({ message: `must be positive (e.g. ${example})` });
+
+const bool = z
+  .enum(["true", "false", "1", "0"], { message: "must be true or false (e.g. true)" })
+  .transform((v) => v === "true" || v === "1");
+
+const list = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+export const ConfigSchema = z.object({
+  DATABASE_URL: urlWithScheme(["pglite", "postgres", "postgresql"], "pglite://./.slo-scout/db").default(
+    "pglite://./.slo-scout/db",
+  ),
+  REDIS_URL: urlWithScheme(["redis", "rediss"], "redis://127.0.0.1:6379").optional(),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, {
+      message: "must be host:port[,host:port…] (e.g. localhost:9092)",
+    })
+    .transform((v) => v.split(","))
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().default("slo-scout"),
+  BLOB_URL: urlWithScheme(["file", "s3"], "file://./.slo-scout/blobs").default("file://./.slo-scout/blobs"),
+  S3_ENDPOINT: urlWithScheme(["http", "https"], "http://127.0.0.1:9000").optional(),
+  S3_REGION: z.string().default("us-east-1"),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  VECTOR_URL: urlWithScheme(["pgvector", "milvus"], "milvus://localhost:19530").default("pgvector://"),
+  PROMETHEUS_URL: urlWithScheme(["http", "https"], "http://localhost:9090").optional(),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: port("3000").default(3000),
+  OTLP_GRPC_PORT: port("4317").default(4317),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      message: "must be one of fatal, error, warn, info, debug, trace, silent (e.g. info)",
+    })
+    .default("info"),
+  DATA_DIR: z.string().default("./.slo-scout"),
+  /** Largest accepted request body after decompression. */
+  MAX_BODY_BYTES: positiveInt("20971520").default(20 * 1024 * 1024),
+  CORS_ORIGINS: list.default([]),
+  RATE_LIMIT_PER_MINUTE: positiveInt("6000").optional(),
+  INGEST_BUFFER_EVENTS: positiveInt("100000").default(100_000),
+  ALLOWED_LATENESS: z
+    .string()
+    .regex(/^\d+[smh]$/, { message: "must be a duration like 10m" })
+    .default("10m"),
+  REDACT_EXTRA_PATTERNS: list.default([]),
+  EMBEDDINGS_URL: urlWithScheme(["http", "https", "onnx", "hash"], "http://localhost:8080/v1").default(
+    "hash://",
+  ),
+  EMBEDDINGS_MODEL: z.string().default("text-embedding-3-small"),
+  OPENAI_BASE_URL: urlWithScheme(["http", "https"], "https://api.openai.com/v1").optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().default("gpt-4o-mini"),
+  LLM_TIMEOUT_MS: positiveInt("20000").default(20_000),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads the config; throws a ConfigError whose message is one line naming the key and the fix. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = env.SLO_SCOUT_CONFIG ?? "slo-scout.yml",
+): Config {
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new ConfigError(`${file}: not valid YAML (${(err as Error).message.split("\n")[0]})`);
+    }
+    if (parsed != null && (typeof parsed !== "object" || Array.isArray(parsed))) {
+      throw new ConfigError(`${file}: must be a mapping of KEY: value (e.g. PORT: 3000)`);
+    }
+    fromFile = Object.fromEntries(Object.entries(parsed ?? {}).map(([k, v]) => [k, String(v)]));
+    for (const key of Object.keys(fromFile)) {
+      if (!(key in ConfigSchema.shape)) {
+        throw new ConfigError(
+          `${file}: unknown key ${key}; known keys: ${Object.keys(ConfigSchema.shape).join(", ")}`,
+        );
+      }
+    }
+  }
+  const input: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0] ?? "config");
+    const shown = input[key] === undefined ? "" : ` ${JSON.stringify(input[key])}`;
+    throw new ConfigError(`config error: ${key}${shown} ${issue.message}`);
+  }
+  return result.data;
+}

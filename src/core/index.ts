@@ -1,0 +1,7 @@
+export * from "./capsule.js";
+export * from "./evidence.js";
+export * from "./journey.js";
+export * from "./proposal.js";
+export * from "./slo.js";
+export * from "./telemetry.js";
+export * from "./aggregates.js";

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { EvidencePointer } from "./evidence.js";
+import { Confidence, Sli } from "./slo.js";
+
+export const TargetRung = z.object({
+  target: z.number(),
+  worstWindowBudgetUsed: z.number(),
+  daysInBreach: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+  tickets: z.number().int().nonnegative(),
+});
+export type TargetRung = z.infer<typeof TargetRung>;
+
+export const Proposal = z.object({
+  id: z.string(),
+  service: z.string(),
+  journey: z.string(),
+  sli: Sli,
+  target: z.object({
+    recommended: z.number(),
+    aspirational: z.number().optional(),
+    safe: z.number().optional(),
+    /** Fraction of events allowed to be bad at the recommended target. */
+    errorBudget: z.number(),
+  }),
+  window: z.string(),
+  backtest: z.object({ attainment: z.number(), days: z.number(), ladder: z.array(TargetRung) }),
+  confidence: Confidence,
+  evidence: z.array(EvidencePointer),
+  warnings: z.array(z.string()).default([]),
+  rationale: z.string().optional(),
+  llm: z
+    .object({ used: z.boolean(), model: z.string().optional(), reason: z.string().optional() })
+    .optional(),
+  status: z.enum(["proposed", "approved", "rejected", "committed"]).default("proposed"),
+});
+export type Proposal = z.infer<typeof Proposal>;
+
+export const ArtifactKind = z.enum([
+  "recording-rules",
+  "alert-rules",
+  "rule-tests",
+  "dashboard",
+  "runbook",
+  "slo-spec",
+]);
+
+export const Artifact = z.object({
+  kind: ArtifactKind,
+  path: z.string(),
+  content: z.string(),
+  sloId: z.string().optional(),
+  service: z.string(),
+  validation: z.object({ ok: z.boolean(), messages: z.array(z.string()) }).optional(),
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+export const Policy = z.object({
+  allowedPaths: z.array(z.string()).default(["slo/**", "monitoring/**", "runbooks/**", "dashboards/**"]),
+  approvers: z
+    .object({
+      users: z.array(z.string()).default([]),
+      teams: z.array(z.string()).default([]),
+      slackUserIds: z.array(z.string()).default([]),
+    })
+    .default({ users: [], teams: [], slackUserIds: [] }),
+  requireSecondApprover: z.boolean().default(false),
+  maxPagesPer28d: z.number().nonnegative().optional(),
+  allowedSeverities: z.array(z.string()).default(["page", "ticket", "critical", "warning"]),
+  requiredLabels: z.array(z.string()).default([]),
+});
+export type Policy = z.infer<typeof Policy>;

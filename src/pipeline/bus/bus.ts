@@ -1,0 +1,37 @@
+/** Topics every stage speaks; a stage only publishes or consumes these. */
+export const TOPICS = { rawTelemetry: "raw-telemetry", capsuleEvents: "capsule-events" } as const;
+export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
+
+export interface BusMessage<T = unknown> {
+  /** Partition key: the service, so one service's windows stay on one worker. */
+  key: string;
+  value: T;
+}
+
+export interface BusBatch<T = unknown> {
+  topic: string;
+  partition: number;
+  messages: BusMessage<T>[];
+}
+
+/**
+ * A bus delivers at least once: a consumer's offset is committed only after its handler resolves, so a
+ * handler must be idempotent.
+ */
+export interface Bus {
+  publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void>;
+  subscribe<T>(
+    topic: string,
+    group: string,
+    handler: (batch: BusBatch<T>) => Promise<void>,
+  ): Promise<Subscription>;
+  /** True when the bus cannot take more right now; receivers answer 503 + Retry-After. */
+  saturated(): boolean;
+  flush(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
