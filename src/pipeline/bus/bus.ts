@@ -8,10 +8,18 @@ export interface BusMessage<T = unknown> {
   value: T;
 }
 
+export interface ConsumedMessage<T = unknown> extends BusMessage<T> {
+  /**
+   * Position in the partition, increasing (a decimal string, as Kafka's). A consumer that stores its
+   * effects together with the last offset it applied can skip redelivered messages: exactly-once effect.
+   */
+  offset: string;
+}
+
 export interface BusBatch<T = unknown> {
   topic: string;
   partition: number;
-  messages: BusMessage<T>[];
+  messages: ConsumedMessage<T>[];
 }
 
 /**
