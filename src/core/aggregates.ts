@@ -54,6 +54,7 @@ export const SpanSummary = z.object({
   status: z.string(),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
+export type SpanSummary = z.infer<typeof SpanSummary>;
 
 /** A reservoir-sampled example trace of a journey, kept with its span tree. */
 export const ExampleTrace = z.object({
