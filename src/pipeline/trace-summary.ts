@@ -52,7 +52,10 @@ export function keyBudget(maxPerService = 200): KeyBudget {
   return {
     admit(service, key) {
       let keys = seen.get(service);
-      if (!keys) seen.set(service, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        seen.set(service, keys);
+      }
       if (keys.has(key)) return true;
       if (keys.size >= maxPerService) return false;
       keys.add(key);
