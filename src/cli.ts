@@ -17,7 +17,9 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {};
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  migrate: () => import("./commands/migrate.js"),
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {

@@ -9,7 +9,9 @@ export interface Sql {
     text: string,
     params?: unknown[],
   ): Promise<{ rows: T[]; rowCount: number }>;
-  /** Runs `fn` in one transaction; a throw rolls back. */
+  /** Runs one or more parameterless statements (migrations, DDL). */
+  exec(text: string): Promise<void>;
+  /** Runs `fn` in one transaction; a throw rolls back. A nested call joins the outer transaction. */
   transaction<R>(fn: (tx: Sql) => Promise<R>): Promise<R>;
   readonly engine: "pglite" | "postgres";
   close(): Promise<void>;

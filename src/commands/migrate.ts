@@ -1,0 +1,39 @@
+import { parseArgs } from "node:util";
+import { type Command, UsageError } from "../cli.js";
+import { loadConfig } from "../config.js";
+import { migrate, storeFeatures } from "../store/migrate.js";
+import { openSql } from "../store/open.js";
+
+export const command: Command = {
+  summary: "apply the database migrations (safe to run again)",
+  usage: [
+    "Usage: slo-scout migrate",
+    "",
+    "Applies the SQL migrations in schemas/migrations/ to DATABASE_URL (PGlite or Postgres) and prints",
+    'each one applied, or "up to date". Running it again changes nothing.',
+  ].join("\n"),
+  async run(args) {
+    try {
+      parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const config = loadConfig();
+    const sql = await openSql(config);
+    try {
+      const result = await migrate(sql);
+      for (const name of result.applied) process.stdout.write(`applied ${name}\n`);
+      if (result.applied.length === 0) process.stdout.write("up to date\n");
+      const features = await storeFeatures(sql);
+      if (features.vectors === "exact") {
+        process.stdout.write(
+          "note: the pgvector extension is not available on this server; vector search is exact (no HNSW index)\n",
+        );
+      }
+      if (features.timescale) process.stdout.write("timescaledb: time tables are hypertables\n");
+      return 0;
+    } finally {
+      await sql.close();
+    }
+  },
+};
