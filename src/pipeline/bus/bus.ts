@@ -43,3 +43,13 @@ export interface Bus {
 export interface Subscription {
   stop(): Promise<void>;
 }
+
+/** Publish refused because the bus's buffer is full; the caller should answer 503 and let the client retry. */
+export class BusSaturatedError extends Error {
+  override name = "BusSaturatedError";
+}
+
+/** Publish or subscribe after `close()`. */
+export class BusClosedError extends Error {
+  override name = "BusClosedError";
+}

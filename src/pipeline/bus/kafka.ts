@@ -1,0 +1,233 @@
+import {
+  type Admin,
+  CompressionTypes,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+} from "kafkajs";
+import { codecFor } from "./avro.js";
+import type { Bus, BusBatch, BusMessage, ConsumedMessage, Subscription } from "./bus.js";
+import { BusClosedError, BusSaturatedError } from "./bus.js";
+
+/**
+ * Kafka via kafkajs. Producer: messages wait up to `lingerMs` to be sent together in one GZIP-compressed
+ * `sendBatch` (acks from all in-sync replicas), keyed by the message key so one service stays on one
+ * partition (kafkajs's default partitioner is Java-compatible murmur2). Consumer: one kafkajs consumer per
+ * subscription in the named group, `eachBatch` with auto-commit off; the offset is committed only after the
+ * handler resolves, so a crash or a throw redelivers (at least once).
+ */
+
+/** The parts of kafkajs this adapter uses; tests pass a fake. */
+export interface KafkaClient {
+  producer(config?: ProducerConfig): Pick<Producer, "connect" | "disconnect" | "sendBatch">;
+  consumer(
+    config: ConsumerConfig,
+  ): Pick<Consumer, "connect" | "disconnect" | "subscribe" | "run" | "commitOffsets">;
+  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster">;
+}
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** How long a message may wait for others to share its request. */
+  lingerMs?: number;
+  /** A pending batch this large is sent at once, without waiting for the linger. */
+  maxBatchMessages?: number;
+  /** Messages accepted but not yet acknowledged by Kafka; at this level `saturated()` is true. */
+  capacity?: number;
+  /** Partitions of one subscription handled at once (each still in order). */
+  partitionsConsumedConcurrently?: number;
+  onError?: (err: unknown, where: { topic: string; group?: string; partition?: number }) => void;
+  /** Injected client (tests); by default a kafkajs `Kafka` on `brokers`. */
+  client?: KafkaClient;
+}
+
+interface Pending {
+  topic: string;
+  messages: { key: string; value: Buffer; headers: Record<string, string> }[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class KafkaBus implements Bus {
+  private readonly client: KafkaClient;
+  private readonly producer: ReturnType<KafkaClient["producer"]>;
+  private readonly lingerMs: number;
+  private readonly maxBatchMessages: number;
+  private readonly capacity: number;
+  private readonly concurrency: number;
+  private readonly onError: NonNullable<KafkaBusOptions["onError"]>;
+  private producerReady: Promise<void> | undefined;
+  private admin: ReturnType<KafkaClient["admin"]> | undefined;
+  private adminReady: Promise<void> | undefined;
+  private buffer: Pending[] = [];
+  private buffered = 0;
+  private inFlight = 0;
+  private readonly sends = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly consumers = new Set<ReturnType<KafkaClient["consumer"]>>();
+  private closed = false;
+
+  constructor(options: KafkaBusOptions) {
+    this.client =
+      options.client ??
+      new Kafka({
+        clientId: options.clientId ?? "slo-scout",
+        brokers: options.brokers,
+        logLevel: logLevel.WARN,
+      });
+    this.producer = this.client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    this.lingerMs = options.lingerMs ?? 10;
+    this.maxBatchMessages = options.maxBatchMessages ?? 1000;
+    this.capacity = options.capacity ?? 100_000;
+    this.concurrency = options.partitionsConsumedConcurrently ?? 4;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void> {
+    if (this.closed) return Promise.reject(new BusClosedError("bus is closed"));
+    if (this.inFlight >= this.capacity) {
+      return Promise.reject(new BusSaturatedError(`${this.inFlight} messages wait for Kafka to acknowledge`));
+    }
+    if (messages.length === 0) return Promise.resolve();
+    const codec = codecFor(topic);
+    let encoded: Pending["messages"];
+    try {
+      encoded = messages.map((m) => ({
+        key: m.key,
+        value: codec.encode(m.value),
+        headers: { "content-type": codec.contentType },
+      }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.buffer.push({ topic, messages: encoded, resolve, reject });
+      this.buffered += encoded.length;
+      this.inFlight += encoded.length;
+      if (this.buffered >= this.maxBatchMessages) this.sendBuffered();
+      else this.timer ??= setTimeout(() => this.sendBuffered(), this.lingerMs);
+    });
+  }
+
+  async subscribe<T>(
+    topic: string,
+    group: string,
+    handler: (batch: BusBatch<T>) => Promise<void>,
+  ): Promise<Subscription> {
+    if (this.closed) throw new BusClosedError("bus is closed");
+    const codec = codecFor(topic);
+    const consumer = this.client.consumer({ groupId: group });
+    await consumer.connect();
+    this.consumers.add(consumer);
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.concurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        const messages: ConsumedMessage<T>[] = [];
+        for (const m of batch.messages) {
+          try {
+            messages.push({
+              key: m.key?.toString("utf8") ?? "",
+              value: codec.decode(m.value ?? Buffer.alloc(0)) as T,
+              offset: m.offset,
+            });
+          } catch (err) {
+            // A message that cannot be decoded never will be; skipping it (and saying so) keeps the
+            // partition moving instead of redelivering it forever.
+            this.onError(err, { topic, group, partition: batch.partition });
+          }
+        }
+        if (messages.length > 0) await handler({ topic: batch.topic, partition: batch.partition, messages });
+        const last = batch.messages[batch.messages.length - 1]!.offset;
+        resolveOffset(last);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
+        await heartbeat();
+      },
+    });
+    return {
+      stop: async () => {
+        if (!this.consumers.delete(consumer)) return;
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  saturated(): boolean {
+    return this.inFlight >= this.capacity;
+  }
+
+  async flush(): Promise<void> {
+    this.sendBuffered();
+    while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new BusClosedError("bus is closed");
+    this.admin ??= this.client.admin();
+    this.adminReady ??= this.admin.connect().catch((err) => {
+      this.adminReady = undefined;
+      throw err;
+    });
+    await this.adminReady;
+    await this.admin.describeCluster();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    const consumers = [...this.consumers];
+    this.consumers.clear();
+    await Promise.allSettled(consumers.map((c) => c.disconnect()));
+    if (this.producerReady) await this.producer.disconnect().catch(() => {});
+    if (this.adminReady && this.admin) await this.admin.disconnect().catch(() => {});
+  }
+
+  private sendBuffered(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.buffer.length === 0) return;
+    const batch = this.buffer;
+    const count = this.buffered;
+    this.buffer = [];
+    this.buffered = 0;
+    const byTopic = new Map<string, Pending["messages"]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(...p.messages);
+      byTopic.set(p.topic, list);
+    }
+    const send = (async () => {
+      try {
+        this.producerReady ??= this.producer.connect().catch((err) => {
+          this.producerReady = undefined;
+          throw err;
+        });
+        await this.producerReady;
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.GZIP,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        this.onError(err, { topic: [...byTopic.keys()].join(",") });
+        for (const p of batch) p.reject(err);
+      } finally {
+        this.inFlight -= count;
+      }
+    })();
+    this.sends.add(send);
+    void send.finally(() => this.sends.delete(send));
+  }
+}

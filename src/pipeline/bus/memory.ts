@@ -1,0 +1,243 @@
+import type { Bus, BusBatch, BusMessage, ConsumedMessage, Subscription } from "./bus.js";
+import { BusClosedError, BusSaturatedError } from "./bus.js";
+
+/**
+ * In-process topics with Kafka's semantics, so code written against this bus behaves the same on Kafka:
+ * messages are spread over partitions by key hash and one partition is handled by one consumer at a time
+ * (one key stays in order); each consumer group gets every message; a group's offset moves only after
+ * its handler resolves, so a throw redelivers the batch (at least once). Values pass by reference:
+ * handlers must not mutate them, since other groups see the same objects.
+ */
+
+export interface MemoryBusOptions {
+  partitions?: number;
+  /** Unconsumed messages a topic may hold; at this level `saturated()` is true and publish refuses. */
+  capacity?: number;
+  /** Most messages handed to one handler call. */
+  maxBatch?: number;
+  /** Wait before redelivering a batch whose handler threw. */
+  retryDelayMs?: number;
+  onError?: (err: unknown, where: { topic: string; group: string; partition: number }) => void;
+}
+
+type Handler = (batch: BusBatch<unknown>) => Promise<void>;
+
+interface Member {
+  handler: Handler;
+  running: Set<Promise<void>>;
+}
+
+interface Group {
+  /** Next offset to deliver, per partition: everything before it is committed. */
+  committed: number[];
+  busy: boolean[];
+  members: Member[];
+}
+
+interface Topic {
+  name: string;
+  /** Retained messages per partition; `base[p]` is the offset of `logs[p][0]`. */
+  logs: BusMessage<unknown>[][];
+  base: number[];
+  groups: Map<string, Group>;
+}
+
+/** FNV-1a: cheap, stable across runs, spreads short keys like service names well. */
+export function partitionFor(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
+
+export class MemoryBus implements Bus {
+  private readonly topics = new Map<string, Topic>();
+  private readonly partitions: number;
+  private readonly capacity: number;
+  private readonly maxBatch: number;
+  private readonly retryDelayMs: number;
+  private readonly onError: NonNullable<MemoryBusOptions["onError"]>;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private drainWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.partitions = options.partitions ?? 4;
+    this.capacity = options.capacity ?? 100_000;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  async publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void> {
+    if (this.closed) throw new BusClosedError("bus is closed");
+    const t = this.topic(topic);
+    // A batch is accepted whole or not at all, so a client's retry never duplicates half of it.
+    if (this.pending(t) >= this.capacity) {
+      throw new BusSaturatedError(`topic ${topic} holds ${this.pending(t)} unconsumed messages`);
+    }
+    for (const m of messages) {
+      t.logs[partitionFor(m.key, this.partitions)]!.push({ key: m.key, value: m.value });
+    }
+    this.pump(t);
+  }
+
+  async subscribe<T>(
+    topic: string,
+    group: string,
+    handler: (batch: BusBatch<T>) => Promise<void>,
+  ): Promise<Subscription> {
+    if (this.closed) throw new BusClosedError("bus is closed");
+    const t = this.topic(topic);
+    let g = t.groups.get(group);
+    if (!g) {
+      // A new group starts at the oldest retained message, like Kafka's fromBeginning.
+      g = { committed: [...t.base], busy: t.base.map(() => false), members: [] };
+      t.groups.set(group, g);
+    }
+    const member: Member = { handler: handler as Handler, running: new Set() };
+    g.members.push(member);
+    this.pump(t);
+    const grp = g;
+    return {
+      stop: async () => {
+        const i = grp.members.indexOf(member);
+        if (i >= 0) grp.members.splice(i, 1);
+        await Promise.allSettled([...member.running]);
+        this.pump(t);
+      },
+    };
+  }
+
+  saturated(): boolean {
+    for (const t of this.topics.values()) if (this.pending(t) >= this.capacity) return true;
+    return false;
+  }
+
+  /** Resolves once every group that has a consumer has handled every message published so far. */
+  flush(): Promise<void> {
+    if (this.drained()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new BusClosedError("bus is closed");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const running: Promise<void>[] = [];
+    for (const t of this.topics.values()) {
+      for (const g of t.groups.values()) {
+        for (const m of g.members) running.push(...m.running);
+        g.members = [];
+      }
+    }
+    await Promise.allSettled(running);
+    this.wakeDrainWaiters(true);
+  }
+
+  private topic(name: string): Topic {
+    let t = this.topics.get(name);
+    if (!t) {
+      t = {
+        name,
+        logs: Array.from({ length: this.partitions }, () => []),
+        base: Array.from({ length: this.partitions }, () => 0),
+        groups: new Map(),
+      };
+      this.topics.set(name, t);
+    }
+    return t;
+  }
+
+  private pending(t: Topic): number {
+    let n = 0;
+    for (const log of t.logs) n += log.length;
+    return n;
+  }
+
+  private pump(t: Topic): void {
+    if (this.closed) return;
+    for (const [groupName, g] of t.groups) {
+      if (g.members.length === 0) continue;
+      for (let p = 0; p < this.partitions; p++) {
+        const end = t.base[p]! + t.logs[p]!.length;
+        if (g.busy[p] || g.committed[p]! >= end) continue;
+        this.deliver(t, groupName, g, p);
+      }
+    }
+    this.trim(t);
+    this.wakeDrainWaiters(false);
+  }
+
+  private deliver(t: Topic, groupName: string, g: Group, p: number): void {
+    // Partitions are spread over the group's members; one partition is never handled concurrently.
+    const member = g.members[p % g.members.length]!;
+    const from = g.committed[p]!;
+    const start = from - t.base[p]!;
+    const slice = t.logs[p]!.slice(start, start + this.maxBatch);
+    const messages: ConsumedMessage<unknown>[] = slice.map((m, i) => ({
+      key: m.key,
+      value: m.value,
+      offset: String(from + i),
+    }));
+    g.busy[p] = true;
+    const run = (async () => {
+      try {
+        await member.handler({ topic: t.name, partition: p, messages });
+        g.committed[p] = from + messages.length;
+        g.busy[p] = false;
+        this.pump(t);
+      } catch (err) {
+        this.onError(err, { topic: t.name, group: groupName, partition: p });
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          g.busy[p] = false;
+          this.pump(t);
+        }, this.retryDelayMs);
+        this.timers.add(timer);
+      }
+    })();
+    member.running.add(run);
+    void run.finally(() => member.running.delete(run));
+  }
+
+  /** Drops messages every group has committed; with no group yet, messages wait for one. */
+  private trim(t: Topic): void {
+    if (t.groups.size === 0) return;
+    for (let p = 0; p < this.partitions; p++) {
+      let low = Number.POSITIVE_INFINITY;
+      for (const g of t.groups.values()) low = Math.min(low, g.committed[p]!);
+      const drop = low - t.base[p]!;
+      if (drop > 0) {
+        t.logs[p]!.splice(0, drop);
+        t.base[p] = low;
+      }
+    }
+  }
+
+  private drained(): boolean {
+    for (const t of this.topics.values()) {
+      for (const g of t.groups.values()) {
+        if (g.members.length === 0) continue;
+        for (let p = 0; p < this.partitions; p++) {
+          if (g.committed[p]! < t.base[p]! + t.logs[p]!.length) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private wakeDrainWaiters(force: boolean): void {
+    if (this.drainWaiters.length === 0 || (!force && !this.drained())) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,274 @@
+import { CompressionTypes, type ConsumerRunConfig, type EachBatchPayload, type ProducerBatch } from "kafkajs";
+import { describe, expect, it } from "vitest";
+import type { TelemetryEvent } from "../../../src/core/telemetry.js";
+import { decodeTelemetryEvent, encodeTelemetryEvent } from "../../../src/pipeline/bus/avro.js";
+import { BusSaturatedError, TOPICS } from "../../../src/pipeline/bus/bus.js";
+import { KafkaBus, type KafkaClient } from "../../../src/pipeline/bus/kafka.js";
+
+/** A kafkajs stand-in that records what the adapter asks of it, in order. */
+function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } = {}) {
+  const log: string[] = [];
+  const batches: ProducerBatch[] = [];
+  const commits: unknown[] = [];
+  const runs: ConsumerRunConfig[] = [];
+  const client: KafkaClient = {
+    producer: () => ({
+      connect: async () => void log.push("producer.connect"),
+      disconnect: async () => void log.push("producer.disconnect"),
+      sendBatch: async (b) => {
+        log.push("producer.sendBatch");
+        batches.push(b);
+        await options.sendBatch?.(b);
+        return [];
+      },
+    }),
+    consumer: (config) => ({
+      connect: async () => void log.push(`consumer.connect ${config.groupId}`),
+      disconnect: async () => void log.push("consumer.disconnect"),
+      subscribe: async (s) => void log.push(`consumer.subscribe ${JSON.stringify(s)}`),
+      run: async (r) => void runs.push(r!),
+      commitOffsets: async (o) => {
+        log.push("consumer.commit");
+        commits.push(...o);
+      },
+    }),
+    admin: () => ({
+      connect: async () => void log.push("admin.connect"),
+      disconnect: async () => void log.push("admin.disconnect"),
+      describeCluster: async () => ({ brokers: [], controller: 1, clusterId: "c" }),
+    }),
+  };
+  return { client, log, batches, commits, runs };
+}
+
+const event = (service: string, body: string): TelemetryEvent => ({
+  schemaVersion: 1,
+  kind: "log",
+  service,
+  time: 1_700_000_000_000,
+  attributes: {},
+  log: { body, severity: "info", attributes: {} },
+});
+
+/** Builds the payload kafkajs hands to eachBatch. */
+function payload(log: string[], partition: number, msgs: { key: string; value: Buffer; offset: string }[]) {
+  const resolved: string[] = [];
+  const p = {
+    batch: {
+      topic: TOPICS.rawTelemetry,
+      partition,
+      highWatermark: "100",
+      messages: msgs.map((m) => ({
+        key: Buffer.from(m.key),
+        value: m.value,
+        offset: m.offset,
+        timestamp: "0",
+        attributes: 0,
+        headers: {},
+      })),
+      isEmpty: () => msgs.length === 0,
+      firstOffset: () => msgs[0]?.offset ?? null,
+      lastOffset: () => msgs[msgs.length - 1]!.offset,
+      offsetLag: () => "0",
+      offsetLagLow: () => "0",
+    },
+    resolveOffset: (o: string) => {
+      log.push(`resolve ${o}`);
+      resolved.push(o);
+    },
+    heartbeat: async () => {},
+    pause: () => () => {},
+    commitOffsetsIfNecessary: async () => {},
+    uncommittedOffsets: () => ({ topics: [] }),
+    isRunning: () => true,
+    isStale: () => false,
+  } as unknown as EachBatchPayload;
+  return { payload: p, resolved };
+}
+
+describe("KafkaBus producer", () => {
+  it("sends one GZIP batch per linger, keyed by service, Avro-encoded, acked by all replicas", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 20 });
+    const first = bus.publish(TOPICS.rawTelemetry, [{ key: "checkout", value: event("checkout", "a") }]);
+    const second = bus.publish(TOPICS.rawTelemetry, [
+      { key: "payment", value: event("payment", "b") },
+      { key: "checkout", value: event("checkout", "c") },
+    ]);
+    expect(k.batches).toHaveLength(0);
+    await Promise.all([first, second]);
+    expect(k.batches).toHaveLength(1);
+    const batch = k.batches[0]!;
+    expect(batch.compression).toBe(CompressionTypes.GZIP);
+    expect(batch.acks).toBe(-1);
+    expect(batch.topicMessages).toHaveLength(1);
+    const msgs = batch.topicMessages![0]!.messages;
+    expect(msgs.map((m) => m.key)).toEqual(["checkout", "payment", "checkout"]);
+    expect(decodeTelemetryEvent(msgs[1]!.value as Buffer)).toStrictEqual(event("payment", "b"));
+    expect(msgs[0]!.headers).toEqual({ "content-type": expect.stringMatching(/^avro\/binary/) });
+    expect(k.log.filter((l) => l === "producer.connect")).toHaveLength(1);
+    await bus.close();
+  });
+
+  it("sends at once when a batch fills, without waiting for the linger", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({
+      brokers: ["b:9092"],
+      client: k.client,
+      lingerMs: 60_000,
+      maxBatchMessages: 3,
+    });
+    const msgs = [1, 2, 3].map((i) => ({ key: `k${i}`, value: { i } }));
+    await bus.publish("other-topic", msgs);
+    expect(k.batches).toHaveLength(1);
+    expect(JSON.parse(String(k.batches[0]!.topicMessages![0]!.messages[2]!.value))).toEqual({ i: 3 });
+    await bus.close();
+  });
+
+  it("is saturated while sends are unacknowledged, refuses more, and recovers", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const k = fakeKafka({ sendBatch: () => gate });
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 1, capacity: 2 });
+    const pending = bus.publish("t", [
+      { key: "a", value: 1 },
+      { key: "b", value: 2 },
+    ]);
+    expect(bus.saturated()).toBe(true);
+    await expect(bus.publish("t", [{ key: "c", value: 3 }])).rejects.toBeInstanceOf(BusSaturatedError);
+    release();
+    await pending;
+    expect(bus.saturated()).toBe(false);
+    await bus.close();
+  });
+
+  it("rejects the publishers of a failed send and frees their room", async () => {
+    const errors: unknown[] = [];
+    const k = fakeKafka({
+      sendBatch: async () => {
+        throw new Error("broker unavailable");
+      },
+    });
+    const bus = new KafkaBus({
+      brokers: ["b:9092"],
+      client: k.client,
+      lingerMs: 1,
+      capacity: 1,
+      onError: (e) => errors.push(e),
+    });
+    await expect(bus.publish("t", [{ key: "a", value: 1 }])).rejects.toThrow("broker unavailable");
+    expect(bus.saturated()).toBe(false);
+    expect(errors).toHaveLength(1);
+    await bus.close();
+  });
+
+  it("refuses a value the topic's schema does not allow, before sending anything", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    await expect(bus.publish(TOPICS.rawTelemetry, [{ key: "x", value: { kind: "nope" } }])).rejects.toThrow(
+      /Avro schema/,
+    );
+    await bus.flush();
+    expect(k.batches).toHaveLength(0);
+    await bus.close();
+  });
+
+  it("flushes what is buffered on close, then disconnects", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 60_000 });
+    const sent = bus.publish("t", [{ key: "a", value: 1 }]);
+    await bus.close();
+    await sent;
+    expect(k.log).toEqual(["producer.connect", "producer.sendBatch", "producer.disconnect"]);
+  });
+});
+
+describe("KafkaBus consumer", () => {
+  it("joins the group with auto-commit off and commits the next offset only after the handler resolves", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    const got: TelemetryEvent[] = [];
+    await bus.subscribe<TelemetryEvent>(TOPICS.rawTelemetry, "fingerprinter", async (batch) => {
+      k.log.push("handler.start");
+      await new Promise((r) => setTimeout(r, 5));
+      got.push(...batch.messages.map((m) => m.value));
+      expect(batch.messages.map((m) => [m.key, m.offset])).toEqual([
+        ["payment", "41"],
+        ["payment", "42"],
+      ]);
+      k.log.push("handler.end");
+    });
+    expect(k.log).toContain("consumer.connect fingerprinter");
+    expect(k.log).toContain(
+      `consumer.subscribe ${JSON.stringify({ topics: [TOPICS.rawTelemetry], fromBeginning: true })}`,
+    );
+    const run = k.runs[0]!;
+    expect(run.autoCommit).toBe(false);
+    expect(run.eachBatchAutoResolve).toBe(false);
+    const { payload: p } = payload(k.log, 2, [
+      { key: "payment", value: encodeTelemetryEvent(event("payment", "x")), offset: "41" },
+      { key: "payment", value: encodeTelemetryEvent(event("payment", "y")), offset: "42" },
+    ]);
+    k.log.length = 0;
+    await run.eachBatch!(p);
+    expect(k.log).toEqual(["handler.start", "handler.end", "resolve 42", "consumer.commit"]);
+    expect(k.commits).toEqual([{ topic: TOPICS.rawTelemetry, partition: 2, offset: "43" }]);
+    expect(got.map((e) => e.kind === "log" && e.log.body)).toEqual(["x", "y"]);
+    await bus.close();
+  });
+
+  it("commits nothing when the handler throws, so kafkajs redelivers the batch", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    await bus.subscribe(TOPICS.rawTelemetry, "g", async () => {
+      throw new Error("store down");
+    });
+    const { payload: p, resolved } = payload(k.log, 0, [
+      { key: "a", value: encodeTelemetryEvent(event("a", "x")), offset: "7" },
+    ]);
+    await expect(k.runs[0]!.eachBatch!(p)).rejects.toThrow("store down");
+    expect(resolved).toEqual([]);
+    expect(k.commits).toEqual([]);
+    await bus.close();
+  });
+
+  it("skips an undecodable message, reports it, and commits past it", async () => {
+    const k = fakeKafka();
+    const errors: unknown[] = [];
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, onError: (_e, w) => errors.push(w) });
+    const keys: string[] = [];
+    await bus.subscribe(TOPICS.rawTelemetry, "g", async (b) => {
+      keys.push(...b.messages.map((m) => m.key));
+    });
+    const { payload: p } = payload(k.log, 1, [
+      { key: "bad", value: Buffer.from([0xff, 0xff, 0xff]), offset: "10" },
+      { key: "good", value: encodeTelemetryEvent(event("good", "ok")), offset: "11" },
+    ]);
+    await k.runs[0]!.eachBatch!(p);
+    expect(keys).toEqual(["good"]);
+    expect(errors).toEqual([{ topic: TOPICS.rawTelemetry, group: "g", partition: 1 }]);
+    expect(k.commits).toEqual([{ topic: TOPICS.rawTelemetry, partition: 1, offset: "12" }]);
+    await bus.close();
+  });
+
+  it("disconnects the consumer on stop", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    const sub = await bus.subscribe("t", "g", async () => {});
+    await sub.stop();
+    expect(k.log).toContain("consumer.disconnect");
+    await bus.close();
+  });
+
+  it("pings through the admin client", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    await bus.ping();
+    await bus.ping();
+    expect(k.log.filter((l) => l === "admin.connect")).toHaveLength(1);
+    await bus.close();
+    expect(k.log).toContain("admin.disconnect");
+  });
+});
