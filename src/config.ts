@@ -77,6 +77,13 @@ export const ConfigSchema = z.object({
   CORS_ORIGINS: list.default([]),
   RATE_LIMIT_PER_MINUTE: positiveInt("6000").optional(),
   INGEST_BUFFER_EVENTS: positiveInt("100000").default(100_000),
+  /** Fluent Bit record key (dotted path) naming the service; falls back to kubernetes.labels.app. */
+  FLUENTBIT_SERVICE_KEY: z
+    .string()
+    .regex(/^[^.\s]+(\.[^.\s]+)*$/, {
+      message: "must be a record key or dotted path (e.g. service or kubernetes.labels.app)",
+    })
+    .default("service"),
   ALLOWED_LATENESS: z
     .string()
     .regex(/^\d+[smh]$/, { message: "must be a duration like 10m" })
