@@ -1,0 +1,134 @@
+/**
+ * General masking of obvious variables in one log message, the same for every source. A message is split
+ * on whitespace (runs collapse to one space in templates); each token keeps its constant text and has its
+ * variable parts replaced by `<*>`. What cannot be told apart by its shape alone (user names, host names
+ * without digits) is left to the template miner, which sees it vary across lines.
+ */
+
+export const WILDCARD = "<*>";
+
+/** Typed placeholders (from redaction, `<IP>`, `<EMAIL>` …) are variables for the miner. */
+const TYPED_PLACEHOLDER = /<[A-Z][A-Z_]{1,15}>/g;
+
+const LEADING_AFFIX = new Set(["(", "[", "{", "'", '"', "`"]);
+const TRAILING_AFFIX = new Set([")", "]", "}", "'", '"', "`", ",", ".", ";", ":", "!", "?"]);
+
+/** Characters that separate a token into pieces masked one by one (`uid=0`, `host:port`, `f(12)`). */
+export const DELIMITERS = /([=:,()[\]{}#@|;/-])/;
+
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const IPV6 = /^(?=.*:.*:)[0-9a-fA-F:]{2,39}(%\w+)?$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S+$/;
+/** Starts with a digit or sign+digit: numbers, sizes with units, versions, dates, durations. */
+const NUMERIC_LEAD = /^[-+<>~]?\.?\d[\w.+\-%]*$/;
+const HEX_WORD = /^(0[xX])?[0-9a-fA-F]{6,}$/;
+const VERSION = /^[vV]\d+(\.\d+)+[\w.-]*$/;
+/** An identifier carrying a long digit run (`blk_-1608…`, `job_2015…`, `storage1412`). */
+const LONG_DIGITS_ID = /^[\w.-]*\d{4,}[\w.-]*$/;
+/** A host name with digits in it (`ec2-52-80-34-196.compute.amazonaws.com`). */
+const HOST_WITH_DIGITS = /^(?=[^.]*\d|.*\.\w*\d)(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\.?$/;
+/** `host:port` where host has a dot (or is localhost) and port is numeric. */
+const HOST_PORT = /^\/?(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+:\d+$/;
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+/** True for a piece of a token that is a variable by its shape alone. */
+export function isVariableAtom(s: string): boolean {
+  if (s.length === 0) return false;
+  if (s === WILDCARD) return true;
+  if (s.length > 1 && s.charCodeAt(0) === 47 /* / */) return true; // an absolute path
+  if (!hasDigit(s)) return false;
+  return (
+    NUMERIC_LEAD.test(s) ||
+    HEX_WORD.test(s) ||
+    VERSION.test(s) ||
+    LONG_DIGITS_ID.test(s) ||
+    HOST_WITH_DIGITS.test(s)
+  );
+}
+
+/** Whole-token shapes that must not be split at their delimiters (an IPv6 has colons, a URL slashes). */
+function isWholeVariable(core: string): boolean {
+  if (core === WILDCARD) return true;
+  if (core.length > 1 && (core.charCodeAt(0) === 47 || core.startsWith("~/") || core.startsWith("./")))
+    return true;
+  if (URL_LIKE.test(core)) return true;
+  if (UUID.test(core)) return true;
+  if (IPV6.test(core) && hasDigit(core) && !/^\d+:\d+(:\d+)?$/.test(core)) return true;
+  return false;
+}
+
+function maskPieces(core: string): string {
+  const parts = core.split(DELIMITERS);
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    // odd indices are the delimiters themselves
+    out += i % 2 === 0 && isVariableAtom(p) ? WILDCARD : p;
+  }
+  // a path of variables is one variable (`125312k/129720k`)
+  return out.replace(/<\*>(?:\/<\*>)+/g, WILDCARD);
+}
+
+/** Masks one whitespace-free token. */
+export function maskToken(token: string): string {
+  let tok = token;
+  if (tok.includes("<")) tok = tok.replace(TYPED_PLACEHOLDER, WILDCARD);
+  if (!hasDigit(tok) && !tok.includes("/") && !tok.includes(WILDCARD)) return tok;
+  let start = 0;
+  let end = tok.length;
+  while (start < end && LEADING_AFFIX.has(tok[start]!)) start++;
+  while (end > start && TRAILING_AFFIX.has(tok[end - 1]!)) end--;
+  // keep a closing bracket that belongs to the core (`f(12)` keeps its `)`)
+  const core = tok.slice(start, end);
+  const pre = tok.slice(0, start);
+  const post = tok.slice(end);
+  if (core.length === 0) return tok;
+  if (HOST_PORT.test(core)) return `${pre}${WILDCARD}:${WILDCARD}${post}`;
+  if (isWholeVariable(core) || IPV4.test(core)) return pre + WILDCARD + post;
+  if (isVariableAtom(core) && !core.includes(":")) return pre + WILDCARD + post;
+  return pre + maskPieces(core) + post;
+}
+
+/** Splits a message on whitespace. */
+export function tokenize(message: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    const space = c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
+    if (space) {
+      if (start >= 0) {
+        out.push(message.slice(start, i));
+        start = -1;
+      }
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(message.slice(start));
+  return out;
+}
+
+const CALENDAR_WORD =
+  /^[([]?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*[,.\])]?$/;
+
+/** Tokenizes and masks a message: the input of the template miner. */
+export function maskMessage(message: string): string[] {
+  const tokens = tokenize(message);
+  for (let i = 0; i < tokens.length; i++) tokens[i] = maskToken(tokens[i]!);
+  // a weekday or month name next to a number is part of a date (`Fri Jun 17 07:07:00 2005`)
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.length < 3 || t.length > 12 || !CALENDAR_WORD.test(t)) continue;
+    const near = (j: number) => j >= 0 && j < tokens.length && tokens[j]!.includes(WILDCARD);
+    if (near(i + 1) || near(i - 1) || (near(i + 2) && CALENDAR_WORD.test(tokens[i + 1]!)))
+      tokens[i] = WILDCARD;
+  }
+  return tokens;
+}

@@ -1,0 +1,259 @@
+import { DELIMITERS, WILDCARD } from "./mask.js";
+
+/**
+ * Online template mining in the spirit of Drain (He et al., ICWS 2017): masked token sequences are routed
+ * by token count and their leading tokens to a leaf; within the leaf the most similar template above a
+ * threshold absorbs the line, turning the positions where they differ into `<*>`. The state is plain
+ * data (`toJSON`/`fromJSON`) so a restarted or second worker continues with the same templates.
+ */
+
+export interface MinerOptions {
+  /** Leading tokens used as the route to a leaf (Drain's depth − 2). */
+  prefixTokens: number;
+  /** Fraction of positions that must agree for a line to join a template. */
+  similarity: number;
+  /**
+   * A merged position that only ever held up to this many distinct plain words (`HTTPS`/`SOCKS5`, a state
+   * name) is an enumeration: each line keeps its own word in its template.
+   */
+  maxConstants: number;
+}
+
+const WORD_VS_VARIABLE = Number(process.env.FP_WV ?? 0.5);
+const VARIABLE_VS_WORD = Number(process.env.FP_VW ?? 0.5);
+
+export const DEFAULT_MINER_OPTIONS: MinerOptions = {
+  prefixTokens: Number(process.env.FP_PREFIX ?? 2),
+  similarity: Number(process.env.FP_SIM ?? 0.7),
+  maxConstants: Number(process.env.FP_K ?? 3),
+};
+
+export interface Cluster {
+  id: number;
+  /** The leaf the cluster lives in (fixed when the cluster is created). */
+  key: string;
+  tokens: string[];
+  count: number;
+  /**
+   * Per position that became `<*>` by merging: the distinct constant words seen there, or null once there
+   * were more than `maxConstants` of them (then it is a true variable).
+   */
+  constants: (string[] | null)[];
+}
+
+export interface MinerState {
+  version: 1;
+  options: MinerOptions;
+  nextId: number;
+  clusters: Cluster[];
+}
+
+export interface MatchResult {
+  cluster: Cluster;
+  /** True when the line changed the cluster's template (a new cluster or a generalisation). */
+  changed: boolean;
+}
+
+function routeToken(tok: string): string {
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 42 /* * of <*> */) return WILDCARD;
+  }
+  return tok;
+}
+
+export function leafKey(tokens: readonly string[], prefixTokens: number): string {
+  let key = String(tokens.length);
+  const n = Math.min(prefixTokens, tokens.length);
+  for (let i = 0; i < n; i++) key += `\u0001${routeToken(tokens[i]!)}`;
+  return key;
+}
+
+/**
+ * Generalises two tokens: equal pieces (split at delimiters) stay, differing pieces become `<*>`, so
+ * `rhost=a` and `rhost=b` give `rhost=<*>` rather than `<*>`. Tokens of different shapes give `<*>`.
+ */
+export function mergeToken(a: string, b: string): string {
+  if (a === b) return a;
+  if (a === WILDCARD || b === WILDCARD) return WILDCARD;
+  const pa = a.split(DELIMITERS);
+  const pb = b.split(DELIMITERS);
+  if (pa.length !== pb.length || pa.length === 1) return WILDCARD;
+  let out = "";
+  let constant = false;
+  for (let i = 0; i < pa.length; i++) {
+    const x = pa[i]!;
+    const y = pb[i]!;
+    if (i % 2 === 1) {
+      if (x !== y) return WILDCARD;
+      out += x;
+    } else if (x === y) {
+      out += x;
+      if (x.length > 0 && x !== WILDCARD) constant = true;
+    } else out += WILDCARD;
+  }
+  return constant ? out : WILDCARD;
+}
+
+function isVariableLike(tok: string): boolean {
+  return tok.includes(WILDCARD);
+}
+
+/**
+ * Token-type-aware similarity: agreeing positions score 1, a template variable facing a masked variable
+ * scores 1 (Drain scores it 0, which keeps variable-heavy lines from ever joining), two tokens of one shape
+ * (`rhost=<*>` vs `rhost=a.b`) score 1, a variable facing a plain word scores a half, two different words 0.
+ * The count of `<*>` breaks ties.
+ */
+export function similarity(template: readonly string[], tokens: readonly string[]): [number, number] {
+  let score = 0;
+  let params = 0;
+  for (let i = 0; i < template.length; i++) {
+    const t = template[i]!;
+    const s = tokens[i]!;
+    if (t === WILDCARD) params++;
+    if (t === s) score += 1;
+    else if (t === WILDCARD) score += isVariableLike(s) ? 1 : WORD_VS_VARIABLE;
+    else if (isVariableLike(t) || isVariableLike(s))
+      score += mergeToken(t, s) !== WILDCARD ? 1 : VARIABLE_VS_WORD;
+  }
+  return [template.length === 0 ? 1 : score / template.length, params];
+}
+
+export class TemplateMiner {
+  readonly options: MinerOptions;
+  private nextId = 1;
+  private readonly leaves = new Map<string, Cluster[]>();
+  private readonly byId = new Map<number, Cluster>();
+
+  constructor(options: Partial<MinerOptions> = {}) {
+    this.options = { ...DEFAULT_MINER_OPTIONS, ...options };
+  }
+
+  get clusters(): Cluster[] {
+    return [...this.byId.values()];
+  }
+
+  cluster(id: number): Cluster | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Finds the best template for masked tokens without changing anything. */
+  match(tokens: readonly string[]): Cluster | undefined {
+    const leaf = this.leaves.get(leafKey(tokens, this.options.prefixTokens));
+    if (!leaf) return undefined;
+    let best: Cluster | undefined;
+    let bestSim = -1;
+    let bestParams = -1;
+    for (const c of leaf) {
+      const [sim, params] = similarity(c.tokens, tokens);
+      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
+        best = c;
+        bestSim = sim;
+        bestParams = params;
+      }
+    }
+    return best && bestSim >= this.options.similarity ? best : undefined;
+  }
+
+  add(tokens: readonly string[]): MatchResult {
+    const found = this.match(tokens);
+    if (found) {
+      found.count++;
+      let changed = false;
+      for (let i = 0; i < found.tokens.length; i++) {
+        const t = found.tokens[i]!;
+        if (t === tokens[i] || t === WILDCARD) continue;
+        const merged = mergeToken(t, tokens[i]!);
+        if (merged !== t) {
+          if (merged === WILDCARD) found.constants[i] = isVariableLike(t) ? null : [t];
+          found.tokens[i] = merged;
+          changed = true;
+        }
+      }
+      for (let i = 0; i < found.tokens.length; i++) {
+        const seen = found.constants[i];
+        if (!seen) continue;
+        const tok = tokens[i]!;
+        if (isVariableLike(tok)) continue;
+        if (!seen.includes(tok)) {
+          if (seen.length >= this.options.maxConstants) {
+            found.constants[i] = null;
+            changed = true;
+          } else seen.push(tok);
+        }
+      }
+      return { cluster: found, changed };
+    }
+    const key = leafKey(tokens, this.options.prefixTokens);
+    const cluster: Cluster = {
+      id: this.nextId++,
+      key,
+      tokens: [...tokens],
+      count: 1,
+      constants: tokens.map(() => null),
+    };
+    let leaf = this.leaves.get(key);
+    if (!leaf) {
+      leaf = [];
+      this.leaves.set(key, leaf);
+    }
+    leaf.push(cluster);
+    this.byId.set(cluster.id, cluster);
+    return { cluster, changed: true };
+  }
+
+  /**
+   * The template of one line of a cluster: the cluster's template, with the line's own word kept at the
+   * positions that are enumerations rather than variables.
+   */
+  templateFor(cluster: Cluster, tokens: readonly string[]): string[] {
+    let out: string[] | undefined;
+    for (let i = 0; i < cluster.tokens.length; i++) {
+      const seen = cluster.constants[i];
+      if (seen?.includes(tokens[i]!)) {
+        out ??= [...cluster.tokens];
+        out[i] = tokens[i]!;
+      }
+    }
+    return out ?? cluster.tokens;
+  }
+
+  toJSON(): MinerState {
+    return {
+      version: 1,
+      options: { ...this.options },
+      nextId: this.nextId,
+      clusters: this.clusters.map((c) => ({
+        ...c,
+        tokens: [...c.tokens],
+        constants: c.constants.map((v) => (v ? [...v] : null)),
+      })),
+    };
+  }
+
+  static fromJSON(state: MinerState): TemplateMiner {
+    if (state?.version !== 1 || !Array.isArray(state.clusters)) {
+      throw new Error("template miner state: unsupported or malformed (expected version 1 with clusters)");
+    }
+    const miner = new TemplateMiner(state.options);
+    miner.nextId = state.nextId;
+    for (const c of state.clusters) {
+      const cluster: Cluster = {
+        id: c.id,
+        key: c.key,
+        tokens: [...c.tokens],
+        count: c.count,
+        constants: c.constants.map((v) => (v ? [...v] : null)),
+      };
+      let leaf = miner.leaves.get(c.key);
+      if (!leaf) {
+        leaf = [];
+        miner.leaves.set(c.key, leaf);
+      }
+      leaf.push(cluster);
+      miner.byId.set(c.id, cluster);
+    }
+    return miner;
+  }
+}
