@@ -8,6 +8,10 @@ export const TargetRung = z.object({
   daysInBreach: z.number().int().nonnegative(),
   pages: z.number().int().nonnegative(),
   tickets: z.number().int().nonnegative(),
+  /** Most page episodes in one SLO window (scaled to a window when the history is shorter). */
+  worstWindowPages: z.number().nonnegative().optional(),
+  /** Bad events one window may hold at this target, from the average traffic. */
+  allowedBadPerWindow: z.number().nonnegative().optional(),
 });
 export type TargetRung = z.infer<typeof TargetRung>;
 
@@ -15,6 +19,8 @@ export const Proposal = z.object({
   id: z.string(),
   service: z.string(),
   journey: z.string(),
+  /** Short human name (e.g. "Checkout availability"); the LLM may refine it. */
+  name: z.string().optional(),
   sli: Sli,
   target: z.object({
     recommended: z.number(),

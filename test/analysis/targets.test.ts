@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { backtest } from "../../src/analysis/backtest.js";
+import { HistoryError } from "../../src/analysis/history.js";
+import {
+  chooseTarget,
+  latencySliHistory,
+  latencyThreshold,
+  mergeLatencyHistory,
+  recommendTarget,
+  snapUpToBucket,
+} from "../../src/analysis/targets.js";
+import type { LatencyHistory } from "../../src/core/history.js";
+import { START, synthHistory } from "./synthetic.js";
+
+describe("target choice", () => {
+  it("recommends the highest rung with <= 75% worst-window budget use and <= 2 pages, plus one rung each side", () => {
+    // 0.02% bad: 99.95 uses ~40% of its budget, 99.99 ~200%.
+    const { backtest: bt, choice } = recommendTarget(
+      synthHistory({ days: 28, perStep: 1000, errorRate: 0.0002 }),
+    );
+    expect(choice.achievable).toBe(true);
+    expect(choice.recommended).toBe(99.95);
+    expect(choice.aspirational).toBe(99.99);
+    expect(choice.safe).toBe(99.9);
+    expect(choice.errorBudget).toBeCloseTo(0.0005, 12);
+    const chosen = bt.ladder.find((r) => r.target === choice.recommended)!;
+    expect(chosen.worstWindowBudgetUsed).toBeLessThanOrEqual(0.75);
+    expect(chosen.worstWindowPages).toBeLessThanOrEqual(2);
+    expect(choice.reasons.join(" ")).toMatch(/not 99\.99%: its worst window used \d+(\.\d)?% of the budget/);
+  });
+
+  it("steps down when a rung would page too often even though its budget holds", () => {
+    // Five 10-minute spikes at 50% errors: little budget, but each one pages at 99.9 and 99.5.
+    const incidents = [3, 8, 13, 18, 23].map((atDay) => ({ atDay, hours: 1 / 6, errorRate: 0.5 }));
+    const { backtest: bt, choice } = recommendTarget(
+      synthHistory({ days: 28, perStep: 1000, errorRate: 0.0001, incidents }),
+    );
+    const r999 = bt.ladder.find((r) => r.target === 99.9)!;
+    expect(r999.worstWindowBudgetUsed).toBeLessThanOrEqual(0.75);
+    expect(r999.pages).toBe(5);
+    expect(choice.recommended).toBeLessThan(99.9);
+    const chosen = bt.ladder.find((r) => r.target === choice.recommended)!;
+    expect(chosen.worstWindowPages).toBeLessThanOrEqual(2);
+    const above = bt.ladder.find((r) => r.target > choice.recommended)!;
+    expect(above.worstWindowPages).toBeGreaterThan(2);
+    expect(choice.reasons.join(" ")).toMatch(/would have paged 5 times in one window/);
+  });
+
+  it("caps a flat-100% service where a window still allows one bad event", () => {
+    // ~0.2 requests per 5 minutes = ~1,600 per 28 days, none failed.
+    const { backtest: bt, choice } = recommendTarget(synthHistory({ days: 28, perStep: 0.2, errorRate: 0 }));
+    expect(bt.badEvents).toBe(0);
+    expect(choice.volumeCap).toBeDefined();
+    const cap = bt.ladder.find((r) => r.target === choice.volumeCap)!;
+    expect(cap.allowedBadPerWindow).toBeGreaterThanOrEqual(1);
+    const next = bt.ladder.find((r) => r.target > cap.target)!;
+    expect(next.allowedBadPerWindow).toBeLessThan(1);
+    expect(choice.recommended).toBe(choice.volumeCap);
+    expect(choice.recommended).toBeLessThan(99.99);
+    expect(choice.aspirational).toBeUndefined();
+    expect(choice.reasons.join(" ")).toMatch(/too few to measure/);
+  });
+
+  it("returns the lowest rung as a floor when nothing is achievable", () => {
+    const { choice } = recommendTarget(synthHistory({ days: 28, perStep: 100, errorRate: 0.2 }));
+    expect(choice.achievable).toBe(false);
+    expect(choice.recommended).toBe(90);
+    expect(choice.aspirational).toBeUndefined();
+    expect(choice.safe).toBeUndefined();
+    expect(choice.reasons[0]).toMatch(/no rung passes: even 90% fails/);
+  });
+
+  it("honours a custom rule", () => {
+    const bt = backtest(synthHistory({ days: 28, perStep: 1000, errorRate: 0.0002 }));
+    expect(chooseTarget(bt, { maxBudgetUsed: 0.3 }).recommended).toBe(99.9);
+  });
+});
+
+describe("latency thresholds", () => {
+  const bounds = [5, 10, 25, 50, 100, 250, 500, 1000];
+  it("snaps a value up to the next bucket bound", () => {
+    expect(snapUpToBucket(42, bounds)).toBe(50);
+    expect(snapUpToBucket(50, bounds)).toBe(50);
+    expect(snapUpToBucket(1200, bounds)).toBeUndefined();
+  });
+  it("takes the bucket that holds the period's p95 (or p99) and reports the share under it", () => {
+    const hist = { boundsMs: bounds, counts: [0, 100, 500, 300, 60, 30, 8, 2, 0], sumMs: 0 };
+    const p95 = latencyThreshold(hist);
+    // 960 of 1,000 requests are <= 100 ms and only 900 are <= 50 ms, so p95 lies in (50, 100].
+    expect(p95.thresholdMs).toBe(100);
+    expect(p95.fractionUnder).toBeCloseTo(0.96, 9);
+    expect(latencyThreshold(hist, 0.9).thresholdMs).toBe(50);
+    expect(latencyThreshold(hist, 0.99).thresholdMs).toBe(250);
+    expect(latencyThreshold(hist, 0.995).thresholdMs).toBe(500);
+  });
+  it("falls back to the last bound with a warning when p95 is in +Inf", () => {
+    const t = latencyThreshold({ boundsMs: [100, 200], counts: [10, 10, 80], sumMs: 0 });
+    expect(t.thresholdMs).toBe(200);
+    expect(t.warning).toMatch(/above the largest bucket/);
+  });
+  it("rejects malformed histograms", () => {
+    expect(() => latencyThreshold({ boundsMs: [1, 2], counts: [1, 1], sumMs: 0 })).toThrow(HistoryError);
+    expect(() => latencyThreshold({ boundsMs: [1, 2], counts: [0, 0, 0], sumMs: 0 })).toThrow(
+      /no observations/,
+    );
+  });
+  it("turns a latency history into good/total at a bucket bound", () => {
+    const lh: LatencyHistory = {
+      stepMs: 300_000,
+      boundsMs: [100, 250, 500],
+      points: [
+        { t: START + 300_000, counts: [50, 30, 15, 5] },
+        { t: START + 600_000, counts: [10, 0, 0, 90] },
+      ],
+    };
+    expect(latencySliHistory(lh, 250).points).toEqual([
+      { t: START + 300_000, good: 80, total: 100 },
+      { t: START + 600_000, good: 10, total: 100 },
+    ]);
+    expect(mergeLatencyHistory(lh).counts).toEqual([60, 30, 15, 95]);
+    expect(() => latencySliHistory(lh, 300)).toThrow(/not a bucket bound/);
+  });
+});
