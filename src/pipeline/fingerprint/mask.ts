@@ -14,7 +14,9 @@ const LEADING_AFFIX = new Set(["(", "[", "{", "'", '"', "`"]);
 const TRAILING_AFFIX = new Set([")", "]", "}", "'", '"', "`", ",", ".", ";", ":", "!", "?"]);
 
 /** Characters that separate a token into pieces masked one by one (`uid=0`, `host:port`, `f(12)`). */
-export const DELIMITERS = /([=:,()[\]{}#@|;/-])/;
+export const DELIMITERS = /(\.{2,}|[=:,()[\]{}#@|;/-])/;
+/** A path that starts right after a delimiter (`chdir(/p/a/b)`, `file=/etc/x`). */
+const INNER_PATH = /(^|[=([{,:])\/[^\s()[\]{},;]*/g;
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const IPV6 = /^(?=.*:.*:)[0-9a-fA-F:]{2,39}(%\w+)?$/;
@@ -25,7 +27,9 @@ const NUMERIC_LEAD = /^[-+<>~]?\.?\d[\w.+\-%]*$/;
 const HEX_WORD = /^(0[xX])?[0-9a-fA-F]{6,}$/;
 const VERSION = /^[vV]\d+(\.\d+)+[\w.-]*$/;
 /** An identifier carrying a long digit run (`blk_-1608…`, `job_2015…`, `storage1412`). */
-const LONG_DIGITS_ID = /^[\w.-]*\d{4,}[\w.-]*$/;
+const LONG_DIGITS_ID = /^[\w-]*\d{4,}[\w-]*$/;
+/** A dotted name with numeric parts (`core.2275`, `worker.12`): the numbers are variables. */
+const DOTTED_NUMBER = /(^|\.)\d+(?=\.|$)/g;
 /** A host name with digits in it (`ec2-52-80-34-196.compute.amazonaws.com`). */
 const HOST_WITH_DIGITS = /^(?=[^.]*\d|.*\.\w*\d)(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\.?$/;
 /** `host:port` where host has a dot (or is localhost) and port is numeric. */
@@ -66,12 +70,15 @@ function isWholeVariable(core: string): boolean {
 }
 
 function maskPieces(core: string): string {
-  const parts = core.split(DELIMITERS);
+  const parts = (core.includes("/") ? core.replace(INNER_PATH, `$1${WILDCARD}`) : core).split(DELIMITERS);
   let out = "";
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     // odd indices are the delimiters themselves
-    out += i % 2 === 0 && isVariableAtom(p) ? WILDCARD : p;
+    if (i % 2 === 1) out += p;
+    else if (isVariableAtom(p)) out += WILDCARD;
+    else if (p.includes(".") && hasDigit(p)) out += p.replace(DOTTED_NUMBER, `$1${WILDCARD}`);
+    else out += p;
   }
   // a path of variables is one variable (`125312k/129720k`)
   return out.replace(/<\*>(?:\/<\*>)+/g, WILDCARD);

@@ -78,21 +78,35 @@ export function mergeToken(a: string, b: string): string {
   if (a === WILDCARD || b === WILDCARD) return WILDCARD;
   const pa = a.split(DELIMITERS);
   const pb = b.split(DELIMITERS);
-  if (pa.length !== pb.length || pa.length === 1) return WILDCARD;
-  let out = "";
-  let constant = false;
-  for (let i = 0; i < pa.length; i++) {
-    const x = pa[i]!;
-    const y = pb[i]!;
-    if (i % 2 === 1) {
-      if (x !== y) return WILDCARD;
-      out += x;
-    } else if (x === y) {
-      out += x;
-      if (x.length > 0 && x !== WILDCARD) constant = true;
-    } else out += WILDCARD;
+  if (pa.length === pb.length && pa.length > 1) {
+    let out = "";
+    let same = true;
+    for (let i = 0; i < pa.length && same; i++) {
+      const x = pa[i]!;
+      const y = pb[i]!;
+      if (i % 2 === 1) same = x === y;
+      out += x === y ? x : WILDCARD;
+    }
+    if (same) return out;
   }
-  return constant ? out : WILDCARD;
+  return mergeByAffixes(a, b);
+}
+
+function isDelimiterChar(c: string): boolean {
+  return "=:,()[]{}#@|;/-".includes(c);
+}
+
+/** Keeps the common prefix ending at a delimiter and the common suffix starting at one (`rhost=<*>`). */
+function mergeByAffixes(a: string, b: string): string {
+  let p = 0;
+  const max = Math.min(a.length, b.length);
+  while (p < max && a[p] === b[p]) p++;
+  while (p > 0 && !isDelimiterChar(a[p - 1]!)) p--;
+  let q = 0;
+  while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+  while (q > 0 && !isDelimiterChar(a[a.length - q]!)) q--;
+  if (p === 0 && q === 0) return WILDCARD;
+  return a.slice(0, p) + WILDCARD + a.slice(a.length - q);
 }
 
 function isVariableLike(tok: string): boolean {
@@ -166,7 +180,7 @@ export class TemplateMiner {
         if (t === tokens[i] || t === WILDCARD) continue;
         const merged = mergeToken(t, tokens[i]!);
         if (merged !== t) {
-          if (merged === WILDCARD) found.constants[i] = isVariableLike(t) ? null : [t];
+          found.constants[i] = isVariableLike(t) ? null : [t];
           found.tokens[i] = merged;
           changed = true;
         }
