@@ -125,17 +125,52 @@ export function tokenize(message: string): string[] {
 const CALENDAR_WORD =
   /^[([]?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*[,.\])]?$/;
 
+const TIME_OF_DAY = /^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$/;
+const DAY_OR_YEAR = /^\d{1,4},?$/;
+const YEAR = /^(19|20)\d{2}$/;
+
 /** Tokenizes and masks a message: the input of the template miner. */
 export function maskMessage(message: string): string[] {
-  const tokens = tokenize(message);
-  for (let i = 0; i < tokens.length; i++) tokens[i] = maskToken(tokens[i]!);
+  const raw = tokenize(message);
+  const tokens = raw.map(maskToken);
   // a weekday or month name next to a number is part of a date (`Fri Jun 17 07:07:00 2005`)
+  let calendar = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.length < 3 || t.length > 12 || !CALENDAR_WORD.test(t)) continue;
     const near = (j: number) => j >= 0 && j < tokens.length && tokens[j]!.includes(WILDCARD);
-    if (near(i + 1) || near(i - 1) || (near(i + 2) && CALENDAR_WORD.test(tokens[i + 1]!)))
+    if (near(i + 1) || near(i - 1) || (near(i + 2) && CALENDAR_WORD.test(tokens[i + 1]!))) {
       tokens[i] = WILDCARD;
+      calendar = true;
+    }
   }
-  return tokens;
+  return calendar ? joinDateTimes(raw, tokens) : tokens;
+}
+
+/**
+ * A date written across tokens (`Fri Jun 17 07:07:00 2005`) is one variable: the weekday, month and day
+ * before a time of day and a year right after it join the time's token (`<*>:<*>:<*>`), so dates with and
+ * without a weekday give one template.
+ */
+function joinDateTimes(raw: readonly string[], tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (!TIME_OF_DAY.test(raw[i]!)) {
+      out.push(tokens[i]!);
+      continue;
+    }
+    let drop = 0;
+    while (
+      drop < 3 &&
+      out.length > 0 &&
+      out[out.length - 1] === WILDCARD &&
+      (CALENDAR_WORD.test(raw[i - drop - 1]!) || DAY_OR_YEAR.test(raw[i - drop - 1]!))
+    ) {
+      out.pop();
+      drop++;
+    }
+    out.push(tokens[i]!);
+    if (drop > 0 && i + 1 < raw.length && YEAR.test(raw[i + 1]!)) i++;
+  }
+  return out;
 }
