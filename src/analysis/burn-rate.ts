@@ -133,20 +133,21 @@ export function simulateAlerts(
     const pairs = series.filter((s) => s.window.severity === severity);
     let open: AlertEpisode | undefined;
     let lastFiring = -Infinity;
+    const thresholds = pairs.map((p) => p.window.factor * budget);
     for (let i = 0; i < h.n; i++) {
-      let burn = 0;
       let firing = false;
+      // NaN (too few events) compares false, so a quiet window never fires.
+      for (let k = 0; k < pairs.length; k++) if (pairs[k]!.ratio[i]! > thresholds[k]!) firing = true;
+      if (!firing) continue;
+      let burn = 0;
       const names: string[] = [];
-      for (const p of pairs) {
-        const r = p.ratio[i]!;
-        // NaN (too few events) compares false, so a quiet window never fires.
-        if (r > p.window.factor * budget) {
-          firing = true;
-          names.push(p.window.name);
+      for (let k = 0; k < pairs.length; k++) {
+        const r = pairs[k]!.ratio[i]!;
+        if (r > thresholds[k]!) {
+          names.push(pairs[k]!.window.name);
           burn = Math.max(burn, r / budget);
         }
       }
-      if (!firing) continue;
       if (open && i - lastFiring <= gapSteps) {
         open.end = stepEnd(h, i);
         open.peakBurnRate = Math.max(open.peakBurnRate, burn);
