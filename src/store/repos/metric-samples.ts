@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import type { MetricSeries } from "../../core/telemetry.js";
+import type { Sql } from "../ports.js";
+
+/**
+ * Metric samples for the embedded mode (no Prometheus): series are stored once, samples keyed by
+ * (series, time) so a retried remote_write batch inserts nothing twice. Times are whole milliseconds, the
+ * resolution Prometheus keeps.
+ */
+
+/** A stable id for a series: sha256 of the name and its sorted labels. */
+export function seriesId(name: string, labels: Record<string, string>): string {
+  const canonical = [
+    name,
+    ...Object.keys(labels)
+      .sort()
+      .map((k) => `${k}\u0000${labels[k]}`),
+  ].join("\u0001");
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+}
+
+/** Inserts the samples not stored yet; returns how many were new. */
+export async function insertSamples(sql: Sql, series: MetricSeries[]): Promise<number> {
+  if (series.length === 0) return 0;
+  const seriesRows = new Map<string, { series_id: string; name: string; labels: Record<string, string> }>();
+  const samples: { series_id: string; time: number; value: string }[] = [];
+  for (const s of series) {
+    const { __name__: _drop, ...labels } = s.labels;
+    const id = seriesId(s.name, labels);
+    seriesRows.set(id, { series_id: id, name: s.name, labels });
+    // JSON has no NaN or ±Inf; float8 parses their text forms, so values travel as strings.
+    for (const p of s.samples)
+      samples.push({ series_id: id, time: Math.floor(p.time), value: String(p.value) });
+  }
+  return sql.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO metric_series (series_id, name, labels)
+       SELECT series_id, name, labels FROM jsonb_to_recordset($1::jsonb) AS r(series_id text, name text, labels jsonb)
+       ON CONFLICT (series_id) DO NOTHING`,
+      [JSON.stringify([...seriesRows.values()])],
+    );
+    const result = await tx.query(
+      `INSERT INTO metric_samples (series_id, time, value)
+       SELECT series_id, time, value::float8 FROM jsonb_to_recordset($1::jsonb) AS r(series_id text, time bigint, value text)
+       ON CONFLICT (series_id, time) DO NOTHING`,
+      [JSON.stringify(samples)],
+    );
+    return result.rowCount;
+  });
+}
+
+/** A Prometheus label matcher; a missing label matches as the empty string, as in PromQL. */
+export interface LabelMatcher {
+  name: string;
+  op: "=" | "!=" | "=~" | "!~";
+  value: string;
+}
+
+export interface SampleQuery {
+  /** Metric name; may also be given as a `__name__` matcher. */
+  name?: string;
+  matchers?: LabelMatcher[];
+  /** Inclusive range, epoch ms. */
+  start: number;
+  end: number;
+}
+
+export interface StoredSeries {
+  name: string;
+  labels: Record<string, string>;
+  samples: { time: number; value: number }[];
+}
+
+const OPS: Record<LabelMatcher["op"], string> = { "=": "=", "!=": "<>", "=~": "~", "!~": "!~" };
+
+function seriesWhere(q: { name?: string; matchers?: LabelMatcher[] }, params: unknown[]): string[] {
+  const where: string[] = [];
+  const bind = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (q.name !== undefined) where.push(`s.name = ${bind(q.name)}`);
+  for (const m of q.matchers ?? []) {
+    if (!(m.op in OPS))
+      throw new Error(`unknown label matcher operator ${JSON.stringify(m.op)} (use =, !=, =~, !~)`);
+    const target = m.name === "__name__" ? "s.name" : `coalesce(s.labels ->> ${bind(m.name)}, '')`;
+    // PromQL regexes are fully anchored.
+    const value = m.op.includes("~") ? `^(?:${m.value})$` : m.value;
+    where.push(`${target} ${OPS[m.op]} ${bind(value)}`);
+  }
+  return where;
+}
+
+/** The matching series with their samples in [start, end], oldest first. */
+export async function querySamples(sql: Sql, q: SampleQuery): Promise<StoredSeries[]> {
+  const params: unknown[] = [];
+  const where = seriesWhere(q, params);
+  params.push(Math.floor(q.start), Math.ceil(q.end));
+  const { rows } = await sql.query<{
+    name: string;
+    labels: Record<string, string>;
+    series_id: string;
+    time: number;
+    value: number;
+  }>(
+    `SELECT s.series_id, s.name, s.labels, m.time, m.value
+       FROM metric_series s JOIN metric_samples m ON m.series_id = s.series_id
+      WHERE ${[...where, `m.time >= $${params.length - 1}`, `m.time <= $${params.length}`].join(" AND ")}
+      ORDER BY s.series_id, m.time`,
+    params,
+  );
+  const out = new Map<string, StoredSeries>();
+  for (const r of rows) {
+    let s = out.get(r.series_id);
+    if (!s) {
+      s = { name: r.name, labels: r.labels, samples: [] };
+      out.set(r.series_id, s);
+    }
+    s.samples.push({ time: r.time, value: Number(r.value) });
+  }
+  return [...out.values()];
+}
+
+/** The series matching a selector, without samples (for discovery: which metrics exist). */
+export async function listSeries(
+  sql: Sql,
+  q: { name?: string; matchers?: LabelMatcher[]; limit?: number } = {},
+): Promise<{ name: string; labels: Record<string, string> }[]> {
+  const params: unknown[] = [];
+  const where = seriesWhere(q, params);
+  params.push(q.limit ?? 10_000);
+  const { rows } = await sql.query<{ name: string; labels: Record<string, string> }>(
+    `SELECT s.name, s.labels FROM metric_series s ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY s.name, s.series_id LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+/** Distinct metric names, for discovery. */
+export async function listMetricNames(sql: Sql): Promise<string[]> {
+  const { rows } = await sql.query<{ name: string }>("SELECT DISTINCT name FROM metric_series ORDER BY name");
+  return rows.map((r) => r.name);
+}
