@@ -1,0 +1,123 @@
+import type { TelemetryEvent } from "../../core/telemetry.js";
+import type { Bus } from "../bus/bus.js";
+import { TOPICS } from "../bus/bus.js";
+import type { DecodeResult } from "./decode-result.js";
+import type { IngestMetrics } from "./metrics.js";
+
+/** Seconds a client is told to wait when a receiver is full; OTLP, remote_write and Fluent Bit retry then. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** The receiver cannot take the data now; the client should retry after `retryAfter` seconds. */
+export class IngestUnavailableError extends Error {
+  override name = "IngestUnavailableError";
+  readonly retryAfter = RETRY_AFTER_SECONDS;
+}
+
+/**
+ * A bounded buffer: how many events and body bytes one receiver holds between reading a request and the
+ * bus acknowledging it. Past either bound the receiver refuses (503 + Retry-After) instead of growing.
+ */
+export class IngestGate {
+  private events = 0;
+  private bytes = 0;
+
+  constructor(
+    readonly maxEvents: number,
+    readonly maxBytes: number,
+  ) {}
+
+  tryTakeBytes(n: number): boolean {
+    // One request is always let in when nothing is held, so a body up to the size limit can pass.
+    if (this.bytes > 0 && this.bytes + n > this.maxBytes) return false;
+    this.bytes += n;
+    return true;
+  }
+
+  releaseBytes(n: number): void {
+    this.bytes = Math.max(0, this.bytes - n);
+  }
+
+  tryTakeEvents(n: number): boolean {
+    if (this.events > 0 && this.events + n > this.maxEvents) return false;
+    this.events += n;
+    return true;
+  }
+
+  releaseEvents(n: number): void {
+    this.events = Math.max(0, this.events - n);
+  }
+
+  get heldEvents(): number {
+    return this.events;
+  }
+}
+
+export interface IngestorOptions {
+  /** Events one receiver may hold waiting for the bus (INGEST_BUFFER_EVENTS). */
+  bufferEvents: number;
+  /** Body bytes one receiver may hold while reading and decoding. */
+  bufferBytes: number;
+  metrics: IngestMetrics;
+}
+
+/**
+ * The one way decoded telemetry reaches the bus, shared by every receiver and the CLI: count the
+ * rejected records, hand the events to `raw-telemetry`, and only then report them accepted. When the
+ * bus is saturated or down, or the receiver's buffer is full, it throws IngestUnavailableError and
+ * nothing of the request is counted as accepted.
+ */
+export class Ingestor {
+  private readonly gates = new Map<string, IngestGate>();
+
+  constructor(
+    readonly bus: Bus,
+    readonly options: IngestorOptions,
+  ) {}
+
+  gate(receiver: string): IngestGate {
+    let g = this.gates.get(receiver);
+    if (!g) {
+      g = new IngestGate(this.options.bufferEvents, this.options.bufferBytes);
+      this.gates.set(receiver, g);
+    }
+    return g;
+  }
+
+  /** True when a new request should be refused before its body is even read. */
+  overloaded(receiver: string): boolean {
+    const g = this.gate(receiver);
+    return this.bus.saturated() || g.heldEvents >= g.maxEvents;
+  }
+
+  async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
+    const { metrics } = this.options;
+    metrics.records(receiver, signal, "rejected", result.rejected);
+    if (result.events.length === 0) return;
+    if (this.bus.saturated()) throw new IngestUnavailableError(`the bus is saturated; retry later`);
+    const gate = this.gate(receiver);
+    const n = result.events.length;
+    if (!gate.tryTakeEvents(n)) {
+      throw new IngestUnavailableError(`receiver ${receiver} holds ${gate.heldEvents} events; retry later`);
+    }
+    try {
+      await publishEvents(this.bus, result.events);
+    } catch (err) {
+      throw new IngestUnavailableError(`the bus did not take the data: ${(err as Error).message}`);
+    } finally {
+      gate.releaseEvents(n);
+    }
+    metrics.records(receiver, signal, "accepted", result.accepted);
+  }
+}
+
+/**
+ * Publishes one request's events in one call keyed by service (one service's windows stay on one
+ * partition). One call, because a bus takes a batch whole or not at all: a client's retry after a
+ * refusal then never duplicates half a request.
+ */
+export function publishEvents(bus: Bus, events: TelemetryEvent[]): Promise<void> {
+  return bus.publish(
+    TOPICS.rawTelemetry,
+    events.map((value) => ({ key: value.service, value })),
+  );
+}

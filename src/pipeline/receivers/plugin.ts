@@ -1,0 +1,166 @@
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
+import type { Config } from "../../config.js";
+import type { Bus } from "../bus/bus.js";
+import { Ingestor, IngestUnavailableError } from "./backpressure.js";
+import { IngestHttpError, readBody } from "./body.js";
+import { registerFaro } from "./faro.js";
+import { registerFluentBit } from "./fluentbit.js";
+import { ingestMetrics, noMetrics } from "./metrics.js";
+import { startOtlpGrpc } from "./otlp-grpc.js";
+import { registerOtlpHttp } from "./otlp-http.js";
+import { registerRemoteWrite } from "./remote-write.js";
+import { decodeUntrusted, type ReceiverContext } from "./route-context.js";
+
+/**
+ * Mounts every telemetry receiver on a Fastify server: OTLP/HTTP, remote_write, Fluent Bit and Faro,
+ * plus OTLP/gRPC on its own port. The receivers live in one encapsulated context, so their raw-body
+ * parsing, CORS, rate limit and error format touch no other route.
+ */
+
+export type ReceiverConfig = Pick<
+  Config,
+  | "MAX_BODY_BYTES"
+  | "CORS_ORIGINS"
+  | "RATE_LIMIT_PER_MINUTE"
+  | "INGEST_BUFFER_EVENTS"
+  | "OTLP_GRPC_PORT"
+  | "HOST"
+  | "FLUENTBIT_SERVICE_KEY"
+>;
+
+export interface ReceiverDeps {
+  bus: Bus;
+  config: ReceiverConfig;
+  /** The server's prom-client registry; the ingest counters are registered on it. */
+  registry?: Registry;
+  /** Test hook: when false, the gRPC receiver is not started even if OTLP_GRPC_PORT is set. */
+  grpc?: boolean;
+}
+
+interface HeldBytes {
+  ingestHeldBytes?: { receiver: string; n: number };
+}
+
+export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps): Promise<void> {
+  const { config } = deps;
+  const metrics = deps.registry ? ingestMetrics(deps.registry) : noMetrics;
+  const ingestor = new Ingestor(deps.bus, {
+    bufferEvents: config.INGEST_BUFFER_EVENTS,
+    bufferBytes: 4 * config.MAX_BODY_BYTES,
+    metrics,
+  });
+  const ctx: ReceiverContext = {
+    ingestor,
+    metrics,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    fluentBitServiceKey: config.FLUENTBIT_SERVICE_KEY,
+    decode: decodeUntrusted,
+  };
+
+  await app.register(async (scope) => {
+    // Browsers post Faro and OTLP JSON cross-origin; the other receivers ignore the CORS headers.
+    if (config.CORS_ORIGINS.length > 0) {
+      const anyOrigin = config.CORS_ORIGINS.includes("*");
+      await scope.register(cors, {
+        // Browsers send OTLP JSON with sendBeacon, a credentialed request: the origin must be echoed.
+        origin: anyOrigin ? true : config.CORS_ORIGINS,
+        credentials: true,
+        methods: ["POST", "OPTIONS"],
+        allowedHeaders: ["content-type", "content-encoding", "x-faro-session-id", "x-api-key", "traceparent"],
+        maxAge: 600,
+        hideOptionsRoute: true,
+      });
+    }
+    if (config.RATE_LIMIT_PER_MINUTE) {
+      await scope.register(rateLimit, {
+        max: config.RATE_LIMIT_PER_MINUTE,
+        timeWindow: 60_000,
+        keyGenerator: (req) => req.ip,
+      });
+    }
+
+    // Receivers need the raw bytes (protobuf, snappy, msgpack, gzip): one parser for every type, bounded.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (req, payload, done) => {
+      const receiver = req.routeOptions.config.receiver ?? "unknown";
+      const declared = Number(req.headers["content-length"]);
+      const reserve = Number.isFinite(declared) ? declared : 0;
+      if (reserve > 0 && !ingestor.gate(receiver).tryTakeBytes(reserve)) {
+        done(
+          new IngestUnavailableError(`receiver ${receiver} is reading too many bodies; retry later`),
+          undefined,
+        );
+        return;
+      }
+      if (reserve > 0) (req as HeldBytes).ingestHeldBytes = { receiver, n: reserve };
+      readBody(payload, config.MAX_BODY_BYTES, Number.isFinite(declared) ? declared : undefined).then(
+        (body) => done(null, body),
+        (err) => done(err, undefined),
+      );
+    });
+
+    scope.addHook("onRequest", async (req, reply) => {
+      const receiver = req.routeOptions.config.receiver;
+      if (receiver && req.method === "POST" && ingestor.overloaded(receiver)) {
+        throw new IngestUnavailableError(`receiver ${receiver} is full; retry later`);
+      }
+      void reply;
+    });
+    scope.addHook("preHandler", async (req) => {
+      // A request without a body never ran the parser; handlers still get a Buffer.
+      if (req.body === undefined || req.body === null) req.body = Buffer.alloc(0);
+    });
+    scope.addHook("onResponse", async (req, reply) => {
+      const held = (req as HeldBytes).ingestHeldBytes;
+      if (held) ingestor.gate(held.receiver).releaseBytes(held.n);
+      const receiver = req.routeOptions.config.receiver;
+      if (receiver) metrics.request(receiver, reply.statusCode);
+    });
+    scope.setErrorHandler(async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      let status = typeof err.statusCode === "number" && err.statusCode >= 400 ? err.statusCode : 500;
+      let message = err.message;
+      if (err instanceof IngestUnavailableError) {
+        status = 503;
+        reply.header("retry-after", String(err.retryAfter));
+      } else if (err instanceof IngestHttpError && err.retryAfter !== undefined) {
+        reply.header("retry-after", String(err.retryAfter));
+      } else if (status === 500) {
+        req.log.error({ err }, "receiver failed");
+        message = "internal error";
+      }
+      const format = req.routeOptions.config.errorFormat;
+      if (format) {
+        const { contentType, body } = format(req, status, message);
+        return reply.code(status).type(contentType).send(body);
+      }
+      return reply
+        .code(status)
+        .type("application/json")
+        .send(JSON.stringify({ error: message }));
+    });
+
+    registerOtlpHttp(scope, ctx);
+    registerRemoteWrite(scope, ctx);
+    registerFluentBit(scope, ctx);
+    registerFaro(scope, ctx);
+  });
+
+  if (deps.grpc !== false && config.OTLP_GRPC_PORT !== 0) {
+    let grpc: Awaited<ReturnType<typeof startOtlpGrpc>> | undefined;
+    app.addHook("onReady", async () => {
+      grpc = await startOtlpGrpc({
+        ingestor,
+        metrics,
+        host: config.HOST,
+        port: config.OTLP_GRPC_PORT,
+        maxBodyBytes: config.MAX_BODY_BYTES,
+      });
+    });
+    app.addHook("onClose", async () => {
+      await grpc?.close();
+    });
+  }
+}
