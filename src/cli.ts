@@ -19,6 +19,9 @@ export class UsageError extends Error {
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   migrate: () => import("./commands/migrate.js"),
+  generate: () => import("./commands/generate.js"),
+  validate: () => import("./commands/validate.js"),
+  fingerprint: () => import("./commands/fingerprint.js"),
 };
 
 function version(): string {

@@ -19,6 +19,8 @@ export const AlertSpec = z.object({
   disable: z.boolean().default(false),
   labels: z.record(z.string(), z.string()).default({}),
   annotations: z.record(z.string(), z.string()).default({}),
+  /** Prometheus `for:` duration; unset means the alert fires on the first evaluation (Sloth's behaviour). */
+  for: z.string().optional(),
 });
 export type AlertSpec = z.infer<typeof AlertSpec>;
 
@@ -30,9 +32,14 @@ export const Slo = z.object({
   id: z.string(),
   service: z.string(),
   name: z.string(),
+  displayName: z.string().optional(),
   description: z.string().optional(),
-  /** Percent, e.g. 99.9. */
-  objective: z.number().gt(0).lt(100),
+  /** Where the SLO was read from: the spec format (`prometheus/v1`, `openslo/v1`, ...) and its place in the file. */
+  origin: z
+    .object({ spec: z.string(), file: z.string().optional(), line: z.number().int().optional() })
+    .optional(),
+  /** Percent, e.g. 99.9; 100 is allowed (a zero error budget), as in Sloth. */
+  objective: z.number().gt(0).lte(100),
   /** Prometheus duration, e.g. `30d`. */
   period: z.string().regex(/^\d+[smhdw]$/),
   sli: z.union([
