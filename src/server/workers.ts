@@ -1,0 +1,13 @@
+import type { ServerDeps } from "./deps.js";
+
+/** A background consumer (a bus subscription, a job worker) that `slo-scout serve` runs next to the API. */
+export interface PipelineWorker {
+  name: string;
+  start(deps: ServerDeps): Promise<{ stop(): Promise<void> }>;
+}
+
+/**
+ * Every worker `slo-scout serve` starts after the server listens and stops, before the bus is flushed,
+ * on shutdown. Add yours with one line (import it above).
+ */
+export const WORKERS: PipelineWorker[] = [];
