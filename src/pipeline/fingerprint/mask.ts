@@ -33,7 +33,7 @@ const DOTTED_NUMBER = /(^|\.)\d+(?=\.|$)/g;
 /** A host name with digits in it (`ec2-52-80-34-196.compute.amazonaws.com`). */
 const HOST_WITH_DIGITS = /^(?=[^.]*\d|.*\.\w*\d)(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\.?$/;
 /** `host:port` where host has a dot (or is localhost) and port is numeric. */
-const HOST_PORT = /^\/?(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+:\d+$/;
+const HOST_PORT = /^\/?(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+|<\*>):\d+$/;
 
 function hasDigit(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
