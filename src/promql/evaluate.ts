@@ -296,6 +296,7 @@ export class Evaluator {
       labels: r.labels.__name__ === undefined ? { ...r.labels, __name__: sel.name } : r.labels,
       t: r.timestamps,
       v: r.values,
+      stale: r.stale,
     }));
   }
 
@@ -303,13 +304,13 @@ export class Evaluator {
     const raw = await this.fetch(sel, grid.start - sel.offsetMs - this.lookback, grid.end - sel.offsetMs);
     const n = grid.ts.length;
     const leftOpen = this.compat === "v3";
-    return raw.map(({ labels, t, v }) => {
+    return raw.map(({ labels, t, v, stale }) => {
       const out = emptySeries(labels, n);
       let idx = -1;
       for (let k = 0; k < n; k++) {
         const ref = grid.ts[k]! - sel.offsetMs;
         while (idx + 1 < t.length && t[idx + 1]! <= ref) idx++;
-        if (idx < 0) continue;
+        if (idx < 0 || stale?.[idx]) continue;
         const age = ref - t[idx]!;
         if (leftOpen ? age < this.lookback : age <= this.lookback) {
           out.present[k] = 1;
@@ -333,7 +334,20 @@ export class Evaluator {
   private async matrixSelector(e: MatrixSelector, grid: Grid) {
     const raw = await this.fetch(e.selector, grid.start - e.offsetMs - e.rangeMs, grid.end - e.offsetMs);
     return {
-      series: raw.map((r) => ({ labels: r.labels, data: new WindowedSeries(r.t, r.v) })),
+      series: raw.map((r) => {
+        if (!r.stale || !Array.prototype.includes.call(r.stale, 1))
+          return { labels: r.labels, data: new WindowedSeries(r.t, r.v) };
+        // Range functions never see staleness markers.
+        const t: number[] = [];
+        const v: number[] = [];
+        for (let i = 0; i < r.t.length; i++) {
+          if (!r.stale[i]) {
+            t.push(r.t[i]!);
+            v.push(r.v[i]!);
+          }
+        }
+        return { labels: r.labels, data: new WindowedSeries(t, v) };
+      }),
       rangeMs: e.rangeMs,
       offsetMs: e.offsetMs,
     };

@@ -21,6 +21,7 @@ interface MemorySeries {
   labels: Labels;
   t: Float64Array;
   v: Float64Array;
+  stale?: Uint8Array;
 }
 
 /** Series held in memory, sorted by time; `add` merges samples into an existing series with the same labels. */
@@ -32,7 +33,12 @@ export class MemorySource implements SeriesSource {
   }
 
   /** Adds samples to the series named by `labels.__name__`; a sample at an existing timestamp replaces it. */
-  add(labels: Labels, timestamps: ArrayLike<number>, values: ArrayLike<number>): void {
+  add(
+    labels: Labels,
+    timestamps: ArrayLike<number>,
+    values: ArrayLike<number>,
+    stale?: ArrayLike<number>,
+  ): void {
     const name = labels.__name__;
     if (!name) throw new Error("a series needs a __name__ label");
     if (timestamps.length !== values.length) throw new Error("timestamps and values differ in length");
@@ -46,28 +52,48 @@ export class MemorySource implements SeriesSource {
     let sorted = true;
     for (let i = 1; i < timestamps.length && sorted; i++) sorted = timestamps[i]! > timestamps[i - 1]!;
     if (!existing && sorted) {
-      series.set(key, { labels, t: Float64Array.from(timestamps), v: Float64Array.from(values) });
+      series.set(key, {
+        labels,
+        t: Float64Array.from(timestamps),
+        v: Float64Array.from(values),
+        stale: stale ? Uint8Array.from(stale) : undefined,
+      });
       return;
     }
-    const points = new Map<number, number>();
-    if (existing) for (let i = 0; i < existing.t.length; i++) points.set(existing.t[i]!, existing.v[i]!);
-    for (let i = 0; i < timestamps.length; i++) points.set(timestamps[i]!, values[i]!);
+    const points = new Map<number, [number, number]>();
+    if (existing) {
+      for (let i = 0; i < existing.t.length; i++)
+        points.set(existing.t[i]!, [existing.v[i]!, existing.stale?.[i] ?? 0]);
+    }
+    for (let i = 0; i < timestamps.length; i++) points.set(timestamps[i]!, [values[i]!, stale?.[i] ?? 0]);
     const t = Float64Array.from(points.keys()).sort();
-    series.set(key, { labels, t, v: t.map((x) => points.get(x)!) });
+    const v = Float64Array.from(t, (x) => points.get(x)![0]);
+    const st = Uint8Array.from(t, (x) => points.get(x)![1]);
+    series.set(key, { labels, t, v, stale: st.includes(1) ? st : undefined });
   }
 
-  /** Adds every series of a range-query result under `labels` of its own (a recording rule's output). */
+  /**
+   * Adds a range-query result as stored series, the way Prometheus's rule manager writes a recording
+   * rule's output: one sample per step where the series is present, and a staleness marker at the first
+   * step where it has disappeared.
+   */
   addResult(result: RangeResult): void {
     for (const s of result.series) {
       const t: number[] = [];
       const v: number[] = [];
+      const stale: number[] = [];
       for (let k = 0; k < result.timestamps.length; k++) {
         if (s.present[k]) {
           t.push(result.timestamps[k]!);
           v.push(s.values[k]!);
+          stale.push(0);
+        } else if (k > 0 && s.present[k - 1]) {
+          t.push(result.timestamps[k]!);
+          v.push(Number.NaN);
+          stale.push(1);
         }
       }
-      if (t.length) this.add(s.labels, t, v);
+      if (t.length) this.add(s.labels, t, v, stale.includes(1) ? stale : undefined);
     }
   }
 
@@ -142,14 +168,17 @@ export class PrometheusClient {
     this.base = url.replace(/\/+$/, "");
   }
 
+  /** GET without parameters, POST (form-encoded, as Prometheus accepts for queries) with them. */
   private async get(path: string, params: Record<string, string>): Promise<unknown> {
-    const body = new URLSearchParams(params);
+    const hasParams = Object.keys(params).length > 0;
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", ...this.options.headers },
-        body,
+        method: hasParams ? "POST" : "GET",
+        headers: hasParams
+          ? { "content-type": "application/x-www-form-urlencoded", ...this.options.headers }
+          : { ...this.options.headers },
+        body: hasParams ? new URLSearchParams(params) : undefined,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (err) {

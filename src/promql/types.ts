@@ -8,6 +8,11 @@ export interface RawSeries {
   labels: Labels;
   timestamps: ArrayLike<number>;
   values: ArrayLike<number>;
+  /**
+   * 1 where the sample is a staleness marker (Prometheus writes one when a rule's output series
+   * disappears): an instant selector sees nothing from it on, and range functions skip it.
+   */
+  stale?: ArrayLike<number>;
 }
 
 /**

@@ -1,0 +1,127 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { RawSeries } from "../../src/promql/types.js";
+
+/**
+ * A real Prometheus for tests: samples are backfilled with `promtool tsdb create-blocks-from openmetrics`,
+ * then `prometheus` serves them on a loopback port. Needs the Debian `prometheus` package (prometheus +
+ * promtool on PATH).
+ */
+
+const run = promisify(execFile);
+
+export async function prometheusBinaries(): Promise<void> {
+  await run("promtool", ["--version"]);
+  await run("prometheus", ["--version"]);
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Number.POSITIVE_INFINITY) return "+Inf";
+  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(v);
+}
+
+/** Renders series as an OpenMetrics exposition with timestamps (the input promtool backfills from). */
+export function toOpenMetrics(series: RawSeries[]): string {
+  const byName = new Map<string, RawSeries[]>();
+  for (const s of series) {
+    const name = s.labels.__name__;
+    if (!name) throw new Error("series without __name__");
+    byName.set(name, [...(byName.get(name) ?? []), s]);
+  }
+  const lines: string[] = [];
+  for (const [name, list] of byName) {
+    for (const s of list) {
+      const labels = Object.entries(s.labels)
+        .filter(([k]) => k !== "__name__")
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(",");
+      for (let i = 0; i < s.timestamps.length; i++) {
+        lines.push(`${name}{${labels}} ${formatValue(s.values[i]!)} ${s.timestamps[i]! / 1000}`);
+      }
+    }
+  }
+  lines.push("# EOF");
+  return `${lines.join("\n")}\n`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningPrometheus {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Backfills `series` into a fresh TSDB and starts Prometheus on it; `stop()` kills it and removes the data. */
+export async function startPrometheusWith(series: RawSeries[]): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), "slo-scout-prom-"));
+  const dataDir = join(dir, "data");
+  const input = join(dir, "input.om");
+  await writeFile(input, toOpenMetrics(series));
+  await run("promtool", ["tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dataDir], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const config = join(dir, "prometheus.yml");
+  await writeFile(config, "global:\n  evaluation_interval: 1m\n");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    "prometheus",
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--storage.tsdb.retention.time=100y",
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`prometheus exited with ${child.exitCode}: ${stderr.slice(-500)}`);
+    }
+    try {
+      const res = await fetch(`${url}/-/ready`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus did not become ready in 20 s: ${stderr.slice(-500)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, dataDir, stop };
+}
