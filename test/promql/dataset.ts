@@ -109,13 +109,13 @@ export function dataset(): RawSeries[] {
         c.v.push(counts[j]!);
       });
     }
-    bounds.forEach((le, j) =>
+    for (const [j, le] of bounds.entries()) {
       series.push({
         labels: { __name__: "lat_seconds_bucket", instance, le },
         timestamps: cols[j]!.t,
         values: cols[j]!.v,
-      }),
-    );
+      });
+    }
   }
   // Info metric for joins, and up.
   const it: number[] = [];
