@@ -21,7 +21,7 @@ export interface RedactorOptions {
   extraPatterns?: readonly string[];
 }
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const EMAIL = /[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)(\s+)([A-Za-z0-9._~+/=-]{8,})/gi;
 /** Vendors' key formats: Stripe, OpenAI, GitHub, Slack, AWS, Google, GitLab, npm, SendGrid, Hugging Face. */
@@ -38,13 +38,15 @@ const KEY_PREFIXES = new RegExp(
     "\\bnpm_[A-Za-z0-9]{36}",
     "\\bSG\\.[A-Za-z0-9_-]{16,}\\.[A-Za-z0-9_-]{16,}",
     "\\bhf_[A-Za-z0-9]{30,}",
+    "\\bwhsec_[A-Za-z0-9]{24,}",
   ].join("|"),
   "g",
 );
-const KEY_PREFIX_HINT = /sk_|rk_|sk-|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|glpat-|npm_|SG\.|hf_/;
+const KEY_PREFIX_HINT = /sk_|rk_|sk-|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|glpat-|npm_|SG\.|hf_|whsec_/;
 /** `password=…`, `api_key: …`, `"token":"…"`: the value is a secret whatever it looks like. */
 const SECRET_ASSIGNMENT =
   /\b((?:pass(?:word|wd)?|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|access[_-]?key(?:_id)?|secret[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]\s*["']?)([^\s"',;&]{4,})/gi;
+const AUTH_SCHEME_WORD = /^(Bearer|Basic|Token|Digest)$/i;
 const SECRET_HINT = /pass|pwd|secret|token|key|auth|credential/i;
 const IPV4 =
   /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)/g;
@@ -106,10 +108,20 @@ function shannonBits(s: string): number {
 }
 
 /** A random-looking secret: mixed letters and digits, not a hex id, not a path or a word list. */
-export function looksLikeSecret(s: string): boolean {
-  if (s.length < 24) return false;
+export function looksLikeSecret(s: string, minLength = 24): boolean {
+  if (s.length < minLength) return false;
   if (/^[0-9a-fA-F-]+$/.test(s)) return false;
-  if (s.includes("/") && !/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return false;
+  // a name made of parts (`checkout-7d9f8b6c5d-x2kqz`) is an identifier unless one part is itself random
+  const parts = s.split(/[-_.]/);
+  if (parts.length > 1) {
+    const longest = parts.reduce((a, b) => (b.length > a.length ? b : a));
+    return looksLikeSecret(longest, 20);
+  }
+  if (s.includes("/")) {
+    // a path, not base64: rooted, or with several separators
+    if (s.startsWith("/") || s.includes("./") || s.split("/").length > 3) return false;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return false;
+  }
   let upper = 0;
   let lower = 0;
   let digit = 0;
@@ -155,7 +167,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         value.startsWith("<") ? m : `${scheme}${space}<SECRET>`,
       );
       s = s.replace(SECRET_ASSIGNMENT, (m, key: string, value: string) =>
-        value.startsWith("<") ? m : `${key}<SECRET>`,
+        value.startsWith("<") || AUTH_SCHEME_WORD.test(value) ? m : `${key}<SECRET>`,
       );
     }
     if (s.length >= 24) s = s.replace(OPAQUE, (m) => (looksLikeSecret(m) ? "<SECRET>" : m));
