@@ -32,6 +32,8 @@ export interface ExpectedAlert {
 }
 
 export interface AlertRuleTest {
+  /** What the check shows; written as a YAML comment (promtool rejects unknown keys). */
+  comment?: string;
   eval_time: string;
   alertname: string;
   exp_alerts: ExpectedAlert[];
@@ -184,40 +186,51 @@ export function sloRuleTests(rules: SloRules, opts: AlertOptions = {}): { tests:
     };
   }
 
+  // Scenarios run one after another in time slots within a single test (one TSDB per SLO keeps promtool
+  // fast). The first slot checks at `short window + for`, showing the page fires within the short window
+  // of the burn starting; later slots check as soon as `for` allows.
   const maxForMs = Math.max(0, ...alerts.map((a) => (a.for ? (parseDuration(a.for) ?? 0) : 0)));
-  const evalMs = rules.windows.pageQuick.shortWindowMs + maxForMs;
-  const steps = Math.ceil(evalMs / INTERVAL_MS) + 1;
+  const roundUp = (ms: number) => Math.ceil(ms / INTERVAL_MS) * INTERVAL_MS;
+  const firstCheckMs = roundUp(rules.windows.pageQuick.shortWindowMs + maxForMs);
+  const laterCheckMs = roundUp(maxForMs + INTERVAL_MS);
   const windows = distinctWindows(rules.windows);
   const longs = [...new Set(burnRateWindows(rules.windows).map((p: BurnRateWindow) => p.longWindowMs))];
+  const list = scenarios(rules, minEvents);
+  const slots = list.map((_, i) => (i === 0 ? firstCheckMs : laterCheckMs) + INTERVAL_MS);
+  const starts = slots.map((_, i) => slots.slice(0, i).reduce((a, b) => a + b, 0));
+  const series = (value: (sc: Scenario) => number) =>
+    list.map((sc, i) => `${goFloat(value(sc))}+0x${slots[i]! / INTERVAL_MS - 1}`).join(" ");
 
-  const tests = scenarios(rules, minEvents).map((sc): RuleTest => {
-    const input: InputSeries[] = windows.map((ms) => ({
-      series: sliErrorMetric(ms) + promFilter(seriesLabels(ms)),
-      values: `${goFloat((sc.burn.get(ms) ?? 0) * budget)}+0x${steps}`,
-    }));
-    const events = sc.events ?? (minEvents !== undefined ? Math.max(minEvents * 2, 1) : undefined);
-    if (minEvents !== undefined && events !== undefined) {
-      for (const ms of longs) {
-        input.push({
-          series: sliEventsMetric(ms) + promFilter(seriesLabels(ms)),
-          values: `${events}+0x${steps}`,
-        });
-      }
+  const input: InputSeries[] = windows.map((ms) => ({
+    series: sliErrorMetric(ms) + promFilter(seriesLabels(ms)),
+    values: series((sc) => (sc.burn.get(ms) ?? 0) * budget),
+  }));
+  const eventsIn = (sc: Scenario) => sc.events ?? Math.max((minEvents ?? 0) * 2, 1);
+  if (minEvents !== undefined) {
+    for (const ms of longs) {
+      input.push({ series: sliEventsMetric(ms) + promFilter(seriesLabels(ms)), values: series(eventsIn) });
     }
-    const fired = expectedSeverities(
-      rules,
-      sc.burn,
-      minEvents !== undefined && events !== undefined ? { minEvents, events } : undefined,
-    );
-    const exp = (["page", "ticket"] as const).filter((s) => fired.has(s)).map((s) => expected[s]!);
+  }
+  const checks = list.map((sc, i): AlertRuleTest => {
+    const guard = minEvents !== undefined ? { minEvents, events: eventsIn(sc) } : undefined;
+    const fired = expectedSeverities(rules, sc.burn, guard);
     return {
-      name: `${slo.id}: ${sc.name}`,
-      interval: formatDuration(INTERVAL_MS),
-      input_series: input,
-      alert_rule_test: [{ eval_time: formatDuration(evalMs), alertname: alertName, exp_alerts: exp }],
+      comment: sc.name,
+      eval_time: formatDuration(starts[i]! + (i === 0 ? firstCheckMs : laterCheckMs)),
+      alertname: alertName,
+      exp_alerts: (["page", "ticket"] as const).filter((s) => fired.has(s)).map((s) => expected[s]!),
     };
   });
-  return { tests };
+  return {
+    tests: [
+      {
+        name: `${slo.id}: multi-window multi-burn-rate alerts`,
+        interval: formatDuration(INTERVAL_MS),
+        input_series: input,
+        alert_rule_test: checks,
+      },
+    ],
+  };
 }
 
 /** The rule-test file for a rules file (`rulesFile` as the test will reference it, relative to the test). */

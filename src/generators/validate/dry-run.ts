@@ -472,10 +472,15 @@ export function expandRecordingRules(
   return expand(exprText, []);
 }
 
+/** Anything that answers range queries the way Prometheus's `query_range` does. */
+export interface RangeQuerier {
+  queryRange(query: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult>;
+}
+
 /** Replays the alert rules against a Prometheus's `query_range` (PROMETHEUS_URL mode). */
 export async function dryRunPrometheus(
   ruleFile: unknown,
-  prometheus: PrometheusClient | string,
+  prometheus: RangeQuerier | string,
   options: PrometheusDryRunOptions,
 ): Promise<DryRunReport> {
   const client = typeof prometheus === "string" ? new PrometheusClient(prometheus) : prometheus;
