@@ -102,6 +102,12 @@ export function backtest(history: SliHistory | PreparedHistory, opts: BacktestOp
   for (const t of ladder) validateTarget(t);
   const warnings = [...h.warnings, ...checkHistoryLength(h, windowDays, opts.label)];
 
+  if (h.stepMs > 5 * 60_000) {
+    warnings.push(
+      `history step ${h.stepMs / 60_000}m is coarser than the 5m short alert window; simulated pages use ` +
+        `${h.stepMs / 60_000}m windows and may be fewer or later than real ones`,
+    );
+  }
   const windows = rollingWindows(h, windowDays);
   const fullWindows = h.n >= Math.round(windowDays * h.stepsPerDay) ? windows.length : 0;
   let worst = windows[0]!;

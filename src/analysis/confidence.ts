@@ -249,7 +249,14 @@ export interface BudgetConsumer {
  */
 export function topBudgetConsumers(
   history: SliHistory | PreparedHistory,
-  opts: { granularity?: "hour" | "day"; k?: number; target?: number; windowDays?: number } = {},
+  opts: {
+    granularity?: "hour" | "day";
+    k?: number;
+    target?: number;
+    windowDays?: number;
+    /** Joins chosen periods that touch, so a 3-hour incident is one consumer, not three. */
+    mergeAdjacent?: boolean;
+  } = {},
 ): BudgetConsumer[] {
   const h = prepareHistory(history);
   const size = opts.granularity === "day" ? DAY_MS : HOUR_MS;
@@ -271,17 +278,33 @@ export function topBudgetConsumers(
     opts.target !== undefined
       ? ((sumTotal(h, 0, h.n) * windowSteps) / h.n) * (1 - opts.target / 100)
       : undefined;
-  return [...buckets.entries()]
+  const ranked = [...buckets.entries()]
     .filter(([, b]) => b.bad > 0)
-    .sort((a, b) => b[1].bad - a[1].bad || a[0] - b[0])
+    .sort((a, b) => b[1].bad - a[1].bad || a[0] - b[0]);
+  let periods = ranked
     .slice(0, k)
-    .map(([start, b]) => ({
-      start,
-      end: start + size,
-      bad: b.bad,
-      total: b.total,
-      attainment: b.total > 0 ? 100 * (1 - b.bad / b.total) : 100,
-      shareOfBad: allBad > 0 ? b.bad / allBad : 0,
-      budgetUsed: windowBudget ? b.bad / windowBudget : undefined,
-    }));
+    .map(([start, b]) => ({ start, end: start + size, bad: b.bad, total: b.total }));
+  if (opts.mergeAdjacent) {
+    // Merge among the worst buckets (more than k, so an incident's quieter hours still join it), then keep k.
+    const pool = ranked
+      .slice(0, k * 4)
+      .map(([start, b]) => ({ start, end: start + size, bad: b.bad, total: b.total }))
+      .sort((a, b) => a.start - b.start);
+    const merged: typeof pool = [];
+    for (const p of pool) {
+      const last = merged[merged.length - 1];
+      if (last && last.end === p.start) {
+        last.end = p.end;
+        last.bad += p.bad;
+        last.total += p.total;
+      } else merged.push({ ...p });
+    }
+    periods = merged.sort((a, b) => b.bad - a.bad || a.start - b.start).slice(0, k);
+  }
+  return periods.map((p) => ({
+    ...p,
+    attainment: p.total > 0 ? 100 * (1 - p.bad / p.total) : 100,
+    shareOfBad: allBad > 0 ? p.bad / allBad : 0,
+    budgetUsed: windowBudget ? p.bad / windowBudget : undefined,
+  }));
 }

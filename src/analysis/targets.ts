@@ -1,7 +1,9 @@
 import type { LatencyHistogram } from "../core/aggregates.js";
 import type { LatencyHistory, SliHistory } from "../core/history.js";
+import type { Confidence } from "../core/slo.js";
 import { type Backtest, type BacktestOptions, type BacktestRung, backtest } from "./backtest.js";
-import { HistoryError, type PreparedHistory } from "./history.js";
+import { assessConfidence, type BudgetConsumer, topBudgetConsumers } from "./confidence.js";
+import { HistoryError, type PreparedHistory, prepareHistory } from "./history.js";
 
 /**
  * Picks targets from a backtested ladder. The rule reconciles the SRE book ("don't pick a target from
@@ -92,15 +94,17 @@ export function chooseTarget(bt: Backtest, rule: Partial<TargetRule> = {}): Targ
       break;
     }
   }
-  const achievable = idx >= 0;
-  if (!achievable) {
+  const passed = idx >= 0;
+  // A rung that passes only because nothing was measured is not an achievement.
+  const achievable = passed && measurable.length > 0;
+  if (!passed) {
     idx = 0;
     reasons.push(
       `no rung passes: even ${candidates[0]!.target}% fails because ${failure(candidates[0]!, r)}`,
     );
   }
   const chosen = candidates[idx]!;
-  if (achievable) {
+  if (passed) {
     reasons.push(
       `${chosen.target}%: worst ${bt.windowDays}d window used ${pct(chosen.worstWindowBudgetUsed)} of the budget, ` +
         `${fmtN(chosen.worstWindowPages)} page(s) in the worst window`,
@@ -137,6 +141,52 @@ export function recommendTarget(
 ): { backtest: Backtest; choice: TargetChoice } {
   const bt = backtest(history, opts);
   return { backtest: bt, choice: chooseTarget(bt, opts.rule) };
+}
+
+export interface TargetProposal {
+  backtest: Backtest;
+  choice: TargetChoice;
+  /** Confidence in the recommended target. */
+  confidence: Confidence;
+  /** Worst periods at the recommended target, worst first (adjacent hours merged): the incidents to point at. */
+  topConsumers: BudgetConsumer[];
+  warnings: string[];
+}
+
+/**
+ * Everything the analysis says about one SLI's history, in one pass over prepared data: the ladder
+ * backtest, the chosen targets, confidence in the recommendation and the periods that ate the budget.
+ * Throws InsufficientHistoryError under 7 days.
+ */
+export function proposeTarget(
+  history: SliHistory | PreparedHistory,
+  opts: BacktestOptions & {
+    rule?: Partial<TargetRule>;
+    /** A second measurement of the same SLI, for the agreement part of confidence. */
+    otherSource?: SliHistory | PreparedHistory;
+    /** How many budget consumers to return; default 5. */
+    consumers?: number;
+  } = {},
+): TargetProposal {
+  const h = prepareHistory(history);
+  const bt = backtest(h, opts);
+  const choice = chooseTarget(bt, opts.rule);
+  const confidence = assessConfidence(h, {
+    target: choice.recommended,
+    windowDays: bt.windowDays,
+    backtest: bt,
+    otherSource: opts.otherSource,
+  });
+  const topConsumers = topBudgetConsumers(h, {
+    granularity: "hour",
+    k: opts.consumers ?? 5,
+    target: choice.recommended,
+    windowDays: bt.windowDays,
+    mergeAdjacent: true,
+  });
+  const warnings = [...bt.warnings];
+  if (!choice.achievable) warnings.push(choice.reasons[0]!);
+  return { backtest: bt, choice, confidence, topConsumers, warnings };
 }
 
 // ── latency thresholds ─────────────────────────────────────────────────────────────────────────────
@@ -233,4 +283,16 @@ export function latencySliHistory(lh: LatencyHistory, thresholdMs: number): SliH
       return { t: p.t, good, total };
     }),
   };
+}
+
+/**
+ * A latency SLI from histogram history: the threshold is the period's quantile snapped up to a bucket
+ * bound, and good = requests at or under it.
+ */
+export function latencySli(
+  lh: LatencyHistory,
+  quantile = 0.95,
+): { threshold: LatencyThreshold; history: SliHistory } {
+  const threshold = latencyThreshold(mergeLatencyHistory(lh), quantile);
+  return { threshold, history: latencySliHistory(lh, threshold.thresholdMs) };
 }

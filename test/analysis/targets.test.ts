@@ -3,9 +3,11 @@ import { backtest } from "../../src/analysis/backtest.js";
 import { HistoryError } from "../../src/analysis/history.js";
 import {
   chooseTarget,
+  latencySli,
   latencySliHistory,
   latencyThreshold,
   mergeLatencyHistory,
+  proposeTarget,
   recommendTarget,
   snapUpToBucket,
 } from "../../src/analysis/targets.js";
@@ -119,5 +121,59 @@ describe("latency thresholds", () => {
     ]);
     expect(mergeLatencyHistory(lh).counts).toEqual([60, 30, 15, 95]);
     expect(() => latencySliHistory(lh, 300)).toThrow(/not a bucket bound/);
+  });
+});
+
+describe("proposeTarget", () => {
+  it("returns backtest, choice, confidence and the incident as the top budget consumer", () => {
+    const incident = { atDay: 21.5, hours: 3, errorRate: 0.25 };
+    const p = proposeTarget(
+      synthHistory({ days: 28, perStep: 800, errorRate: 0.0001, incidents: [incident] }),
+    );
+    expect(p.choice.recommended).toBe(chooseTarget(p.backtest).recommended);
+    expect(p.confidence.parts.find((x) => x.name === "incident-dominance")!.score).toBeLessThan(0.6);
+    const top = p.topConsumers[0]!;
+    // The 3-hour incident is one consumer (adjacent hours merged), covering the incident.
+    const incStart = START + incident.atDay * 86_400_000;
+    expect(top.start).toBeLessThanOrEqual(incStart);
+    expect(top.end).toBeGreaterThanOrEqual(incStart + incident.hours * 3_600_000);
+    expect(top.end - top.start).toBeLessThanOrEqual(5 * 3_600_000);
+    expect(top.shareOfBad).toBeGreaterThan(0.8);
+  });
+
+  it("says nothing can be judged from a history without events", () => {
+    const h = synthHistory({ days: 10, perStep: 0, errorRate: 0 });
+    const p = proposeTarget(h);
+    expect(p.choice.achievable).toBe(false);
+    expect(p.choice.recommended).toBe(90);
+    expect(p.choice.volumeCap).toBeUndefined();
+    expect(p.warnings.join(" ")).toMatch(/holds no events at all/);
+    expect(p.choice.reasons[0]).toMatch(/event-based SLO cannot be measured/);
+    expect(p.confidence.parts.find((x) => x.name === "volume")!.score).toBe(0);
+  });
+
+  it("warns when the step is coarser than the 5m alert window", () => {
+    const p = proposeTarget(synthHistory({ days: 28, stepMs: 3_600_000, perStep: 12_000, errorRate: 0.001 }));
+    expect(p.warnings.join(" ")).toMatch(/history step 60m is coarser than the 5m short alert window/);
+  });
+
+  it("builds a latency SLI from histogram history at the snapped p95", () => {
+    const boundsMs = [50, 100, 250, 500, 1000];
+    const lh: LatencyHistory = {
+      stepMs: 3_600_000,
+      boundsMs,
+      points: Array.from({ length: 24 * 28 }, (_, i) => ({
+        t: START + (i + 1) * 3_600_000,
+        // 93% under 100 ms, 5% in (100, 250], 2% slower: p95 lies in (100, 250].
+        counts: [600, 330, 50, 15, 5, 0],
+      })),
+    };
+    const { threshold, history } = latencySli(lh);
+    expect(threshold.thresholdMs).toBe(250);
+    expect(threshold.fractionUnder).toBeCloseTo(0.98, 9);
+    const p = proposeTarget(history);
+    expect(p.backtest.attainment).toBeCloseTo(98, 6);
+    // 2% slow every hour: 97% uses 67% of the budget, 98% all of it.
+    expect(p.choice.recommended).toBe(97);
   });
 });

@@ -1,3 +1,4 @@
+import type OpenAI from "openai";
 import { z } from "zod";
 import type { LlmContext } from "./context.js";
 
@@ -26,10 +27,10 @@ export const Refinement = z.strictObject({
 });
 export type Refinement = z.infer<typeof Refinement>;
 
-const str = { type: "string" } as const;
+const str = { type: "string" };
 
 /** The same contract as a JSON schema for `response_format` (strict mode: every key required, no extras). */
-export const REFINEMENT_JSON_SCHEMA = {
+export const REFINEMENT_JSON_SCHEMA: OpenAI.ResponseFormatJSONSchema["json_schema"] = {
   name: "slo_refinement",
   strict: true,
   schema: {
@@ -55,7 +56,7 @@ export const REFINEMENT_JSON_SCHEMA = {
       order: { type: "array", items: str },
     },
   },
-} as const;
+};
 
 export const SYSTEM_PROMPT = `You are SLO-Scout's reviewer assistant. SLO-Scout has already analysed a user journey and computed SLI candidates, targets, backtests and confidence deterministically from telemetry history.
 

@@ -114,7 +114,7 @@ export async function refineProposals(
       model: settings.model,
       messages,
       temperature: 0,
-      response_format: { type: "json_schema", json_schema: REFINEMENT_JSON_SCHEMA as never },
+      response_format: { type: "json_schema", json_schema: REFINEMENT_JSON_SCHEMA },
     });
     const message = reply.choices[0]?.message;
     if (message?.refusal) return fail(`LLM refused: ${cut(message.refusal)}; deterministic proposals stand`);
@@ -129,7 +129,7 @@ export async function refineProposals(
 
   let refinement: Refinement;
   try {
-    refinement = validate(content, proposals);
+    refinement = validateRefinement(content, proposals);
   } catch (err) {
     if (err instanceof Rejected) return fail(`${err.message}; reply ignored, deterministic proposals stand`);
     throw err;
@@ -163,7 +163,7 @@ const cut = (s: string, n = 200) => (s.length > n ? `${s.slice(0, n)}…` : s);
 const oneLine = (err: unknown) => cut(String((err as Error)?.message ?? err).split("\n")[0]!);
 
 /** Parses and checks a reply; throws Rejected with the reason a reviewer will read. */
-export function validate(content: string, proposals: Proposal[]): Refinement {
+export function validateRefinement(content: string, proposals: Proposal[]): Refinement {
   let raw: unknown;
   try {
     raw = JSON.parse(content);
