@@ -25,7 +25,8 @@ function wrap(db: Queryable, transaction: Sql["transaction"], close: () => Promi
     engine: "pglite",
     async query<T>(text: string, params?: unknown[]) {
       const result = await db.query<T>(text, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports 0 affected rows for a SELECT; pg reports the rows returned. Match pg.
+      return { rows: result.rows, rowCount: result.rows.length || (result.affectedRows ?? 0) };
     },
     async exec(text: string) {
       await db.exec(text);
