@@ -67,7 +67,7 @@ export interface AlertSimOptions {
 /** Per-pair "both windows" error ratio, cached per history so a ladder reuses it for every rung. */
 interface PairSeries {
   window: BurnRateWindow;
-  /** min(long ratio, short ratio) at each step; NaN when the long window is under minEvents. */
+  /** min(long ratio, short ratio) at each step; NaN when the long window is not full or under minEvents. */
   ratio: Float64Array;
 }
 
@@ -111,7 +111,9 @@ function pairSeries(h: PreparedHistory, windowDays: number, minEvents: number): 
     const ratio = new Float64Array(h.n);
     for (let i = 0; i < h.n; i++) {
       const events = h.total[i + 1]! - h.total[Math.max(0, i + 1 - longSteps)]!;
-      ratio[i] = minEvents > 0 && events < minEvents ? Number.NaN : Math.min(long[i]!, short[i]!);
+      // Judged only once the long window lies inside the history: a first step alone is not an hour of errors.
+      const judged = i + 1 >= longSteps && !(minEvents > 0 && events < minEvents);
+      ratio[i] = judged ? Math.min(long[i]!, short[i]!) : Number.NaN;
     }
     return { window, ratio };
   });

@@ -87,6 +87,26 @@ describe("burn-rate windows", () => {
     expect(pages[0]!.peakBurnRate).toBeGreaterThan(100);
   });
 
+  it("judges a pair only once its long window lies inside the history", () => {
+    const h = synthHistory({
+      days: 8,
+      perStep: 100,
+      errorRate: 0,
+      incidents: [{ atDay: 0, hours: 0.1, errorRate: 0.5 }],
+    });
+    expect(simulateAlerts(prepareHistory(h), 99.9, { windowDays: 28 })).toEqual([]);
+    // The same burst half a day in pages.
+    const later = synthHistory({
+      days: 8,
+      perStep: 100,
+      errorRate: 0,
+      incidents: [{ atDay: 0.5, hours: 0.1, errorRate: 0.5 }],
+    });
+    expect(
+      simulateAlerts(prepareHistory(later), 99.9, { windowDays: 28 }).some((e) => e.severity === "page"),
+    ).toBe(true);
+  });
+
   it("does not page when the long window holds fewer than minEvents", () => {
     const h = prepareHistory(
       synthHistory({
