@@ -21,6 +21,29 @@ export class SeededRandom {
   }
 }
 
+/**
+ * One step of Algorithm R on a plain array: `seen` counts the items offered so far INCLUDING this one.
+ * Aggregates that keep their samples inside a larger state (capsules, example traces) use this directly.
+ */
+export function offerInto<T>(
+  items: T[],
+  seen: number,
+  item: T,
+  capacity: number,
+  random: () => number,
+): boolean {
+  if (items.length < capacity) {
+    items.push(item);
+    return true;
+  }
+  const j = Math.floor(random() * seen);
+  if (j < capacity) {
+    items[j] = item;
+    return true;
+  }
+  return false;
+}
+
 export interface ReservoirState<T> {
   capacity: number;
   seen: number;
@@ -45,16 +68,7 @@ export class Reservoir<T> {
   /** Offers one item; returns true when it was kept. */
   offer(item: T): boolean {
     this.seen_++;
-    if (this.items_.length < this.capacity) {
-      this.items_.push(item);
-      return true;
-    }
-    const j = Math.floor(this.rng.next() * this.seen_);
-    if (j < this.capacity) {
-      this.items_[j] = item;
-      return true;
-    }
-    return false;
+    return offerInto(this.items_, this.seen_, item, this.capacity, () => this.rng.next());
   }
 
   /** How many items were offered. */

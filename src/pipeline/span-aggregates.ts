@@ -1,5 +1,6 @@
 import type { EdgeStats, ExampleTrace, RouteStats } from "../core/aggregates.js";
 import { emptyHistogram, observe } from "./histogram.js";
+import { offerInto } from "./reservoir.js";
 import type { TraceObservations, TraceSpan } from "./trace-summary.js";
 import { TumblingWindows, type WindowOptions } from "./windows.js";
 
@@ -145,12 +146,7 @@ export class SpanAggregates {
         windowStart: s.windowStart,
         spans: obs.spans,
       };
-      // Algorithm R: every trace of the window has the same chance to be kept.
-      if (s.traces.length < this.examplesPerWindow) s.traces.push(example);
-      else {
-        const j = Math.floor(this.random() * s.seen);
-        if (j < this.examplesPerWindow) s.traces[j] = example;
-      }
+      offerInto(s.traces, s.seen, example, this.examplesPerWindow, this.random);
     });
     return late;
   }

@@ -59,6 +59,18 @@ export class TumblingWindows<S> {
     return [...out.values()];
   }
 
+  /**
+   * Restores the watermark persisted before a restart, so an event for a window that closed before the
+   * restart is still dropped as late instead of starting that window again from zero.
+   */
+  restoreWatermark(time: number): void {
+    if (time > this.maxEventTime) this.maxEventTime = time;
+  }
+
+  entries(): WindowEntry<S>[] {
+    return [...this.open.values()].map(({ key, windowStart, state }) => ({ key, windowStart, state }));
+  }
+
   /** Restores a window's stored state (after a restart); ignored when the window is already open. */
   seed(key: string, windowStart: number, state: S): void {
     const id = this.id(key, windowStart);

@@ -1,0 +1,56 @@
+import type { Capsule, CapsuleEvent } from "../core/capsule.js";
+import type { Severity } from "../core/telemetry.js";
+import { DEFAULT_SAMPLES_PER_FINGERPRINT, offerInto } from "./reservoir.js";
+import { TumblingWindows, type WindowOptions } from "./windows.js";
+
+const zeroSeverities = (): Record<Severity, number> => ({
+  trace: 0,
+  debug: 0,
+  info: 0,
+  warn: 0,
+  error: 0,
+  fatal: 0,
+});
+
+export const capsuleKey = (service: string, fingerprint: string) => `${service}\u0000${fingerprint}`;
+
+/**
+ * Capsules: per (service, fingerprint) and hour window, the count, severity counts, first/last seen and a
+ * uniform reservoir of at most ten (already redacted) sample lines. A window's state is its absolute
+ * aggregate, so it is written with an upsert and can be seeded back from the store after a restart.
+ */
+export class CapsuleAggregates {
+  readonly windows: TumblingWindows<Capsule>;
+
+  constructor(
+    options: WindowOptions,
+    private readonly random: () => number,
+  ) {
+    this.windows = new TumblingWindows<Capsule>(options, (key, windowStart) => {
+      const [service, fingerprint] = key.split("\u0000") as [string, string];
+      return {
+        service,
+        fingerprint,
+        template: "",
+        windowStart,
+        count: 0,
+        severityCounts: zeroSeverities(),
+        firstSeen: Number.POSITIVE_INFINITY,
+        lastSeen: Number.NEGATIVE_INFINITY,
+        samples: [],
+      };
+    });
+  }
+
+  apply(ev: CapsuleEvent): "applied" | "late" {
+    return this.windows.add(capsuleKey(ev.service, ev.fingerprint), ev.time, (c) => {
+      c.template = ev.template;
+      c.count++;
+      c.severityCounts[ev.severity] = (c.severityCounts[ev.severity] ?? 0) + 1;
+      if (ev.time < c.firstSeen) c.firstSeen = ev.time;
+      if (ev.time > c.lastSeen) c.lastSeen = ev.time;
+      // `count` is the number seen so far, so a window seeded from the store keeps sampling uniformly.
+      offerInto(c.samples, c.count, ev.sample, DEFAULT_SAMPLES_PER_FINGERPRINT, this.random);
+    });
+  }
+}
