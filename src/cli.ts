@@ -18,6 +18,7 @@ export class UsageError extends Error {
 }
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  serve: () => import("./commands/serve.js"),
   migrate: () => import("./commands/migrate.js"),
   generate: () => import("./commands/generate.js"),
   validate: () => import("./commands/validate.js"),
