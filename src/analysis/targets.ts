@@ -296,3 +296,40 @@ export function latencySli(
   const threshold = latencyThreshold(mergeLatencyHistory(lh), quantile);
   return { threshold, history: latencySliHistory(lh, threshold.thresholdMs) };
 }
+
+/**
+ * Builds a LatencyHistory from Prometheus-style cumulative buckets (`sum by (le) (increase(x_bucket[step]))`
+ * per step). `leMs` are the finite bounds in ms, ascending; each point's `cumulative` has one count per bound
+ * plus the `+Inf` count (= total). Small decreases from counter extrapolation are clamped to zero.
+ */
+export function latencyHistoryFromCumulative(input: {
+  stepMs: number;
+  leMs: number[];
+  points: Array<{ t: number; cumulative: number[] }>;
+  source?: string;
+}): LatencyHistory {
+  const { leMs } = input;
+  for (let i = 1; i < leMs.length; i++) {
+    if (!(leMs[i]! > leMs[i - 1]!)) throw new HistoryError("bucket bounds (le) must be finite and ascending");
+  }
+  return {
+    stepMs: input.stepMs,
+    boundsMs: [...leMs],
+    source: input.source,
+    points: input.points.map((p) => {
+      if (p.cumulative.length !== leMs.length + 1) {
+        throw new HistoryError(
+          `point at ${new Date(p.t).toISOString()} has ${p.cumulative.length} cumulative counts; expected ` +
+            `${leMs.length + 1} (one per le plus +Inf)`,
+        );
+      }
+      let prev = 0;
+      const counts = p.cumulative.map((c) => {
+        const d = Math.max(0, c - prev);
+        prev = Math.max(prev, c);
+        return d;
+      });
+      return { t: p.t, counts };
+    }),
+  };
+}

@@ -3,6 +3,7 @@ import { backtest } from "../../src/analysis/backtest.js";
 import { HistoryError } from "../../src/analysis/history.js";
 import {
   chooseTarget,
+  latencyHistoryFromCumulative,
   latencySli,
   latencySliHistory,
   latencyThreshold,
@@ -95,6 +96,22 @@ describe("latency thresholds", () => {
     expect(latencyThreshold(hist, 0.99).thresholdMs).toBe(250);
     expect(latencyThreshold(hist, 0.995).thresholdMs).toBe(500);
   });
+  it("reads Prometheus cumulative buckets, clamping extrapolation noise", () => {
+    const lh = latencyHistoryFromCumulative({
+      stepMs: 300_000,
+      leMs: [100, 250, 500],
+      points: [{ t: START + 300_000, cumulative: [50, 80, 79.5, 100] }],
+    });
+    expect(lh.points[0]!.counts).toEqual([50, 30, 0, 20]);
+    expect(() =>
+      latencyHistoryFromCumulative({
+        stepMs: 300_000,
+        leMs: [100, 250],
+        points: [{ t: 0, cumulative: [1, 2] }],
+      }),
+    ).toThrow(/expected 3 \(one per le plus \+Inf\)/);
+  });
+
   it("falls back to the last bound with a warning when p95 is in +Inf", () => {
     const t = latencyThreshold({ boundsMs: [100, 200], counts: [10, 10, 80], sumMs: 0 });
     expect(t.thresholdMs).toBe(200);
