@@ -68,6 +68,18 @@ export function upperBound(arr: ArrayLike<number>, x: number, lo = 0, hi = arr.l
   return a;
 }
 
+/** First index i in [lo, hi) with arr[i] >= x (or hi). */
+export function lowerBound(arr: ArrayLike<number>, x: number, lo = 0, hi = arr.length): number {
+  let a = lo;
+  let b = hi;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (arr[mid]! >= x) b = mid;
+    else a = mid + 1;
+  }
+  return a;
+}
+
 /** Neumaier-compensated increment, as Prometheus 3's kahansum.Inc. */
 export function kahanInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;

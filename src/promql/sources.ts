@@ -1,7 +1,7 @@
 import type { Sql } from "../store/ports.js";
 import { querySamples } from "../store/repos/metric-samples.js";
 import type { LabelMatcher } from "./ast.js";
-import { upperBound } from "./range-functions.js";
+import { lowerBound, upperBound } from "./range-functions.js";
 import {
   type Labels,
   labelsKey,
@@ -105,10 +105,15 @@ export class MemorySource implements SeriesSource {
     const out: RawSeries[] = [];
     for (const s of this.byName.get(name)?.values() ?? []) {
       if (!matchers.every((m) => matches(s.labels, m))) continue;
-      const lo = upperBound(s.t, startMs - 1);
+      const lo = lowerBound(s.t, startMs);
       const hi = upperBound(s.t, endMs);
-      if (hi > lo)
-        out.push({ labels: s.labels, timestamps: s.t.subarray(lo, hi), values: s.v.subarray(lo, hi) });
+      if (hi <= lo) continue;
+      out.push({
+        labels: s.labels,
+        timestamps: s.t.subarray(lo, hi),
+        values: s.v.subarray(lo, hi),
+        stale: s.stale?.subarray(lo, hi),
+      });
     }
     return out;
   }

@@ -391,6 +391,7 @@ export async function dryRunEmbedded(
 function formatDuration(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   const s = ms / 1000;
+  if (s % 86_400 === 0) return `${s / 86_400}d`;
   if (s % 3600 === 0) return `${s / 3600}h`;
   if (s % 60 === 0) return `${s / 60}m`;
   return `${s}s`;
@@ -509,7 +510,7 @@ export async function dryRunPrometheus(
 }
 
 /** Embedded mode from `source`, or Prometheus mode when `prometheusUrl` is given (e.g. from PROMETHEUS_URL). */
-export function dryRun(
+export async function dryRun(
   ruleFile: unknown,
   options: PrometheusDryRunOptions & EvalOptions & { source?: SeriesSource; prometheusUrl?: string },
 ): Promise<DryRunReport> {
