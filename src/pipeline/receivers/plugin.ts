@@ -3,6 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config.js";
+import { errorBody } from "../../server/errors.js";
 import type { Bus } from "../bus/bus.js";
 import { Ingestor, IngestUnavailableError } from "./backpressure.js";
 import { IngestHttpError, readBody } from "./body.js";
@@ -39,6 +40,16 @@ export interface ReceiverDeps {
   /** Test hook: when false, the gRPC receiver is not started even if OTLP_GRPC_PORT is set. */
   grpc?: boolean;
 }
+
+/** The server's error codes for the statuses receivers answer with. */
+const ERROR_CODES: Record<number, string> = {
+  400: "bad_request",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "too_many_requests",
+  500: "internal",
+  503: "unavailable",
+};
 
 interface HeldBytes {
   ingestHeldBytes?: { receiver: string; n: number };
@@ -139,7 +150,7 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
       return reply
         .code(status)
         .type("application/json")
-        .send(JSON.stringify({ error: message }));
+        .send(JSON.stringify(errorBody(ERROR_CODES[status] ?? "error", message)));
     });
 
     registerOtlpHttp(scope, ctx);

@@ -66,3 +66,7 @@ export async function counter(
   );
   return hit ? hit.value : 0;
 }
+
+/** A request body for fetch (its types take an ArrayBuffer-backed view, not a Node Buffer). */
+export const bodyOf = (b: Buffer | Uint8Array | string): string | Uint8Array<ArrayBuffer> =>
+  typeof b === "string" ? b : Uint8Array.from(b);
