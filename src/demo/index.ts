@@ -87,14 +87,20 @@ export interface DemoCounts {
   rum: number;
 }
 
+export interface TimeRange {
+  from?: number;
+  to?: number;
+}
+
 export interface DemoShop {
   options: Readonly<DemoOptions>;
   topology: Topology;
   truth: DemoTruth;
   metrics(): Iterable<TelemetryEvent>;
-  traces(): Iterable<TelemetryEvent>;
-  logs(): Iterable<TelemetryEvent>;
-  rum(): Iterable<TelemetryEvent>;
+  /** With a range: only the whole hours overlapping it (same events as the full stream has for them). */
+  traces(range?: TimeRange): Iterable<TelemetryEvent>;
+  logs(range?: TimeRange): Iterable<TelemetryEvent>;
+  rum(range?: TimeRange): Iterable<TelemetryEvent>;
   /** Every signal, merged in time order. */
   all(): Iterable<TelemetryEvent>;
   counts(): DemoCounts;
@@ -130,9 +136,13 @@ function checkOptions(o: DemoOptions): void {
 }
 
 /** Yields each hour's events sorted, holding back those that spill into a later hour. */
-function* hourly(hours: number, hourStart: (h: number) => number, gen: (h: number) => TelemetryEvent[]) {
+function* hourly(
+  [first, last]: [number, number],
+  hourStart: (h: number) => number,
+  gen: (h: number) => TelemetryEvent[],
+) {
   let pending: TelemetryEvent[] = [];
-  for (let h = 0; h < hours; h++) {
+  for (let h = first; h < last; h++) {
     const events = pending.length > 0 ? pending.concat(gen(h)) : gen(h);
     events.sort((a, b) => a.time - b.time);
     const cut = hourStart(h + 1);
@@ -218,24 +228,21 @@ export function createDemoShop(options: Partial<DemoOptions> = {}): DemoShop {
     promptInjection: { service: "checkout", text: PROMPT_INJECTION },
   };
 
-  const traces = () =>
-    hourly(
-      tl.hours,
-      (h) => ctx.hourStart(h),
-      (h) => tracesForHour(ctx, h).spans,
-    );
-  const logs = () =>
-    hourly(
-      tl.hours,
-      (h) => ctx.hourStart(h),
-      (h) => logsForHour(ctx, h, tracesForHour(ctx, h)),
-    );
-  const rum = () =>
-    hourly(
-      tl.hours,
-      (h) => ctx.hourStart(h),
-      (h) => rumForHour(ctx, h),
-    );
+  /** The hours overlapping a range (all hours without one). */
+  const hoursOf = (range?: TimeRange): [number, number] => {
+    if (!range) return [0, tl.hours];
+    const from = range.from ?? tl.start;
+    const to = range.to ?? tl.end;
+    if (!(from < to)) throw new Error(`demo: range.from must be before range.to, got ${from} and ${to}`);
+    const first = Math.max(0, Math.floor((from - tl.start) / HOUR_MS));
+    const last = Math.min(tl.hours, Math.ceil((to - tl.start) / HOUR_MS));
+    return [first, Math.max(first, last)];
+  };
+  const start = (h: number) => ctx.hourStart(h);
+  const traces = (r?: TimeRange) => hourly(hoursOf(r), start, (h) => tracesForHour(ctx, h).spans);
+  const logs = (r?: TimeRange) =>
+    hourly(hoursOf(r), start, (h) => logsForHour(ctx, h, tracesForHour(ctx, h)));
+  const rum = (r?: TimeRange) => hourly(hoursOf(r), start, (h) => rumForHour(ctx, h));
   const metrics = () => metricEvents(plan, opts.metricChunkSeconds);
 
   return {
@@ -243,22 +250,18 @@ export function createDemoShop(options: Partial<DemoOptions> = {}): DemoShop {
     topology,
     truth,
     metrics: () => iterable(metrics),
-    traces: () => iterable(traces),
-    logs: () => iterable(logs),
-    rum: () => iterable(rum),
+    traces: (range) => iterable(() => traces(range)),
+    logs: (range) => iterable(() => logs(range)),
+    rum: (range) => iterable(() => rum(range)),
     all: () =>
       iterable(() =>
         mergeByTime([
           iterable(metrics),
           iterable(() =>
-            hourly(
-              tl.hours,
-              (h) => ctx.hourStart(h),
-              (h) => {
-                const t = tracesForHour(ctx, h);
-                return [...t.spans, ...logsForHour(ctx, h, t), ...rumForHour(ctx, h)];
-              },
-            ),
+            hourly(hoursOf(), start, (h) => {
+              const t = tracesForHour(ctx, h);
+              return [...t.spans, ...logsForHour(ctx, h, t), ...rumForHour(ctx, h)];
+            }),
           ),
         ]),
       ),
