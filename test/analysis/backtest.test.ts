@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backtest, DEFAULT_LADDER } from "../../src/analysis/backtest.js";
 import { burnRateWindows, simulateAlerts } from "../../src/analysis/burn-rate.js";
-import { InsufficientHistoryError, prepareHistory } from "../../src/analysis/history.js";
+import { InsufficientHistoryError, parseWindowDays, prepareHistory } from "../../src/analysis/history.js";
 import { START, synthHistory } from "./synthetic.js";
 
 describe("history preparation", () => {
@@ -56,6 +56,16 @@ describe("history preparation", () => {
     });
     expect(h.n).toBe(4);
     expect(h.present[h.n]).toBe(2);
+  });
+});
+
+describe("SLO window", () => {
+  it("parses 28d, 4w and plain days, and explains a bad window", () => {
+    expect(parseWindowDays("28d")).toBe(28);
+    expect(parseWindowDays("4w")).toBe(28);
+    expect(parseWindowDays(30)).toBe(30);
+    expect(() => parseWindowDays("1 month")).toThrow(/must look like 28d, 30d or 4w/);
+    expect(() => parseWindowDays("0d")).toThrow(/at least 1d/);
   });
 });
 
