@@ -13,17 +13,10 @@ import { basename, dirname, extname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { type Command, UsageError } from "../cli.js";
 import type { Slo } from "../core/slo.js";
-import {
-  assertUniqueSlos,
-  DuplicateSloError,
-  type GenerateOptions,
-  generateAll,
-  ruleFile,
-} from "../generators/generate.js";
+import { buildRuleArtifacts } from "../generators/artifacts.js";
+import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../generators/generate.js";
 import { parseDuration } from "../generators/prom-format.js";
 import { LowTrafficGuardError } from "../generators/recording-rules.js";
-import { ruleTests } from "../generators/rule-tests.js";
-import { ruleFileToYaml, ruleTestsToYaml } from "../generators/rules-yaml.js";
 import { formatIssue, loadSpecs, type SpecIssue } from "../generators/spec/index.js";
 import { readArtifact, validateFiles } from "../generators/validate/index.js";
 import { parseAlertWindows, WindowsCatalog, WindowsError } from "../generators/windows.js";
@@ -184,23 +177,15 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
     for (const plan of plans) {
       if (plan.slos.length === 0) continue;
       seen.push(...plan.slos);
-      const rules = generateAll(plan.slos, opts);
       assertUniqueSlos(seen);
-      const rulesName = `${plan.name}.rules.yml`;
-      const rulesYaml = ruleFileToYaml(ruleFile(rules));
-      const rulesPath = join(staging, rulesName);
-      mkdirSync(dirname(rulesPath), { recursive: true });
-      writeFileSync(rulesPath, rulesYaml);
-      written.push(rulesName);
-      stdout += `${stdout ? "---\n" : ""}${rulesYaml}`;
-      if (!values["no-tests"] && !opts.disableAlerts) {
-        const tests = ruleTests(rules, basename(rulesName), opts);
-        notes.push(...tests.notes);
-        if (tests.file.tests.length > 0) {
-          const testName = `${plan.name}.rules.test.yml`;
-          writeFileSync(join(staging, testName), ruleTestsToYaml(tests.file));
-          written.push(testName);
-        }
+      const built = buildRuleArtifacts(plan.slos, plan.name, { ...opts, tests: !values["no-tests"] });
+      notes.push(...built.notes);
+      for (const a of built.artifacts) {
+        const target = join(staging, a.path);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, a.content);
+        written.push(a.path);
+        if (a.kind === "recording-rules") stdout += `${stdout ? "---\n" : ""}${a.content}`;
       }
     }
     if (written.length === 0) {

@@ -1,0 +1,46 @@
+import type { Artifact } from "../core/proposal.js";
+import type { Slo } from "../core/slo.js";
+import { type GenerateOptions, generateAll, ruleFile } from "./generate.js";
+import type { SloRules } from "./model.js";
+import { ruleTests } from "./rule-tests.js";
+import { ruleFileToYaml, ruleTestsToYaml } from "./rules-yaml.js";
+
+export interface RuleArtifacts {
+  rules: SloRules[];
+  /** The rules file and, when there are alerts to test, its promtool test file. Paths are relative. */
+  artifacts: Artifact[];
+  notes: string[];
+}
+
+/**
+ * Rule artifacts for a set of SLOs: `<name>.rules.yml` (recording rules and alerts) and
+ * `<name>.rules.test.yml` (promtool unit tests that reference the rules file by its base name, so both
+ * must sit in the same directory). Pure: the caller writes and validates them.
+ */
+export function buildRuleArtifacts(
+  slos: Slo[],
+  name: string,
+  opts: GenerateOptions & { tests?: boolean } = {},
+): RuleArtifacts {
+  const rules = generateAll(slos, opts);
+  const service = [...new Set(slos.map((s) => s.service))].join(",");
+  const rulesPath = `${name}.rules.yml`;
+  const artifacts: Artifact[] = [
+    { kind: "recording-rules", path: rulesPath, content: ruleFileToYaml(ruleFile(rules)), service },
+  ];
+  const notes: string[] = [];
+  if (opts.tests !== false && !opts.disableAlerts) {
+    const base = rulesPath.split("/").pop()!;
+    const tests = ruleTests(rules, base, opts);
+    notes.push(...tests.notes);
+    if (tests.file.tests.length > 0) {
+      artifacts.push({
+        kind: "rule-tests",
+        path: `${name}.rules.test.yml`,
+        content: ruleTestsToYaml(tests.file),
+        service,
+      });
+    }
+  }
+  return { rules, artifacts, notes };
+}
