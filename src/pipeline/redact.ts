@@ -151,6 +151,71 @@ function compileExtra(pattern: string): { re: RegExp; placeholder: string } {
   }
 }
 
+/** Builds a redactor; extra patterns are validated here, so a bad pattern fails at start-up. */
+/** What one pass over a line tells about which rules can match at all. */
+interface Shape {
+  /** Longest run of key-ish characters `[A-Za-z0-9+/=_.-]`. */
+  keyRun: number;
+  /** Most digits in one run of digit groups joined by single spaces or dashes (card numbers). */
+  cardDigits: number;
+  /** Most digits in one run of digit groups joined by single `.`, `-`, ` `, `(`, `)` (phones). */
+  phoneDigits: number;
+  digits: number;
+  dotDigit: boolean;
+}
+
+function isKeyChar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 43 ||
+    c === 47 ||
+    c === 61 ||
+    c === 95 ||
+    c === 46 ||
+    c === 45
+  );
+}
+
+function shapeOf(s: string): Shape {
+  let keyRun = 0;
+  let run = 0;
+  let digits = 0;
+  let card = 0;
+  let cardRun = 0;
+  let phone = 0;
+  let phoneRun = 0;
+  let dotDigit = false;
+  let prev = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    if (isKeyChar(c)) {
+      run++;
+      if (run > keyRun) keyRun = run;
+    } else run = 0;
+    if (digit) {
+      digits++;
+      cardRun++;
+      phoneRun++;
+      if (cardRun > card) card = cardRun;
+      if (phoneRun > phone) phone = phoneRun;
+      if (prev === 46 && i >= 2) dotDigit = true;
+    } else {
+      const prevDigit = prev >= 48 && prev <= 57;
+      if (!(prevDigit && (c === 32 || c === 45))) cardRun = 0;
+      if (
+        !((prevDigit || prev === 41) && (c === 32 || c === 45 || c === 46 || c === 40 || c === 41)) &&
+        c !== 40
+      )
+        phoneRun = 0;
+    }
+    prev = c;
+  }
+  return { keyRun, cardDigits: card, phoneDigits: phone, digits, dotDigit };
+}
+
 export type Redactor = (text: string) => string;
 
 /** Builds a redactor; extra patterns are validated here, so a bad pattern fails at start-up. */
@@ -160,8 +225,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     let s = text;
     for (const { re, placeholder } of extras) s = s.replace(re, placeholder);
     if (s.includes("@")) s = s.replace(EMAIL, "<EMAIL>");
-    if (s.includes("eyJ")) s = s.replace(JWT, "<SECRET>");
-    if (KEY_PREFIX_HINT.test(s)) s = s.replace(KEY_PREFIXES, "<SECRET>");
+    const shape = shapeOf(s);
+    if (shape.keyRun >= 15) {
+      if (s.includes("eyJ")) s = s.replace(JWT, "<SECRET>");
+      if (KEY_PREFIX_HINT.test(s)) s = s.replace(KEY_PREFIXES, "<SECRET>");
+    }
     if (SECRET_HINT.test(s)) {
       s = s.replace(AUTH_SCHEME, (m, scheme: string, space: string, value: string) =>
         value.startsWith("<") ? m : `${scheme}${space}<SECRET>`,
@@ -170,19 +238,18 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         value.startsWith("<") || AUTH_SCHEME_WORD.test(value) ? m : `${key}<SECRET>`,
       );
     }
-    if (s.length >= 24) s = s.replace(OPAQUE, (m) => (looksLikeSecret(m) ? "<SECRET>" : m));
-    const digits = digitCount(s, 13);
-    if (digits >= 13) {
+    if (shape.keyRun >= 24) s = s.replace(OPAQUE, (m) => (looksLikeSecret(m) ? "<SECRET>" : m));
+    if (shape.cardDigits >= 13) {
       s = s.replace(CARD_CANDIDATE, (m) => {
         const d = m.replace(/[ -]/g, "");
         return cardNetwork(d) && luhnValid(d) ? "<CARD>" : m;
       });
     }
-    if (digits >= 10) {
+    if (shape.phoneDigits >= 10 || (shape.phoneDigits >= 8 && s.includes("+"))) {
       if (s.includes("+")) s = s.replace(PHONE_INTL, (m) => (digitCount(m, 16) >= 8 ? "<PHONE>" : m));
       s = s.replace(PHONE_NANP, "<PHONE>");
     }
-    if (digits >= 4 && s.includes(".")) s = s.replace(IPV4, "<IP>");
+    if (shape.dotDigit && shape.digits >= 4) s = s.replace(IPV4, "<IP>");
     if (s.includes("::") || /:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:/.test(s)) {
       s = s.replace(IPV6_CANDIDATE, (m) => {
         const bare = m.split("%")[0]!;

@@ -1,6 +1,6 @@
 import { fingerprintOf } from "./fingerprint.js";
 import { maskMessage } from "./mask.js";
-import { type MinerOptions, type MinerState, TemplateMiner } from "./miner.js";
+import { type Cluster, type MinerOptions, type MinerState, TemplateMiner } from "./miner.js";
 
 /**
  * The streaming fingerprinter: one template miner per service, fed one message at a time.
@@ -25,18 +25,21 @@ export interface FingerprintResult {
 export interface FingerprinterState {
   version: 1;
   miners: Record<string, MinerState>;
-  /** Per service and cluster id: the fingerprints emitted since the template last changed. */
-  emitted: Record<string, Record<string, string[]>>;
+  /** Per service and cluster id: the fingerprints (→ template) the cluster emits now. */
+  emitted: Record<string, Record<string, Record<string, string>>>;
   aliases: Record<string, string>;
 }
 
 const MAX_ALIASES = 100_000;
+const NO_ALIASES: string[] = [];
 
 export class Fingerprinter {
   private readonly miners = new Map<string, TemplateMiner>();
-  private readonly emitted = new Map<string, Map<number, string[]>>();
+  private readonly emitted = new Map<string, Map<number, Map<string, string>>>();
   private readonly aliasMap = new Map<string, string>();
-  private readonly hashes = new Map<string, string>();
+  private readonly hashes = new Map<string, Map<string, string>>();
+  /** A cluster's template text and fingerprint, until the cluster changes. */
+  private readonly plain = new WeakMap<Cluster, { template: string; fingerprint: string }>();
 
   constructor(private readonly options: Partial<MinerOptions> = {}) {}
 
@@ -48,21 +51,38 @@ export class Fingerprinter {
     }
     const tokens = maskMessage(message);
     const { cluster, changed } = miner.add(tokens);
-    const template = miner.templateFor(cluster, tokens).join(" ");
-    const fingerprint = this.hash(service, template);
+    const own = miner.templateFor(cluster, tokens);
+    let template: string;
+    let fingerprint: string;
+    const cached = own === cluster.tokens && !changed ? this.plain.get(cluster) : undefined;
+    if (cached) ({ template, fingerprint } = cached);
+    else {
+      template = own.join(" ");
+      fingerprint = this.hash(service, template);
+      if (own === cluster.tokens) this.plain.set(cluster, { template, fingerprint });
+    }
     let perService = this.emitted.get(service);
     if (!perService) {
       perService = new Map();
       this.emitted.set(service, perService);
     }
-    const before = perService.get(cluster.id);
-    let aliases: string[] = [];
-    if (!before) perService.set(cluster.id, [fingerprint]);
-    else if (changed) {
-      aliases = before.filter((f) => f !== fingerprint);
-      for (const old of aliases) this.setAlias(old, fingerprint);
-      perService.set(cluster.id, [fingerprint]);
-    } else if (!before.includes(fingerprint)) before.push(fingerprint);
+    let current = perService.get(cluster.id);
+    if (!current) {
+      current = new Map();
+      perService.set(cluster.id, current);
+    }
+    let aliases: string[] = NO_ALIASES;
+    if (changed && current.size > 0) {
+      // fingerprints this cluster can no longer produce now stand for the line's new one
+      for (const [old, oldTemplate] of current) {
+        if (old === fingerprint || miner.produces(cluster, oldTemplate.split(" "))) continue;
+        if (aliases === NO_ALIASES) aliases = [];
+        aliases.push(old);
+        this.setAlias(old, fingerprint);
+        current.delete(old);
+      }
+    }
+    if (!current.has(fingerprint)) current.set(fingerprint, template);
     return { service, fingerprint, template, aliases };
   }
 
@@ -83,12 +103,16 @@ export class Fingerprinter {
   }
 
   private hash(service: string, template: string): string {
-    const key = `${service}\n${template}`;
-    let h = this.hashes.get(key);
+    let byTemplate = this.hashes.get(service);
+    if (!byTemplate) {
+      byTemplate = new Map();
+      this.hashes.set(service, byTemplate);
+    }
+    let h = byTemplate.get(template);
     if (h === undefined) {
-      if (this.hashes.size > 50_000) this.hashes.clear();
+      if (byTemplate.size > 50_000) byTemplate.clear();
       h = fingerprintOf(service, template);
-      this.hashes.set(key, h);
+      byTemplate.set(template, h);
     }
     return h;
   }
@@ -96,9 +120,9 @@ export class Fingerprinter {
   toJSON(): FingerprinterState {
     const miners: Record<string, MinerState> = {};
     for (const [service, miner] of this.miners) miners[service] = miner.toJSON();
-    const emitted: Record<string, Record<string, string[]>> = {};
+    const emitted: FingerprinterState["emitted"] = {};
     for (const [service, m] of this.emitted) {
-      emitted[service] = Object.fromEntries([...m].map(([id, fps]) => [String(id), [...fps]]));
+      emitted[service] = Object.fromEntries([...m].map(([id, fps]) => [String(id), Object.fromEntries(fps)]));
     }
     return { version: 1, miners, emitted, aliases: Object.fromEntries(this.aliasMap) };
   }
@@ -112,7 +136,10 @@ export class Fingerprinter {
       f.miners.set(service, TemplateMiner.fromJSON(miner));
     }
     for (const [service, m] of Object.entries(state.emitted ?? {})) {
-      f.emitted.set(service, new Map(Object.entries(m).map(([id, fps]) => [Number(id), [...fps]])));
+      f.emitted.set(
+        service,
+        new Map(Object.entries(m).map(([id, fps]) => [Number(id), new Map(Object.entries(fps))])),
+      );
     }
     for (const [from, to] of Object.entries(state.aliases ?? {})) f.aliasMap.set(from, to);
     return f;

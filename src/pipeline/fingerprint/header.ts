@@ -138,7 +138,8 @@ function afterLevel(t: Tok[], start: number): number {
   for (let guard = 0; guard < 4 && i < t.length; guard++) {
     const s = t[i]!.text;
     const b = skipBracket(t, i);
-    if (b > i && i === start) i = b;
+    // a thread or logger in brackets is one token (`[main]`); `[client 10.0.0.1] …` is the message
+    if (b === i + 1 && i === start) i = b;
     else if (s === "-" || s === ":" || s === "|") i++;
     else if (COMPONENT.test(s) || DOTTED_NAME.test(s)) {
       i++;

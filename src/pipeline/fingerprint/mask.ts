@@ -45,28 +45,50 @@ function hasDigit(s: string): boolean {
 
 /** True for a piece of a token that is a variable by its shape alone. */
 export function isVariableAtom(s: string): boolean {
-  if (s.length === 0) return false;
+  const n = s.length;
+  if (n === 0) return false;
+  const first = s.charCodeAt(0);
+  if (n > 1 && first === 47 /* / */) return true; // an absolute path
   if (s === WILDCARD) return true;
-  if (s.length > 1 && s.charCodeAt(0) === 47 /* / */) return true; // an absolute path
-  if (!hasDigit(s)) return false;
-  return (
-    NUMERIC_LEAD.test(s) ||
-    HEX_WORD.test(s) ||
-    VERSION.test(s) ||
-    LONG_DIGITS_ID.test(s) ||
-    HOST_WITH_DIGITS.test(s)
-  );
+  let digitRun = 0;
+  let maxDigitRun = 0;
+  let dot = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digitRun++;
+      if (digitRun > maxDigitRun) maxDigitRun = digitRun;
+    } else {
+      digitRun = 0;
+      if (c === 46) dot = true;
+    }
+  }
+  if (maxDigitRun === 0) return false;
+  // cheap shape checks first; each regex only runs when its leading condition holds
+  if (
+    (first >= 48 && first <= 57) ||
+    first === 45 ||
+    first === 43 ||
+    first === 60 ||
+    first === 62 ||
+    first === 126 ||
+    first === 46
+  )
+    if (NUMERIC_LEAD.test(s)) return true;
+  if (maxDigitRun >= 4 && LONG_DIGITS_ID.test(s)) return true;
+  if (n >= 6 && HEX_WORD.test(s)) return true;
+  if ((first === 118 || first === 86) && VERSION.test(s)) return true;
+  return dot && HOST_WITH_DIGITS.test(s);
 }
 
 /** Whole-token shapes that must not be split at their delimiters (an IPv6 has colons, a URL slashes). */
-function isWholeVariable(core: string): boolean {
+function isWholeVariable(core: string, colons: number): boolean {
   if (core === WILDCARD) return true;
-  if (core.length > 1 && (core.charCodeAt(0) === 47 || core.startsWith("~/") || core.startsWith("./")))
-    return true;
-  if (URL_LIKE.test(core)) return true;
-  if (UUID.test(core)) return true;
-  if (IPV6.test(core) && hasDigit(core) && !/^\d+:\d+(:\d+)?$/.test(core)) return true;
-  return false;
+  const c0 = core.charCodeAt(0);
+  if (core.length > 1 && (c0 === 47 || core.startsWith("~/") || core.startsWith("./"))) return true;
+  if (colons > 0 && core.includes("://") && URL_LIKE.test(core)) return true;
+  if (core.length === 36 && UUID.test(core)) return true;
+  return colons >= 2 && IPV6.test(core) && hasDigit(core) && !/^\d+:\d+(:\d+)?$/.test(core);
 }
 
 function maskPieces(core: string): string {
@@ -86,6 +108,15 @@ function maskPieces(core: string): string {
 
 /** Masks one whitespace-free token. */
 export function maskToken(token: string): string {
+  let digits = 0;
+  let special = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 47 /* / */ || c === 60 /* < */) special = true;
+  }
+  if (digits === 0 && !special) return token;
+  if (digits === token.length) return WILDCARD;
   let tok = token;
   if (tok.includes("<")) tok = tok.replace(TYPED_PLACEHOLDER, WILDCARD);
   if (!hasDigit(tok) && !tok.includes("/") && !tok.includes(WILDCARD)) return tok;
@@ -98,9 +129,16 @@ export function maskToken(token: string): string {
   const pre = tok.slice(0, start);
   const post = tok.slice(end);
   if (core.length === 0) return tok;
-  if (HOST_PORT.test(core)) return `${pre}${WILDCARD}:${WILDCARD}${post}`;
-  if (isWholeVariable(core) || IPV4.test(core)) return pre + WILDCARD + post;
-  if (isVariableAtom(core) && !core.includes(":")) return pre + WILDCARD + post;
+  let colons = 0;
+  let dots = 0;
+  for (let i = 0; i < core.length; i++) {
+    const c = core.charCodeAt(i);
+    if (c === 58) colons++;
+    else if (c === 46) dots++;
+  }
+  if (colons === 1 && HOST_PORT.test(core)) return `${pre}${WILDCARD}:${WILDCARD}${post}`;
+  if (isWholeVariable(core, colons) || (dots === 3 && IPV4.test(core))) return pre + WILDCARD + post;
+  if (colons === 0 && isVariableAtom(core)) return pre + WILDCARD + post;
   return pre + maskPieces(core) + post;
 }
 
@@ -132,14 +170,21 @@ const YEAR = /^(19|20)\d{2}$/;
 /** Tokenizes and masks a message: the input of the template miner. */
 export function maskMessage(message: string): string[] {
   const raw = tokenize(message);
-  const tokens = raw.map(maskToken);
+  const n = raw.length;
+  const tokens = new Array<string>(n);
+  for (let i = 0; i < n; i++) tokens[i] = maskToken(raw[i]!);
   // a weekday or month name next to a number is part of a date (`Fri Jun 17 07:07:00 2005`)
   let calendar = false;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < n; i++) {
     const t = tokens[i]!;
-    if (t.length < 3 || t.length > 12 || !CALENDAR_WORD.test(t)) continue;
-    const near = (j: number) => j >= 0 && j < tokens.length && tokens[j]!.includes(WILDCARD);
-    if (near(i + 1) || near(i - 1) || (near(i + 2) && CALENDAR_WORD.test(tokens[i + 1]!))) {
+    const c = t.charCodeAt(0);
+    if (t.length < 3 || t.length > 12 || !((c >= 65 && c <= 90) || c === 40 || c === 91)) continue;
+    if (!CALENDAR_WORD.test(t)) continue;
+    const near =
+      (i + 1 < n && tokens[i + 1]!.includes(WILDCARD)) ||
+      (i > 0 && tokens[i - 1]!.includes(WILDCARD)) ||
+      (i + 2 < n && tokens[i + 2]!.includes(WILDCARD) && CALENDAR_WORD.test(tokens[i + 1]!));
+    if (near) {
       tokens[i] = WILDCARD;
       calendar = true;
     }

@@ -19,14 +19,10 @@ export interface MinerOptions {
   maxConstants: number;
 }
 
-const WORD_VS_VARIABLE = Number(process.env.FP_WV ?? 0.5);
-const VARIABLE_VS_WORD = Number(process.env.FP_VW ?? 0.5);
+const WORD_VS_VARIABLE = 0.5;
+const VARIABLE_VS_WORD = 0.5;
 
-export const DEFAULT_MINER_OPTIONS: MinerOptions = {
-  prefixTokens: Number(process.env.FP_PREFIX ?? 2),
-  similarity: Number(process.env.FP_SIM ?? 0.7),
-  maxConstants: Number(process.env.FP_K ?? 3),
-};
+export const DEFAULT_MINER_OPTIONS: MinerOptions = { prefixTokens: 2, similarity: 0.7, maxConstants: 3 };
 
 export interface Cluster {
   id: number;
@@ -119,19 +115,29 @@ function isVariableLike(tok: string): boolean {
  * (`rhost=<*>` vs `rhost=a.b`) score 1, a variable facing a plain word scores a half, two different words 0.
  * The count of `<*>` breaks ties.
  */
-export function similarity(template: readonly string[], tokens: readonly string[]): [number, number] {
+export function similarity(template: readonly string[], tokens: readonly string[]): number {
+  const n = template.length;
+  if (n === 0) return 1;
   let score = 0;
-  let params = 0;
-  for (let i = 0; i < template.length; i++) {
+  for (let i = 0; i < n; i++) {
     const t = template[i]!;
     const s = tokens[i]!;
-    if (t === WILDCARD) params++;
     if (t === s) score += 1;
     else if (t === WILDCARD) score += isVariableLike(s) ? 1 : WORD_VS_VARIABLE;
     else if (isVariableLike(t) || isVariableLike(s))
       score += mergeToken(t, s) !== WILDCARD ? 1 : VARIABLE_VS_WORD;
   }
-  return [template.length === 0 ? 1 : score / template.length, params];
+  return score / n;
+}
+
+function digitShape(s: string): string {
+  return s.replace(/\d+/g, "0");
+}
+
+function wildcards(template: readonly string[]): number {
+  let n = 0;
+  for (const t of template) if (t === WILDCARD) n++;
+  return n;
 }
 
 export class TemplateMiner {
@@ -158,13 +164,12 @@ export class TemplateMiner {
     if (!leaf) return undefined;
     let best: Cluster | undefined;
     let bestSim = -1;
-    let bestParams = -1;
     for (const c of leaf) {
-      const [sim, params] = similarity(c.tokens, tokens);
-      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
+      const sim = similarity(c.tokens, tokens);
+      // Drain's tie-break: the more general template
+      if (sim > bestSim || (sim === bestSim && best && wildcards(c.tokens) > wildcards(best.tokens))) {
         best = c;
         bestSim = sim;
-        bestParams = params;
       }
     }
     return best && bestSim >= this.options.similarity ? best : undefined;
@@ -191,7 +196,9 @@ export class TemplateMiner {
         const tok = tokens[i]!;
         if (isVariableLike(tok)) continue;
         if (!seen.includes(tok)) {
-          if (seen.length >= this.options.maxConstants) {
+          // `blk_1`/`blk_2`, `U01`/`U11`: one word with different numbers is a variable, not a choice
+          const shape = digitShape(tok);
+          if (seen.length >= this.options.maxConstants || seen.some((v) => digitShape(v) === shape)) {
             found.constants[i] = null;
             changed = true;
           } else seen.push(tok);
@@ -231,6 +238,16 @@ export class TemplateMiner {
       }
     }
     return out ?? cluster.tokens;
+  }
+
+  /** Whether some line of the cluster would still get this template (a template split into tokens). */
+  produces(cluster: Cluster, template: readonly string[]): boolean {
+    if (template.length !== cluster.tokens.length) return false;
+    for (let i = 0; i < template.length; i++) {
+      const t = template[i]!;
+      if (t !== cluster.tokens[i] && !cluster.constants[i]?.includes(t)) return false;
+    }
+    return true;
   }
 
   toJSON(): MinerState {
