@@ -108,10 +108,27 @@ describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
     expect(health.status).toBe(200);
     const body = await health.json();
     expect(body.status).toBe("ok");
-    expect(body.checks).toMatchObject({ db: "ok", bus: "ok", queue: "ok" });
+    expect(body.checks).toEqual({ db: "ok", blobs: "ok", bus: "ok", queue: "ok" });
     process.stderr.write(
       `[measure] slo-scout serve answered /health 200 after ${upAfterMs} ms (fresh PGlite)\n`,
     );
+
+    // The receivers are mounted: an OTLP/JSON log is accepted and counted.
+    const otlp = await fetch(`${url}/v1/logs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: "service.name", value: { stringValue: "checkout" } }] },
+            scopeLogs: [
+              { logRecords: [{ timeUnixNano: "1732700000000000000", body: { stringValue: "hi" } }] },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(otlp.status).toBe(200);
 
     const metrics = await fetch(`${url}/metrics`);
     expect(metrics.status).toBe(200);
@@ -121,6 +138,7 @@ describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
     expect(text).toMatch(
       /^slo_scout_http_requests_total\{method="GET",route="\/health",status_code="200"\} 1$/m,
     );
+    expect(text).toMatch(/^slo_scout_ingest_records_total\{[^}]*outcome="accepted"[^}]*\} 1$/m);
 
     const missing = await fetch(`${url}/nope`);
     expect(missing.status).toBe(404);

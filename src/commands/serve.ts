@@ -9,7 +9,7 @@ import { ROUTES } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
 import { WORKERS } from "../server/workers.js";
 import { migrate } from "../store/migrate.js";
-import { openSql } from "../store/open.js";
+import { openBlobs, openSql } from "../store/open.js";
 import { openQueue } from "../store/open-queue.js";
 
 export const command: Command = {
@@ -38,6 +38,7 @@ export const command: Command = {
       deps.sql = await openSql(config);
       const { applied } = await migrate(deps.sql);
       if (applied.length > 0) logger.info({ applied }, "applied database migrations");
+      deps.blobs = await openBlobs(config);
       deps.bus = openBus(config, logger);
       deps.queue = await openQueue(config, { logger });
       app = await buildServer(deps, { plugins: ROUTES });
@@ -48,6 +49,7 @@ export const command: Command = {
       else {
         await deps.queue?.close().catch(() => {});
         await deps.bus?.close().catch(() => {});
+        await deps.blobs?.close().catch(() => {});
         await deps.sql?.close().catch(() => {});
       }
       throw err;

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
+import { receiversPlugin } from "../pipeline/receivers/plugin.js";
 import type { ServerDeps } from "./deps.js";
+import { registry } from "./metrics.js";
 
 /**
  * A route plugin gets the server's deps as its options: `export const otlp: RoutePlugin = async (app,
@@ -8,5 +10,11 @@ import type { ServerDeps } from "./deps.js";
  */
 export type RoutePlugin = FastifyPluginAsync<ServerDeps>;
 
+/** Telemetry receivers (OTLP/HTTP + gRPC, remote_write, Fluent Bit, Faro) publishing to the bus. */
+const receivers: RoutePlugin = async (app, deps) => {
+  if (!deps.bus) throw new Error("the receivers need a bus");
+  await receiversPlugin(app, { bus: deps.bus, config: deps.config, registry });
+};
+
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [];
+export const ROUTES: RoutePlugin[] = [receivers];
