@@ -158,7 +158,10 @@ export function anyValue(v: Node): string | number | boolean | undefined {
   if (v == null || typeof v !== "object") return undefined;
   if (has(v, "stringValue")) return String(v.stringValue);
   if (has(v, "boolValue")) return Boolean(v.boolValue);
-  if (has(v, "intValue")) return int64(v.intValue);
+  if (has(v, "intValue")) {
+    const n = int64(v.intValue);
+    return Number.isFinite(n) ? n : String(v.intValue);
+  }
   if (has(v, "doubleValue")) {
     const d = Number(v.doubleValue);
     return Number.isFinite(d) ? d : String(v.doubleValue);
