@@ -13,7 +13,7 @@ import { openBlobs, openSql } from "../store/open.js";
 import { openQueue } from "../store/open-queue.js";
 
 export const command: Command = {
-  summary: "run the server: receivers, API, webhooks, /health and /metrics",
+  summary: "run the server: telemetry receivers, /health and /metrics",
   usage: [
     "Usage: slo-scout serve",
     "",
