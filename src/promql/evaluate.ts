@@ -15,7 +15,7 @@ import {
   avgOverTime,
   extrapolatedRate,
   instantRate,
-  kahanInc,
+  KahanSum,
   minMaxOverTime,
   sumOverTime,
   type WindowContext,
@@ -101,34 +101,41 @@ class SeriesCollector {
 
 const ARITHMETIC = new Set(["+", "-", "*", "/", "%", "^"]);
 
-function elemBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
+function arithmetic(op: BinaryOp, l: number, r: number): number {
   switch (op) {
     case "+":
-      return [l + r, true];
+      return l + r;
     case "-":
-      return [l - r, true];
+      return l - r;
     case "*":
-      return [l * r, true];
+      return l * r;
     case "/":
-      return [l / r, true];
+      return l / r;
     case "%":
-      return [l % r, true];
+      return l % r;
     case "^":
-      return [l ** r, true];
-    case "==":
-      return [l, l === r];
-    case "!=":
-      return [l, l !== r];
-    case ">":
-      return [l, l > r];
-    case "<":
-      return [l, l < r];
-    case ">=":
-      return [l, l >= r];
-    case "<=":
-      return [l, l <= r];
+      return l ** r;
     default:
-      throw new Error(`operator ${op} is not defined between numbers`);
+      throw new Error(`operator ${op} is not arithmetic`);
+  }
+}
+
+function compare(op: BinaryOp, l: number, r: number): boolean {
+  switch (op) {
+    case "==":
+      return l === r;
+    case "!=":
+      return l !== r;
+    case ">":
+      return l > r;
+    case "<":
+      return l < r;
+    case ">=":
+      return l >= r;
+    case "<=":
+      return l <= r;
+    default:
+      throw new Error(`operator ${op} is not a comparison`);
   }
 }
 
@@ -657,18 +664,18 @@ export class Evaluator {
       for (let k = 0; k < n; k++) {
         let count = 0;
         let acc = 0;
-        let c = 0;
+        const kahan = new KahanSum();
         for (const s of g.members) {
           if (!s.present[k]) continue;
           const x = s.values[k]!;
           count++;
           switch (e.op) {
             case "sum":
-              if (this.compat === "v3") [acc, c] = kahanInc(x, acc, c);
+              if (this.compat === "v3") kahan.add(x);
               else acc += x;
               break;
             case "avg":
-              if (this.compat === "v3") [acc, c] = kahanInc(x, acc, c);
+              if (this.compat === "v3") kahan.add(x);
               else acc += x / count - acc / count;
               break;
             case "max":
@@ -683,9 +690,8 @@ export class Evaluator {
         }
         if (count === 0) continue;
         let value = acc;
-        if (e.op === "sum") value = Number.isFinite(acc) ? acc + c : acc;
-        else if (e.op === "avg" && this.compat === "v3")
-          value = (Number.isFinite(acc) ? acc + c : acc) / count;
+        if (e.op === "sum" && this.compat === "v3") value = kahan.value();
+        else if (e.op === "avg" && this.compat === "v3") value = kahan.value() / count;
         else if (e.op === "count") value = count;
         else if (e.op === "group") value = 1;
         out.present[k] = 1;
@@ -711,8 +717,9 @@ export class Evaluator {
       if (isComparison && !e.bool) throw new Error("comparisons between scalars must use the bool modifier");
       const out = new Float64Array(n);
       for (let k = 0; k < n; k++) {
-        const [value, keep] = elemBinop(e.op, l.values[k]!, r.values[k]!);
-        out[k] = isComparison ? (keep ? 1 : 0) : value;
+        const lv = l.values[k]!;
+        const rv = r.values[k]!;
+        out[k] = isComparison ? (compare(e.op, lv, rv) ? 1 : 0) : arithmetic(e.op, lv, rv);
       }
       return { kind: "scalar", values: out };
     }
@@ -728,13 +735,18 @@ export class Evaluator {
       let out: ResultSeries | undefined;
       for (let k = 0; k < n; k++) {
         if (!s.present[k]) continue;
-        let lv = s.values[k]!;
-        let rv = scalar.values[k]!;
-        if (swap) [lv, rv] = [rv, lv];
-        let [value, keep] = elemBinop(e.op, lv, rv);
-        if (isComparison && swap) value = rv;
-        if (e.bool) value = keep ? 1 : 0;
-        else if (!keep) continue;
+        const vv = s.values[k]!;
+        const sv = scalar.values[k]!;
+        const lv = swap ? sv : vv;
+        const rv = swap ? vv : sv;
+        let value: number;
+        if (isComparison) {
+          // The vector's own value is kept, whichever side it is on.
+          const keep = compare(e.op, lv, rv);
+          if (e.bool) value = keep ? 1 : 0;
+          else if (keep) value = vv;
+          else continue;
+        } else value = arithmetic(e.op, lv, rv);
         out ??= collector.series(drop ? dropName(s.labels) : s.labels);
         collector.set(out, k, value);
       }
@@ -811,6 +823,7 @@ export class Evaluator {
       }
     }
     const drop = ARITHMETIC.has(e.op) || e.bool;
+    const isComparison = COMPARISON_OPS.has(e.op);
     const resultLabels = (manyLabels: Labels, oneLabels: Labels): Labels => {
       const out: Record<string, string> = { ...manyLabels };
       if (drop) delete out.__name__;
@@ -850,10 +863,15 @@ export class Evaluator {
             }
             seen[k] = 1;
           }
-          const [vl, vr] = swap ? [os.values[k]!, ms.values[k]!] : [ms.values[k]!, os.values[k]!];
-          let [value, keep] = elemBinop(e.op, vl, vr);
-          if (e.bool) value = keep ? 1 : 0;
-          else if (!keep) continue;
+          const vl = swap ? os.values[k]! : ms.values[k]!;
+          const vr = swap ? ms.values[k]! : os.values[k]!;
+          let value: number;
+          if (isComparison) {
+            const keep = compare(e.op, vl, vr);
+            if (e.bool) value = keep ? 1 : 0;
+            else if (keep) value = vl;
+            else continue;
+          } else value = arithmetic(e.op, vl, vr);
           out ??= collector.series(resultLabels(ms.labels, os.labels));
           collector.set(out, k, value);
         }

@@ -80,12 +80,22 @@ export function lowerBound(arr: ArrayLike<number>, x: number, lo = 0, hi = arr.l
   return a;
 }
 
-/** Neumaier-compensated increment, as Prometheus 3's kahansum.Inc. */
-export function kahanInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (!Number.isFinite(t)) return [t, 0];
-  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + (sum - t + inc)];
-  return [t, c + (inc - t + sum)];
+/** Neumaier-compensated summation, as Prometheus 3's kahansum (no allocation per added value). */
+export class KahanSum {
+  sum = 0;
+  c = 0;
+
+  add(inc: number): void {
+    const t = this.sum + inc;
+    if (!Number.isFinite(t)) this.c = 0;
+    else if (Math.abs(this.sum) >= Math.abs(inc)) this.c += this.sum - t + inc;
+    else this.c += inc - t + this.sum;
+    this.sum = t;
+  }
+
+  value(): number {
+    return Number.isFinite(this.sum) ? this.sum + this.c : this.sum;
+  }
 }
 
 export interface WindowContext {
@@ -121,18 +131,15 @@ export function extrapolatedRate(
   const sampledInterval = (lastT - firstT) / 1000;
   const averageDurationBetweenSamples = sampledInterval / (hi - lo);
   const threshold = averageDurationBetweenSamples * 1.1;
-  const zeroClamp = () => {
-    // A counter cannot go below zero: do not extrapolate past the point where it would reach it.
-    if (isCounter && result > 0 && v[lo]! >= 0) {
-      const durationToZero = sampledInterval * (v[lo]! / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-  };
+  // A counter cannot go below zero: do not extrapolate past the point where it would reach it. Prometheus
+  // 3 applies this after the threshold rule, 2.x before it.
+  const durationToZero =
+    isCounter && result > 0 && v[lo]! >= 0 ? sampledInterval * (v[lo]! / result) : Number.POSITIVE_INFINITY;
   if (ctx.compat === "v3") {
     if (durationToStart >= threshold) durationToStart = averageDurationBetweenSamples / 2;
-    zeroClamp();
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
   } else {
-    zeroClamp();
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
     if (durationToStart >= threshold) durationToStart = averageDurationBetweenSamples / 2;
   }
   if (durationToEnd >= threshold) durationToEnd = averageDurationBetweenSamples / 2;
@@ -172,10 +179,9 @@ export function sumOverTime(s: WindowedSeries, lo: number, hi: number, compat: P
     for (let i = lo; i <= hi; i++) sum += s.v[i]!;
     return sum;
   }
-  let sum = 0;
-  let c = 0;
-  for (let i = lo; i <= hi; i++) [sum, c] = kahanInc(s.v[i]!, sum, c);
-  return Number.isFinite(sum) ? sum + c : sum;
+  const k = new KahanSum();
+  for (let i = lo; i <= hi; i++) k.add(s.v[i]!);
+  return k.value();
 }
 
 /** Mean of the window; Prometheus's own incremental-mean variants differ only in the last bits. */
