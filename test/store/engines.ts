@@ -47,13 +47,16 @@ const postgres: Engine = {
   name: "postgres",
   async open({ migrated = true } = {}) {
     const schema = `slo_test_${randomBytes(5).toString("hex")}`;
-    await admin(async (c) => {
+    const withVector = await admin(async (c) => {
       await c.query(`CREATE SCHEMA ${schema}`);
       // An extension created from the test schema would be dropped with it, under everyone else's feet.
       const { rows } = await c.query("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'");
       if (rows.length) await c.query("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public");
+      return rows.length > 0;
     });
-    const sql = await openPostgres(postgresUrl(), { searchPath: [schema, "public"], max: 4 });
+    // public is on the path only to find pgvector's type; otherwise tables there could leak into a test.
+    const searchPath = withVector ? [schema, "public"] : [schema];
+    const sql = await openPostgres(postgresUrl(), { searchPath, max: 4 });
     if (migrated) await migrate(sql);
     return {
       sql,
