@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import { HttpError, unavailable } from "../../src/server/errors.js";
 import { counter, gauge, registry } from "../../src/server/metrics.js";
 import type { BlobStore, Sql } from "../../src/store/ports.js";
 import { MemoryQueue } from "../../src/store/queue-memory.js";
+import { requireService } from "../helpers/services.js";
 
 const logger = pino({ level: "silent" });
 const config = (env: Record<string, string> = {}) => loadConfig(env, "/nonexistent/slo-scout.yml");
@@ -99,6 +101,23 @@ describe("GET /metrics", () => {
     expect(res.body).toContain('route="unmatched",status_code="404"');
     expect(res.body).not.toContain("/no/such/page");
     expect(res.body).toContain("slo_scout_http_request_duration_seconds_bucket");
+  });
+
+  it("passes promtool's exposition-format check (apart from prom-client's own nodejs_* names)", async () => {
+    const present = await requireService("promtool", async () => {
+      execFileSync("promtool", ["--version"], { stdio: "ignore" });
+    });
+    if (!present) return;
+    counter("slo_scout_test_lint_total", "a counter named as Prometheus asks", ["kind"]).inc({ kind: "x" });
+    const app = await server();
+    await app.inject({ method: "GET", url: "/health" });
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const out = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    const problems = `${out.stdout}${out.stderr}`
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("nodejs_"));
+    expect(problems).toEqual([]);
+    expect(out.status === 0 || out.status === 3).toBe(true);
   });
 
   it("gives a module the same metric when it asks twice, and refuses a type clash", () => {
