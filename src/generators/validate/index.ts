@@ -172,6 +172,44 @@ const rulesValidator: ArtifactValidator = {
   },
 };
 
+/**
+ * Points a promtool test failure at the check that failed: the line of the `alert_rule_test` entry with
+ * that alert name and eval time, and the scenario written as a comment above it.
+ */
+export function locateTestFailures(file: ArtifactFile, output: string): string[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(file.text, { lineCounter: lines });
+  const data = asRecord(doc.toJS());
+  const tests = Array.isArray(data?.tests) ? data.tests : [];
+  const out: string[] = [];
+  let testName: string | undefined;
+  for (const raw of output.split("\n")) {
+    const name = /^\s*name: (.*),$/.exec(raw);
+    if (name) testName = name[1];
+    const m = /alertname: ([^,]+), time: ([^,]+),/.exec(raw);
+    if (!m) continue;
+    const [, alertname, time] = m;
+    tests.forEach((t, ti) => {
+      const test = asRecord(t);
+      if (testName !== undefined && test?.name !== testName) return;
+      const checks = Array.isArray(test?.alert_rule_test) ? test.alert_rule_test : [];
+      checks.forEach((c, ci) => {
+        const check = asRecord(c);
+        if (check?.alertname !== alertname || check?.eval_time !== time) return;
+        const node = doc.getIn(["tests", ti, "alert_rule_test", ci], true) as
+          | { range?: [number]; commentBefore?: string }
+          | undefined;
+        const line = node?.range ? lines.linePos(node.range[0]).line : 1;
+        const scenario = node?.commentBefore?.trim();
+        out.push(
+          `${file.display}:${line}: alert ${alertname} at ${time}${scenario ? ` (${scenario})` : ""}: not the alerts the test expects`,
+        );
+      });
+    });
+  }
+  return out;
+}
+
 const ruleTestsValidator: ArtifactValidator = {
   kind: "rule-tests",
   matches: (f) =>
@@ -186,6 +224,10 @@ const ruleTestsValidator: ArtifactValidator = {
         files.map((f) => f.path),
         ctx.promtool,
       );
+      for (const failure of res.failures ?? []) {
+        const f = files.find((x) => x.path === failure.file);
+        if (f) out.push(...locateTestFailures(f, failure.output));
+      }
       out.push(...res.messages.map((m) => relativize(m, files)));
     } else if (files.length > 0)
       ctx.notes.push("promtool not found: `promtool test rules` skipped (install the prometheus package)");
@@ -225,8 +267,9 @@ export function readArtifact(path: string, root?: string): ArtifactFile {
   const text = readFileSync(path, "utf8");
   const file: ArtifactFile = { path, display: root ? relative(root, path) || path : path, text };
   if (isYamlPath(path)) {
-    const doc = parseDocument(text);
-    if (doc.errors.length === 0) file.data = doc.toJS();
+    const docs = parseAllDocuments(text);
+    const first = Array.isArray(docs) ? docs.find((d) => d.contents !== null) : undefined;
+    if (first && docs.every((d) => d.errors.length === 0)) file.data = first.toJS();
   }
   return file;
 }

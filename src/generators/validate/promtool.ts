@@ -6,6 +6,8 @@ import { delimiter, join } from "node:path";
 
 export interface ToolResult {
   ok: boolean;
+  /** Per failing file, promtool's own output (test rules only). */
+  failures?: { file: string; output: string }[];
   /** One line per problem, `file:line: message` where promtool names a position. */
   messages: string[];
   output: string;
@@ -44,8 +46,7 @@ function positioned(output: string): string[] {
     const line = raw.trim();
     const m = /^(.+?): (\d+):(\d+): (.*)$/.exec(line);
     if (m) out.push(`${m[1]}:${m[2]}: ${m[4]}`);
-    else if (/^(\S+\.ya?ml): (.*)$/.test(line) || /error|FAILED|invalid|could not/i.test(line))
-      out.push(line);
+    else if (/^(\S+\.ya?ml): (.*)$/.test(line) || /error|invalid|could not/i.test(line)) out.push(line);
   }
   return out;
 }
@@ -64,6 +65,7 @@ export async function checkRules(files: string[], bin = findPromtool()): Promise
 export async function testRules(files: string[], bin = findPromtool()): Promise<ToolResult> {
   if (!bin) throw new Error("promtool is not installed");
   const messages: string[] = [];
+  const failures: { file: string; output: string }[] = [];
   let output = "";
   let ok = true;
   for (const file of files) {
@@ -76,7 +78,8 @@ export async function testRules(files: string[], bin = findPromtool()): Promise<
         .map((l) => l.trimEnd())
         .filter((l) => l.trim() !== "" && !/^Unit Testing:/.test(l.trim()));
       messages.push(`${file}: promtool test rules failed:\n${detail.join("\n")}`);
+      failures.push({ file, output: res.output });
     }
   }
-  return { ok, messages, output };
+  return { ok, messages, output, failures };
 }
