@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,23 +65,22 @@ async function freePort(): Promise<number> {
 export interface RunningPrometheus {
   url: string;
   dataDir: string;
+  /**
+   * Backfills the recording rules of `rulesFile` over [startMs, endMs] with `promtool tsdb
+   * create-blocks-from rules` (which queries this Prometheus), then restarts Prometheus so it loads the
+   * new blocks.
+   */
+  backfillRules(rulesFile: string, startMs: number, endMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Backfills `series` into a fresh TSDB and starts Prometheus on it; `stop()` kills it and removes the data. */
-export async function startPrometheusWith(series: RawSeries[]): Promise<RunningPrometheus> {
-  const dir = await mkdtemp(join(tmpdir(), "slo-scout-prom-"));
-  const dataDir = join(dir, "data");
-  const input = join(dir, "input.om");
-  await writeFile(input, toOpenMetrics(series));
-  await run("promtool", ["tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dataDir], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const config = join(dir, "prometheus.yml");
-  await writeFile(config, "global:\n  evaluation_interval: 1m\n");
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+interface Server {
+  child: ChildProcess;
+  stderr: () => string;
+}
+
+async function launch(config: string, dataDir: string, port: number): Promise<Server> {
+  const child = spawn(
     "prometheus",
     [
       `--config.file=${config}`,
@@ -96,32 +95,81 @@ export async function startPrometheusWith(series: RawSeries[]): Promise<RunningP
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 20_000;
+  const server = { child, stderr: () => stderr };
+  const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
+    if (child.exitCode !== null)
       throw new Error(`prometheus exited with ${child.exitCode}: ${stderr.slice(-500)}`);
-    }
     try {
-      const res = await fetch(`${url}/-/ready`);
-      if (res.ok) break;
+      const res = await fetch(`http://127.0.0.1:${port}/-/ready`);
+      if (res.ok) return server;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus did not become ready in 20 s: ${stderr.slice(-500)}`);
+      await halt(server);
+      throw new Error(`prometheus did not become ready in 30 s: ${stderr.slice(-500)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, dataDir, stop };
+}
+
+async function halt({ child }: Server): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+/** Backfills `series` into a fresh TSDB and starts Prometheus on it; `stop()` kills it and removes the data. */
+export async function startPrometheusWith(series: RawSeries[]): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), "slo-scout-prom-"));
+  const dataDir = join(dir, "data");
+  const input = join(dir, "input.om");
+  const config = join(dir, "prometheus.yml");
+  let server: Server | undefined;
+  const stop = async () => {
+    if (server) await halt(server);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await writeFile(input, toOpenMetrics(series));
+    await run("promtool", ["tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dataDir], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    await writeFile(config, "global:\n  evaluation_interval: 1m\n");
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = await launch(config, dataDir, port);
+    return {
+      url,
+      dataDir,
+      stop,
+      async backfillRules(rulesFile, startMs, endMs) {
+        const out = join(dir, "rules-blocks");
+        await run(
+          "promtool",
+          [
+            "tsdb",
+            "create-blocks-from",
+            "rules",
+            "--quiet",
+            `--url=${url}`,
+            `--start=${Math.floor(startMs / 1000)}`,
+            `--end=${Math.ceil(endMs / 1000)}`,
+            `--output-dir=${out}`,
+            rulesFile,
+          ],
+          { maxBuffer: 16 * 1024 * 1024 },
+        );
+        if (server) await halt(server);
+        for (const block of await readdir(out)) await rename(join(out, block), join(dataDir, block));
+        server = await launch(config, dataDir, port);
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
