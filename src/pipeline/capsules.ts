@@ -43,14 +43,19 @@ export class CapsuleAggregates {
   }
 
   apply(ev: CapsuleEvent): "applied" | "late" {
-    return this.windows.add(capsuleKey(ev.service, ev.fingerprint), ev.time, (c) => {
-      c.template = ev.template;
-      c.count++;
-      c.severityCounts[ev.severity] = (c.severityCounts[ev.severity] ?? 0) + 1;
-      if (ev.time < c.firstSeen) c.firstSeen = ev.time;
-      if (ev.time > c.lastSeen) c.lastSeen = ev.time;
-      // `count` is the number seen so far, so a window seeded from the store keeps sampling uniformly.
-      offerInto(c.samples, c.count, ev.sample, DEFAULT_SAMPLES_PER_FINGERPRINT, this.random);
-    });
+    return this.windows.add(
+      capsuleKey(ev.service, ev.fingerprint),
+      ev.time,
+      (c) => {
+        c.template = ev.template;
+        c.count++;
+        c.severityCounts[ev.severity] = (c.severityCounts[ev.severity] ?? 0) + 1;
+        if (ev.time < c.firstSeen) c.firstSeen = ev.time;
+        if (ev.time > c.lastSeen) c.lastSeen = ev.time;
+        // `count` is the number seen so far, so a window seeded from the store keeps sampling uniformly.
+        offerInto(c.samples, c.count, ev.sample, DEFAULT_SAMPLES_PER_FINGERPRINT, this.random);
+      },
+      ev.service,
+    );
   }
 }

@@ -117,37 +117,52 @@ export class SpanAggregates {
     const entry = obs.entry;
     if (!entry) return 0;
     let late = 0;
-    const outcome = this.routes.add(entry.journeyKey, entry.time, (s) => {
-      s.service = entry.service;
-      s.operation = entry.operation;
-      if (entry.method) s.method = entry.method;
-      if (entry.route) s.route = entry.route;
-      s.requests++;
-      if (entry.outcome === "server-error") s.errors++;
-      if (entry.outcome === "client-error") s.clientErrors++;
-      if (entry.fromBrowser) s.fromBrowser++;
-      observe(s.latency, entry.durationMs);
-    });
+    const outcome = this.routes.add(
+      entry.journeyKey,
+      entry.time,
+      (s) => {
+        s.service = entry.service;
+        s.operation = entry.operation;
+        if (entry.method) s.method = entry.method;
+        if (entry.route) s.route = entry.route;
+        s.requests++;
+        if (entry.outcome === "server-error") s.errors++;
+        if (entry.outcome === "client-error") s.clientErrors++;
+        if (entry.fromBrowser) s.fromBrowser++;
+        observe(s.latency, entry.durationMs);
+      },
+      entry.service,
+    );
     if (outcome === "late") return 1;
     for (const e of obs.edges) {
       // Edges are windowed by the entry's time so a journey's DAG and its requests share a window.
-      const r = this.edges.add(SpanAggregates.edgeKey(e), entry.time, (s) => {
-        s.calls++;
-        if (e.error) s.errors++;
-        observe(s.latency, e.durationMs);
-      });
+      const r = this.edges.add(
+        SpanAggregates.edgeKey(e),
+        entry.time,
+        (s) => {
+          s.calls++;
+          if (e.error) s.errors++;
+          observe(s.latency, e.durationMs);
+        },
+        entry.service,
+      );
       if (r === "late") late++;
     }
-    this.examples.add(entry.journeyKey, entry.time, (s) => {
-      s.seen++;
-      const example: ExampleTrace = {
-        journeyKey: entry.journeyKey,
-        traceId: obs.traceId,
-        windowStart: s.windowStart,
-        spans: obs.spans,
-      };
-      offerInto(s.traces, s.seen, example, this.examplesPerWindow, this.random);
-    });
+    this.examples.add(
+      entry.journeyKey,
+      entry.time,
+      (s) => {
+        s.seen++;
+        const example: ExampleTrace = {
+          journeyKey: entry.journeyKey,
+          traceId: obs.traceId,
+          windowStart: s.windowStart,
+          spans: obs.spans,
+        };
+        offerInto(s.traces, s.seen, example, this.examplesPerWindow, this.random);
+      },
+      entry.service,
+    );
     return late;
   }
 }

@@ -91,13 +91,18 @@ export class WebVitalAggregates {
     let late = 0;
     const page = pageKey(rum.page);
     for (const [vital, value] of vitalsOf(rum)) {
-      const r = this.windows.add([service, page, vital].join("\u0000"), time, (s) => {
-        let i = 0;
-        while (i < s.histogram.bounds.length && value > s.histogram.bounds[i]!) i++;
-        s.histogram.counts[i]!++;
-        s.histogram.sum += value;
-        s.count++;
-      });
+      const r = this.windows.add(
+        [service, page, vital].join("\u0000"),
+        time,
+        (s) => {
+          let i = 0;
+          while (i < s.histogram.bounds.length && value > s.histogram.bounds[i]!) i++;
+          s.histogram.counts[i]!++;
+          s.histogram.sum += value;
+          s.count++;
+        },
+        service,
+      );
       if (r === "late") late++;
     }
     return late;

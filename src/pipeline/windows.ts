@@ -19,11 +19,17 @@ export interface WindowEntry<S> {
   state: S;
 }
 
+/**
+ * Watermarks are kept per clock — the service an event came from — because services' clocks and
+ * delivery delays differ: one service running ahead must not make another service's events late.
+ */
+export type Clock = string;
+
 export type AddOutcome = "applied" | "late";
 
 export class TumblingWindows<S> {
-  private readonly open = new Map<string, WindowEntry<S> & { dirty: boolean }>();
-  private maxEventTime = Number.NEGATIVE_INFINITY;
+  private readonly open = new Map<string, WindowEntry<S> & { dirty: boolean; clock: Clock }>();
+  private readonly maxEventTime = new Map<Clock, number>();
   droppedLate = 0;
 
   constructor(
@@ -35,26 +41,32 @@ export class TumblingWindows<S> {
     return Math.floor(time / this.options.windowMs) * this.options.windowMs;
   }
 
-  /** The highest event time seen: windows ending before it minus the lateness are closed for good. */
-  get watermark(): number {
+  /** Per clock, the highest event time seen: windows ending before it minus the lateness are closed for good. */
+  get watermarks(): ReadonlyMap<Clock, number> {
     return this.maxEventTime;
+  }
+
+  watermark(clock: Clock = ""): number {
+    return this.maxEventTime.get(clock) ?? Number.NEGATIVE_INFINITY;
   }
 
   private id(key: string, windowStart: number): string {
     return `${windowStart}\u0000${key}`;
   }
 
-  private closed(windowStart: number): boolean {
-    return windowStart + this.options.windowMs + this.options.allowedLatenessMs <= this.maxEventTime;
+  private closed(windowStart: number, clock: Clock): boolean {
+    return windowStart + this.options.windowMs + this.options.allowedLatenessMs <= this.watermark(clock);
   }
 
   /** Windows the given events would touch that are neither open here nor closed: load these from the store. */
-  missing(events: Iterable<{ key: string; time: number }>): { key: string; windowStart: number }[] {
+  missing(
+    events: Iterable<{ key: string; time: number; clock?: Clock }>,
+  ): { key: string; windowStart: number }[] {
     const out = new Map<string, { key: string; windowStart: number }>();
-    for (const { key, time } of events) {
+    for (const { key, time, clock = "" } of events) {
       const windowStart = this.windowStart(time);
       const id = this.id(key, windowStart);
-      if (!this.open.has(id) && !this.closed(windowStart)) out.set(id, { key, windowStart });
+      if (!this.open.has(id) && !this.closed(windowStart, clock)) out.set(id, { key, windowStart });
     }
     return [...out.values()];
   }
@@ -63,8 +75,8 @@ export class TumblingWindows<S> {
    * Restores the watermark persisted before a restart, so an event for a window that closed before the
    * restart is still dropped as late instead of starting that window again from zero.
    */
-  restoreWatermark(time: number): void {
-    if (time > this.maxEventTime) this.maxEventTime = time;
+  restoreWatermark(time: number, clock: Clock = ""): void {
+    if (time > this.watermark(clock)) this.maxEventTime.set(clock, time);
   }
 
   entries(): WindowEntry<S>[] {
@@ -72,26 +84,26 @@ export class TumblingWindows<S> {
   }
 
   /** Restores a window's stored state (after a restart); ignored when the window is already open. */
-  seed(key: string, windowStart: number, state: S): void {
+  seed(key: string, windowStart: number, state: S, clock: Clock = ""): void {
     const id = this.id(key, windowStart);
-    if (!this.open.has(id)) this.open.set(id, { key, windowStart, state, dirty: false });
+    if (!this.open.has(id)) this.open.set(id, { key, windowStart, state, dirty: false, clock });
   }
 
-  add(key: string, time: number, apply: (state: S) => void): AddOutcome {
+  add(key: string, time: number, apply: (state: S) => void, clock: Clock = ""): AddOutcome {
     const windowStart = this.windowStart(time);
-    if (this.closed(windowStart)) {
+    if (this.closed(windowStart, clock)) {
       this.droppedLate++;
       return "late";
     }
     const id = this.id(key, windowStart);
     let entry = this.open.get(id);
     if (!entry) {
-      entry = { key, windowStart, state: this.init(key, windowStart), dirty: false };
+      entry = { key, windowStart, state: this.init(key, windowStart), dirty: false, clock };
       this.open.set(id, entry);
     }
     apply(entry.state);
     entry.dirty = true;
-    if (time > this.maxEventTime) this.maxEventTime = time;
+    if (time > this.watermark(clock)) this.maxEventTime.set(clock, time);
     return "applied";
   }
 
@@ -110,7 +122,7 @@ export class TumblingWindows<S> {
   evictClosed(): number {
     let n = 0;
     for (const [id, entry] of this.open) {
-      if (!entry.dirty && this.closed(entry.windowStart)) {
+      if (!entry.dirty && this.closed(entry.windowStart, entry.clock)) {
         this.open.delete(id);
         n++;
       }

@@ -27,6 +27,11 @@ export interface BusBatch<T = unknown> {
  * handler must be idempotent.
  */
 export interface Bus {
+  /**
+   * True when messages and committed offsets outlive this process (Kafka). An in-process bus starts over
+   * at offset 0 after a restart, so offsets a consumer stored for it mean nothing to the next process.
+   */
+  readonly durable: boolean;
   publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void>;
   subscribe<T>(
     topic: string,

@@ -54,6 +54,7 @@ interface Pending {
 }
 
 export class KafkaBus implements Bus {
+  readonly durable = true;
   private readonly client: KafkaClient;
   private readonly producer: ReturnType<KafkaClient["producer"]>;
   private readonly lingerMs: number;

@@ -53,6 +53,7 @@ export function partitionFor(key: string, partitions: number): number {
 }
 
 export class MemoryBus implements Bus {
+  readonly durable = false;
   private readonly topics = new Map<string, Topic>();
   private readonly partitions: number;
   private readonly capacity: number;

@@ -1,0 +1,368 @@
+import type { Logger } from "pino";
+import type { Capsule } from "../core/capsule.js";
+import type { TelemetryEvent } from "../core/telemetry.js";
+import { counter, gauge } from "../server/metrics.js";
+import { putJsonlGz } from "../store/blobs/jsonl.js";
+import { samplesKey } from "../store/blobs/keys.js";
+import type { BlobStore, Embedder, Sql, VectorStore } from "../store/ports.js";
+import {
+  listEdgeStats,
+  listExampleTraces,
+  listRouteStats,
+  listWebVitalStats,
+  replaceExampleTraces,
+  upsertEdgeStats,
+  upsertRouteStats,
+  upsertWebVitalStats,
+} from "../store/repos/aggregates.js";
+import { capsuleId, listCapsules, setCapsuleBlobRef, upsertCapsules } from "../store/repos/capsules.js";
+import { insertSamples } from "../store/repos/metric-samples.js";
+import { touchService } from "../store/repos/services.js";
+import {
+  commitOffsets,
+  loadFingerprintState,
+  loadOffsets,
+  loadWatermarks,
+  saveFingerprintState,
+  saveWatermark,
+} from "../store/repos/stream-state.js";
+import type { Bus, BusBatch, Subscription } from "./bus/bus.js";
+import { TOPICS } from "./bus/bus.js";
+import { capsuleKey } from "./capsules.js";
+import type { FingerprinterState } from "./fingerprint/fingerprinter.js";
+import type { Redactor } from "./redact.js";
+import { SpanAggregates } from "./span-aggregates.js";
+import { type StageChanges, TelemetryStage } from "./stage.js";
+
+/**
+ * Runs the stream stage on the bus: consumes `raw-telemetry`, keeps hourly windows in memory and, per
+ * batch, writes every changed window together with the batch's offset in ONE transaction. A batch whose
+ * offset is already stored is skipped, so a redelivery after a crash (between that transaction and the
+ * bus's own commit) changes no count: the effect is exactly once. Samples blobs, embeddings and
+ * `capsule-events` follow the transaction and are idempotent (absolute content, keyed ids).
+ *
+ * Spans are the exception: a trace is assembled across batches in memory, so spans of a trace still open
+ * at a crash are lost (the aggregates are a sample of traces anyway); a trace is never counted twice
+ * (`applied_traces`).
+ */
+
+type Signal = "span" | "metric" | "log" | "rum";
+
+export const PIPELINE_GROUP = "pipeline";
+const STATE_KEY = "pipeline";
+
+export interface PipelineDeps {
+  bus: Bus;
+  sql: Sql;
+  blobs: BlobStore;
+  vectors?: VectorStore;
+  embedder?: Embedder;
+  redact: Redactor;
+  logger?: Pick<Logger, "info" | "warn" | "error" | "debug">;
+  windowMs?: number;
+  allowedLatenessMs: number;
+  /** Processing-time clock (trace assembly, flush pacing). */
+  now?: () => number;
+  random?: () => number;
+  /** Samples blobs and embeddings of a service-window are refreshed at most this often. */
+  refreshMs?: number;
+  embedBatch?: number;
+  group?: string;
+}
+
+export interface Pipeline {
+  /** Completes every open trace and writes everything still pending (end of an offline ingest). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+  readonly counters: TelemetryStage["counters"];
+}
+
+const eventsTotal = counter("slo_scout_pipeline_events_total", "Events the stream stage processed", ["kind"]);
+const droppedLate = counter(
+  "slo_scout_pipeline_dropped_late_total",
+  "Events that arrived after their window closed (beyond the allowed lateness)",
+);
+const redelivered = counter(
+  "slo_scout_pipeline_redelivered_total",
+  "Messages skipped because their effects were already stored",
+);
+const watermarkGauge = gauge(
+  "slo_scout_pipeline_watermark_seconds",
+  "Event-time watermark of the stream stage per service",
+  ["service"],
+);
+
+export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
+  const now = deps.now ?? Date.now;
+  const group = deps.group ?? PIPELINE_GROUP;
+  const windowMs = deps.windowMs ?? 3_600_000;
+  const windows = { windowMs, allowedLatenessMs: deps.allowedLatenessMs };
+  const refreshMs = deps.refreshMs ?? 5_000;
+  const embedBatch = deps.embedBatch ?? 100;
+
+  let stage = await restore();
+  // Offsets stored for an in-process bus belong to a previous process's bus and are ignored.
+  const nextOffsets = new Map<string, number>();
+  if (deps.bus.durable) {
+    for (const o of await loadOffsets(deps.sql, group, TOPICS.rawTelemetry)) {
+      nextOffsets.set(`${o.topic}/${o.partition}`, o.nextOffset);
+    }
+  }
+  const blobDue = new Map<string, number>();
+  const embedded = new Set<string>();
+  let chain: Promise<void> = Promise.resolve();
+
+  async function restore(): Promise<TelemetryStage> {
+    const fp = await loadFingerprintState<FingerprinterState>(deps.sql, STATE_KEY);
+    const s = new TelemetryStage({ windows, redact: deps.redact, random: deps.random ?? Math.random }, fp);
+    const watermarks = await loadWatermarks(deps.sql, STATE_KEY);
+    if (watermarks.size === 0) return s;
+    for (const [service, wm] of watermarks) s.restoreWatermark(service, wm);
+    // Windows that may still receive events: seed them with their stored absolute state.
+    const since = s.capsules.windows.windowStart(
+      Math.min(...watermarks.values()) - windowMs - deps.allowedLatenessMs,
+    );
+    const serviceOf = (journeyKey: string) => journeyKey.split(" ")[0]!;
+    for (const c of await listCapsules(deps.sql, { since, limit: 1_000_000 })) {
+      s.capsules.windows.seed(capsuleKey(c.service, c.fingerprint), c.windowStart, c, c.service);
+    }
+    for (const r of await listRouteStats(deps.sql, { since })) {
+      s.spans.routes.seed(r.journeyKey, r.windowStart, r, r.service);
+    }
+    for (const e of await listEdgeStats(deps.sql, { since })) {
+      s.spans.edges.seed(SpanAggregates.edgeKey(e), e.windowStart, e, serviceOf(e.journeyKey));
+    }
+    const examples = new Map<
+      string,
+      { journeyKey: string; windowStart: number; seen: number; traces: never[] }
+    >();
+    for (const t of await listExampleTraces(deps.sql, { since, limit: 1_000_000 })) {
+      const k = `${t.journeyKey}\u0000${t.windowStart}`;
+      let e = examples.get(k);
+      if (!e) {
+        e = { journeyKey: t.journeyKey, windowStart: t.windowStart, seen: 0, traces: [] };
+        examples.set(k, e);
+      }
+      (e.traces as unknown[]).push(t);
+      e.seen++;
+    }
+    for (const e of examples.values()) {
+      s.spans.examples.seed(e.journeyKey, e.windowStart, e, serviceOf(e.journeyKey));
+    }
+    for (const v of await listWebVitalStats(deps.sql, { since })) {
+      s.vitals.windows.seed([v.service, v.page, v.metric].join("\u0000"), v.windowStart, v, v.service);
+    }
+    return s;
+  }
+
+  async function appliedTraces(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await deps.sql.query<{ trace_id: string }>(
+      "SELECT trace_id FROM applied_traces WHERE trace_id = ANY($1::text[])",
+      [ids],
+    );
+    return new Set(rows.map((r) => r.trace_id));
+  }
+
+  async function write(changes: StageChanges, offset?: { partition: number; next: number }) {
+    await deps.sql.transaction(async (tx) => {
+      await insertSamples(tx, changes.samples);
+      await upsertCapsules(tx, changes.capsules);
+      await upsertRouteStats(
+        tx,
+        changes.routes.map((r) => r.state),
+      );
+      await upsertEdgeStats(
+        tx,
+        changes.edges.map((e) => e.state),
+      );
+      await replaceExampleTraces(
+        tx,
+        changes.examples.flatMap((e) => e.state.traces),
+      );
+      await upsertWebVitalStats(
+        tx,
+        changes.webVitals.map((v) => v.state),
+      );
+      if (changes.traces.length > 0) {
+        await tx.query(
+          `INSERT INTO applied_traces (trace_id, window_start)
+           SELECT t, w FROM unnest($1::text[], $2::bigint[]) AS x(t, w) ON CONFLICT DO NOTHING`,
+          [changes.traces.map((t) => t.traceId), changes.traces.map((t) => t.windowStart)],
+        );
+      }
+      const services = new Map<string, { signals: Set<Signal>; first: number; last: number }>();
+      const mark = (service: string, signal: Signal, first: number, last = first) => {
+        const seen = services.get(service) ?? { signals: new Set<Signal>(), first, last };
+        seen.signals.add(signal);
+        seen.first = Math.min(seen.first, first);
+        seen.last = Math.max(seen.last, last);
+        services.set(service, seen);
+      };
+      for (const c of changes.capsules) mark(c.service, "log", c.firstSeen, c.lastSeen);
+      for (const r of changes.routes) mark(r.state.service, "span", r.windowStart);
+      for (const v of changes.webVitals) mark(v.state.service, "rum", v.windowStart);
+      for (const m of changes.samples) {
+        const service = m.labels.service ?? m.labels.job;
+        if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
+      }
+      for (const [service, seen] of services) {
+        await touchService(tx, service, seen.first, [...seen.signals]);
+        if (seen.last !== seen.first) await touchService(tx, service, seen.last);
+      }
+      if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
+      for (const [service, wm] of changes.watermarks) await saveWatermark(tx, STATE_KEY, service, wm);
+      if (offset) {
+        await commitOffsets(tx, group, [
+          { topic: TOPICS.rawTelemetry, partition: offset.partition, nextOffset: offset.next },
+        ]);
+      }
+    });
+    for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
+  }
+
+  /**
+   * `capsule-events` announce what the capsules table already holds (the source of truth); after a crash
+   * between the window write and this publish, the redelivered batch is skipped and its announcements
+   * are not repeated.
+   */
+  async function announce(changes: StageChanges) {
+    if (changes.capsuleEvents.length > 0) {
+      await deps.bus.publish(
+        TOPICS.capsuleEvents,
+        changes.capsuleEvents.map((e) => ({ key: e.service, value: e })),
+      );
+    }
+  }
+
+  /** Samples blobs (one JSONL.gz per service-window) and embeddings, paced per service-window. */
+  async function refresh(changed: Capsule[], force: boolean) {
+    const due = new Map<string, { service: string; windowStart: number }>();
+    const t = now();
+    for (const c of changed) {
+      const k = `${c.service}\u0000${c.windowStart}`;
+      if (force || (blobDue.get(k) ?? 0) <= t) due.set(k, { service: c.service, windowStart: c.windowStart });
+    }
+    for (const [k, { service, windowStart }] of due) {
+      blobDue.set(k, t + refreshMs);
+      const capsules = stage.capsulesOf(service, windowStart);
+      const key = samplesKey(service, windowStart);
+      await putJsonlGz(
+        deps.blobs,
+        key,
+        capsules.map((c) => ({
+          fingerprint: c.fingerprint,
+          template: c.template,
+          count: c.count,
+          samples: c.samples,
+        })),
+      );
+      await setCapsuleBlobRef(deps.sql, service, windowStart, key);
+    }
+    if (!deps.vectors || !deps.embedder) return;
+    const fresh = changed.filter((c) => !embedded.has(capsuleId(c)));
+    for (let i = 0; i < fresh.length; i += embedBatch) {
+      const batch = fresh.slice(i, i + embedBatch);
+      const vectors = await deps.embedder.embed(batch.map((c) => c.template));
+      await deps.vectors.upsert(
+        batch.map((c, j) => ({
+          id: capsuleId(c),
+          vector: vectors[j]!,
+          metadata: {
+            service: c.service,
+            windowStart: c.windowStart,
+            fingerprint: c.fingerprint,
+            template: c.template,
+          },
+        })),
+      );
+      for (const c of batch) embedded.add(capsuleId(c));
+    }
+  }
+
+  async function settle(
+    changes: StageChanges,
+    offset: { key: string; partition: number; next: number } | undefined,
+    force: boolean,
+  ) {
+    try {
+      await write(changes, offset);
+    } catch (err) {
+      // In-memory windows already hold this batch; rebuild them from the store so the redelivery the
+      // bus makes after this throw is counted once.
+      stage = await restore();
+      throw err;
+    }
+    if (offset) nextOffsets.set(offset.key, offset.next);
+    await announce(changes);
+    await refresh(changes.capsules, force);
+  }
+
+  async function handle(batch: BusBatch<TelemetryEvent>) {
+    const key = `${batch.topic}/${batch.partition}`;
+    const from = nextOffsets.get(key) ?? 0;
+    let last = -1;
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      last = Math.max(last, offset);
+      if (offset < from) {
+        redelivered.inc();
+        continue;
+      }
+      eventsTotal.inc({ kind: m.value.kind });
+      stage.apply(m.value, now());
+    }
+    if (last < from) return;
+    const lateBefore = stage.counters.droppedLate;
+    const pending = stage.completeTraces(now());
+    const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
+    const changes = stage.takeChanges(traces);
+    await settle(changes, { key, partition: batch.partition, next: last + 1 }, false);
+    if (stage.counters.droppedLate > lateBefore) droppedLate.inc(stage.counters.droppedLate - lateBefore);
+  }
+
+  const subscription: Subscription = await deps.bus.subscribe<TelemetryEvent>(
+    TOPICS.rawTelemetry,
+    group,
+    (batch) => {
+      // One batch at a time across partitions: the windows are shared state.
+      const run = chain.then(() => handle(batch));
+      chain = run.catch(() => {});
+      return run;
+    },
+  );
+
+  let timer: NodeJS.Timeout | undefined = setInterval(() => {
+    chain = chain
+      .then(async () => {
+        const pending = stage.completeTraces(now());
+        if (pending.length === 0) return;
+        const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
+        await settle(stage.takeChanges(traces), undefined, false);
+      })
+      .catch((err) => deps.logger?.error({ err }, "pipeline: completing traces failed"));
+  }, 2_000);
+  timer.unref();
+
+  return {
+    get counters() {
+      return stage.counters;
+    },
+    async drain() {
+      await deps.bus.flush();
+      const run = chain.then(async () => {
+        const pending = stage.completeTraces(now(), true);
+        const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
+        await settle(stage.takeChanges(traces), undefined, true);
+      });
+      chain = run.catch(() => {});
+      await run;
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await subscription.stop();
+      await chain;
+    },
+  };
+}

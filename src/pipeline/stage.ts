@@ -1,0 +1,221 @@
+import type { Capsule, CapsuleEvent } from "../core/capsule.js";
+import type { MetricSeries, Severity, TelemetryEvent } from "../core/telemetry.js";
+import { CapsuleAggregates } from "./capsules.js";
+import { Fingerprinter, type FingerprinterState } from "./fingerprint/fingerprinter.js";
+import { fingerprintMessage } from "./fingerprint/message.js";
+import type { Redactor } from "./redact.js";
+import { SpanAggregates, TraceAssembler } from "./span-aggregates.js";
+import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
+import { WebVitalAggregates } from "./web-vitals.js";
+import type { WindowOptions } from "./windows.js";
+
+/**
+ * The stream stage's in-memory state and logic, without I/O: every signal from `raw-telemetry` is routed
+ * here — logs, span exceptions and RUM errors are redacted, fingerprinted and counted into capsules; spans
+ * are assembled into traces and aggregated per journey; metric series are collected for the samples table;
+ * RUM measurements become web-vital histograms. `takeChanges()` hands out what must be persisted.
+ *
+ * Redaction comes before fingerprinting, so no PII can become part of a template, a sample or a hash.
+ */
+
+export interface StageOptions {
+  windows: WindowOptions;
+  redact: Redactor;
+  random: () => number;
+  /** Trace assembly: a trace is complete after this long without a new span (processing time). */
+  traceQuietMs?: number;
+  traceMaxAgeMs?: number;
+}
+
+export interface StageChanges {
+  samples: MetricSeries[];
+  capsules: Capsule[];
+  capsuleEvents: CapsuleEvent[];
+  routes: ReturnType<SpanAggregates["routes"]["takeDirty"]>;
+  edges: ReturnType<SpanAggregates["edges"]["takeDirty"]>;
+  examples: ReturnType<SpanAggregates["examples"]["takeDirty"]>;
+  webVitals: ReturnType<WebVitalAggregates["windows"]["takeDirty"]>;
+  /** Trace ids whose aggregates are in this change set. */
+  traces: { traceId: string; windowStart: number }[];
+  fingerprinterState?: FingerprinterState;
+  watermarks: Map<string, number>;
+}
+
+export interface StageCounters {
+  events: number;
+  invalid: number;
+  droppedLate: number;
+}
+
+const SEVERITY_OF_SPAN_ERROR: Severity = "error";
+
+export class TelemetryStage {
+  readonly capsules: CapsuleAggregates;
+  readonly spans: SpanAggregates;
+  readonly vitals: WebVitalAggregates;
+  private readonly assembler: TraceAssembler;
+  private readonly budget = keyBudget();
+  private fingerprinter: Fingerprinter;
+  private fingerprinterChanged = false;
+  private samples: MetricSeries[] = [];
+  private capsuleEvents: CapsuleEvent[] = [];
+  readonly counters: StageCounters = { events: 0, invalid: 0, droppedLate: 0 };
+
+  constructor(
+    private readonly options: StageOptions,
+    fingerprinterState?: FingerprinterState,
+  ) {
+    this.capsules = new CapsuleAggregates(options.windows, options.random);
+    this.spans = new SpanAggregates(options.windows, 5, options.random);
+    this.vitals = new WebVitalAggregates(options.windows);
+    this.assembler = new TraceAssembler({
+      quietMs: options.traceQuietMs ?? 10_000,
+      maxAgeMs: options.traceMaxAgeMs ?? 60_000,
+      maxTraces: 50_000,
+    });
+    this.fingerprinter = fingerprinterState
+      ? Fingerprinter.fromJSON(fingerprinterState)
+      : new Fingerprinter();
+  }
+
+  /** Every aggregator's windows, for seeding from the store and for the shared watermark. */
+  get windows() {
+    return [
+      this.capsules.windows,
+      this.spans.routes,
+      this.spans.edges,
+      this.spans.examples,
+      this.vitals.windows,
+    ];
+  }
+
+  /** Event-time watermark per service (the clock every window of that service runs on). */
+  get watermarks(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const w of this.windows) {
+      for (const [clock, t] of w.watermarks) out.set(clock, Math.max(out.get(clock) ?? t, t));
+    }
+    return out;
+  }
+
+  restoreWatermark(service: string, t: number): void {
+    for (const w of this.windows) w.restoreWatermark(t, service);
+  }
+
+  apply(event: TelemetryEvent, now: number): void {
+    this.counters.events++;
+    switch (event.kind) {
+      case "metric":
+        this.samples.push(event.metric);
+        return;
+      case "span":
+        for (const evicted of this.assembler.add(
+          { service: event.service, resource: event.attributes, span: event.span },
+          now,
+        )) {
+          this.applyTrace(evicted);
+        }
+        if (event.span.status === "error" || event.span.events.some((e) => e.name === "exception")) {
+          this.fingerprint(event, SEVERITY_OF_SPAN_ERROR);
+        }
+        return;
+      case "log":
+        this.fingerprint(event, event.log.severity);
+        return;
+      case "rum":
+        this.counters.droppedLate += this.vitals.apply(event.service, event.time, event.rum);
+        if (event.rum.type === "exception" || event.rum.type === "log") {
+          this.fingerprint(event, event.rum.type === "exception" ? "error" : "info");
+        }
+        return;
+    }
+  }
+
+  private fingerprint(event: TelemetryEvent, severity: Severity): void {
+    const message = fingerprintMessage(event);
+    if (message === undefined || message.trim() === "") return;
+    const redacted = this.options.redact(message);
+    const result = this.fingerprinter.process(event.service, redacted);
+    if (result.aliases.length > 0 || !this.fingerprinterKnows(result.fingerprint))
+      this.fingerprinterChanged = true;
+    const ev: CapsuleEvent = {
+      fingerprint: result.fingerprint,
+      template: result.template,
+      service: event.service,
+      severity,
+      time: event.time,
+      sample: redacted,
+    };
+    if (this.capsules.apply(ev) === "late") this.counters.droppedLate++;
+    else this.capsuleEvents.push(ev);
+  }
+
+  private readonly knownFingerprints = new Set<string>();
+  private fingerprinterKnows(fp: string): boolean {
+    if (this.knownFingerprints.has(fp)) return true;
+    this.knownFingerprints.add(fp);
+    return false;
+  }
+
+  private pendingTraces: { traceId: string; windowStart: number; obs: ReturnType<typeof summarizeTrace> }[] =
+    [];
+
+  private applyTrace(spans: TraceSpan[]): void {
+    const obs = summarizeTrace(spans, this.budget);
+    if (!obs.entry) return;
+    this.pendingTraces.push({
+      traceId: obs.traceId,
+      windowStart: this.spans.routes.windowStart(obs.entry.time),
+      obs,
+    });
+  }
+
+  /** Completes the traces that have been quiet long enough (or all, at the end of an offline run). */
+  completeTraces(now: number, all = false): { traceId: string; windowStart: number }[] {
+    for (const t of all ? this.assembler.drainAll() : this.assembler.drain(now)) this.applyTrace(t);
+    return this.pendingTraces.map(({ traceId, windowStart }) => ({ traceId, windowStart }));
+  }
+
+  /**
+   * Folds the completed traces into the aggregates, except those already applied before a restart
+   * (the caller looks them up in the store).
+   */
+  foldTraces(alreadyApplied: Set<string>): { traceId: string; windowStart: number }[] {
+    const applied: { traceId: string; windowStart: number }[] = [];
+    for (const t of this.pendingTraces) {
+      if (alreadyApplied.has(t.traceId)) continue;
+      this.counters.droppedLate += this.spans.apply(t.obs);
+      applied.push({ traceId: t.traceId, windowStart: t.windowStart });
+    }
+    this.pendingTraces = [];
+    return applied;
+  }
+
+  takeChanges(traces: { traceId: string; windowStart: number }[]): StageChanges {
+    const changes: StageChanges = {
+      samples: this.samples,
+      capsules: this.capsules.windows.takeDirty().map((e) => ({ ...e.state, samples: [...e.state.samples] })),
+      capsuleEvents: this.capsuleEvents,
+      routes: this.spans.routes.takeDirty(),
+      edges: this.spans.edges.takeDirty(),
+      examples: this.spans.examples.takeDirty(),
+      webVitals: this.vitals.windows.takeDirty(),
+      traces,
+      ...(this.fingerprinterChanged ? { fingerprinterState: this.fingerprinter.toJSON() } : {}),
+      watermarks: this.watermarks,
+    };
+    this.samples = [];
+    this.capsuleEvents = [];
+    this.fingerprinterChanged = false;
+    for (const w of this.windows) w.evictClosed();
+    return changes;
+  }
+
+  /** Open capsules of one service-window, for its samples blob. */
+  capsulesOf(service: string, windowStart: number): Capsule[] {
+    return this.capsules.windows
+      .entries()
+      .filter((e) => e.windowStart === windowStart && e.state.service === service)
+      .map((e) => e.state);
+  }
+}

@@ -1,0 +1,247 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { TelemetryEvent } from "../../src/core/telemetry.js";
+import { TOPICS } from "../../src/pipeline/bus/bus.js";
+import { MemoryBus } from "../../src/pipeline/bus/memory.js";
+import { redact } from "../../src/pipeline/redact.js";
+import { SeededRandom } from "../../src/pipeline/reservoir.js";
+import { type Pipeline, type PipelineDeps, startPipeline } from "../../src/pipeline/run.js";
+import { openFileBlobs } from "../../src/store/blobs/file.js";
+import { migrate } from "../../src/store/migrate.js";
+import type { Sql } from "../../src/store/ports.js";
+import { listRouteStats } from "../../src/store/repos/aggregates.js";
+import { listCapsules } from "../../src/store/repos/capsules.js";
+import { openPglite } from "../../src/store/sql/pglite.js";
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 1);
+
+const log = (
+  service: string,
+  time: number,
+  body: string,
+  severity: "info" | "error" = "info",
+): TelemetryEvent => ({
+  schemaVersion: 1,
+  kind: "log",
+  service,
+  time,
+  attributes: {},
+  log: { body, severity, attributes: {} },
+});
+
+// One database for the file (PGlite takes seconds to start); each run starts from empty tables.
+let shared: Sql;
+beforeAll(async () => {
+  shared = await openPglite("pglite://memory");
+  await migrate(shared);
+}, 120_000);
+afterAll(() => shared.close());
+
+async function freshSql(): Promise<Sql> {
+  await shared.query(
+    `TRUNCATE capsules, capsule_vectors, fingerprint_state, metric_series, metric_samples, route_stats,
+     edge_stats, example_traces, web_vital_stats, consumer_offsets, window_watermarks, applied_traces, services`,
+  );
+  return { ...shared, close: async () => {} };
+}
+
+async function counts(sql: Sql) {
+  const rows = await listCapsules(sql, { limit: 10_000 });
+  return Object.fromEntries(
+    rows.map((c) => [`${c.service}|${c.template}|${(c.windowStart - T0) / HOUR}`, c.count]),
+  );
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "slo-scout-pipeline-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(
+  events: TelemetryEvent[],
+  sql: Sql,
+  over: Partial<PipelineDeps> = {},
+  bus = new MemoryBus({ partitions: 2, maxBatch: 7, retryDelayMs: 5 }),
+): Promise<Pipeline> {
+  const pipeline = await startPipeline({
+    bus,
+    sql,
+    blobs: openFileBlobs(`file://${dir}`),
+    redact,
+    allowedLatenessMs: 10 * 60_000,
+    random: () => new SeededRandom(1).next(),
+    ...over,
+  });
+  await bus.publish(
+    TOPICS.rawTelemetry,
+    events.map((e) => ({ key: e.service, value: e })),
+  );
+  await pipeline.drain();
+  return pipeline;
+}
+
+const workload = (): TelemetryEvent[] => {
+  const out: TelemetryEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    out.push(
+      log(
+        "checkout",
+        T0 + i * 60_000,
+        `order ${1000 + i} placed by user${i}@example.com from 10.0.${i % 5}.7`,
+      ),
+    );
+    out.push(
+      log(
+        "payment",
+        T0 + HOUR + i * 60_000,
+        `charge failed for card 4111 1111 1111 1111 attempt ${i}`,
+        "error",
+      ),
+    );
+  }
+  return out;
+};
+
+describe("stream pipeline", () => {
+  it("counts every log line once into hourly capsules per service and template", async () => {
+    const sql = await freshSql();
+    const p = await run(workload(), sql);
+    await p.stop();
+    expect(await counts(sql)).toEqual({
+      "checkout|order <*> placed by <*> from <*>|0": 60,
+      "payment|charge failed for card <*> attempt <*>|1": 60,
+    });
+    await sql.close();
+  });
+
+  it("never stores planted PII: database rows and sample blobs hold only placeholders", async () => {
+    const sql = await freshSql();
+    const p = await run(workload(), sql);
+    await p.stop();
+    const dump = JSON.stringify(await listCapsules(sql, { limit: 10_000 }));
+    const blobs = readdirSync(join(dir, "samples"), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => gunzipSync(readFileSync(join(d.parentPath, d.name))).toString());
+    expect(blobs.length).toBe(2);
+    for (const text of [dump, ...blobs]) {
+      expect(text).not.toMatch(/@example\.com|4111 1111|10\.0\.\d\.7/);
+      expect(text).toContain("<");
+    }
+    const capsules = await listCapsules(sql, { limit: 10 });
+    expect(capsules.every((c) => c.samples.length === 10 && c.blobRef)).toBe(true);
+    await sql.close();
+  });
+
+  it("applies late events within the lateness, drops later ones, and ignores arrival order", async () => {
+    const sql = await freshSql();
+    const events = [
+      log("svc", T0 + 5, "started worker 1"),
+      log("svc", T0 + HOUR + 5 * 60_000, "started worker 2"),
+      log("svc", T0 + 10, "started worker 3"), // 5 min late: within 10 min
+      log("svc", T0 + 2 * HOUR + 30 * 60_000, "started worker 4"),
+      log("svc", T0 + 20, "started worker 5"), // 1.5 h late: dropped, counted
+    ];
+    const p = await run(events, sql, {}, new MemoryBus({ partitions: 1, maxBatch: 1 }));
+    await p.stop();
+    expect(await counts(sql)).toEqual({
+      "svc|started worker <*>|0": 2,
+      "svc|started worker <*>|1": 1,
+      "svc|started worker <*>|2": 1,
+    });
+    expect(p.counters.droppedLate).toBe(1);
+    await sql.close();
+  });
+
+  it("has an exactly-once effect when it crashes after writing windows but before the bus commit", async () => {
+    const clean = await freshSql();
+    await (await run(workload(), clean)).stop();
+    const expected = await counts(clean);
+
+    const sql = await freshSql();
+    const bus = new MemoryBus({ partitions: 2, maxBatch: 7, retryDelayMs: 5 });
+    let crashes = 0;
+    const flaky = Object.create(bus) as MemoryBus;
+    // Publishing capsule-events follows the window transaction: failing it is a crash between the
+    // capsule write and the offset commit, and the bus redelivers the batch.
+    flaky.publish = async (topic, messages) => {
+      if (topic === TOPICS.capsuleEvents && crashes++ % 3 === 0) throw new Error("killed");
+      return bus.publish(topic, messages);
+    };
+    const p = await run(workload(), sql, { bus: flaky }, bus);
+    await p.stop();
+    expect(crashes).toBeGreaterThan(3);
+    expect(await counts(sql)).toEqual(expected);
+  });
+
+  it("recounts nothing when the window transaction itself fails and the batch is redelivered", async () => {
+    const clean = await freshSql();
+    await (await run(workload(), clean)).stop();
+    const expected = await counts(clean);
+
+    const sql = await freshSql();
+    let calls = 0;
+    const failing: Sql = {
+      ...sql,
+      transaction: async (fn) => {
+        if (calls++ % 4 === 1) throw new Error("connection reset");
+        return sql.transaction(fn);
+      },
+    };
+    const p = await run(workload(), failing);
+    await p.stop();
+    expect(calls).toBeGreaterThan(8);
+    expect(await counts(sql)).toEqual(expected);
+  });
+
+  it("continues after a restart without renumbering or recounting", async () => {
+    const events = workload();
+    const clean = await freshSql();
+    await (await run(events, clean)).stop();
+    const fps = async (s: Sql) => (await listCapsules(s, { limit: 100 })).map((c) => c.fingerprint).sort();
+    const expected = { counts: await counts(clean), fingerprints: await fps(clean) };
+
+    const sql = await freshSql();
+    await (await run(events.slice(0, 50), sql)).stop();
+    // A new process: windows, watermark and template tree come back from the store.
+    await (await run(events.slice(50), sql)).stop();
+    expect({ counts: await counts(sql), fingerprints: await fps(sql) }).toEqual(expected);
+  });
+
+  it("aggregates assembled traces per journey and counts a re-sent trace once", async () => {
+    const sql = await freshSql();
+    const span = (spanId: string, traceId: string, status: number): TelemetryEvent => ({
+      schemaVersion: 1,
+      kind: "span",
+      service: "api-gateway",
+      time: T0,
+      attributes: {},
+      span: {
+        traceId,
+        spanId,
+        name: "POST /api/checkout",
+        kind: "server",
+        startTime: T0,
+        endTime: T0 + 30,
+        status: status >= 500 ? "error" : "unset",
+        attributes: {
+          "http.request.method": "POST",
+          "http.route": "/api/checkout",
+          "http.response.status_code": status,
+        },
+        events: [],
+      },
+    });
+    const a = span("00000000000000a1", "a".repeat(32), 200);
+    const b = span("00000000000000b1", "b".repeat(32), 503);
+    await (await run([a, b], sql)).stop();
+    await (await run([a], sql)).stop();
+    const [stats] = await listRouteStats(sql, {});
+    expect(stats).toMatchObject({ journeyKey: "api-gateway POST /api/checkout", requests: 2, errors: 1 });
+    await sql.close();
+  });
+});
