@@ -20,7 +20,8 @@ export interface DemoOptions {
 export class DemoContext {
   /** Head-sampling probability per entry journey (index of ENTRIES). */
   readonly traceRatio: Float64Array;
-  private latCache = new Map<number, StepLatency>();
+  /** Every step's latencies, computed once: truth, metrics, traces, logs and RUM all read them. */
+  private readonly latCache: (StepLatency | undefined)[];
   private resourceCache = new Map<string, Attributes>();
 
   constructor(
@@ -34,19 +35,18 @@ export class DemoContext {
       for (let i = 0; i < e.n.length; i++) total += e.n[i]!;
       return total > 0 ? Math.min(1, (options.tracesPerJourneyPerHour * hours) / total) : 0;
     });
+    this.latCache = new Array(plan.timeline.steps);
   }
 
   hourStart(h: number): number {
     return this.plan.timeline.start + h * HOUR_MS;
   }
 
-  /** Step latencies, cached for the steps of the hour being generated. */
   latency(i: number): StepLatency {
-    let l = this.latCache.get(i);
+    let l = this.latCache[i];
     if (!l) {
-      if (this.latCache.size > 64) this.latCache.clear();
       l = stepLatency(this.plan, i);
-      this.latCache.set(i, l);
+      this.latCache[i] = l;
     }
     return l;
   }

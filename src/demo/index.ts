@@ -191,7 +191,7 @@ export function createDemoShop(options: Partial<DemoOptions> = {}): DemoShop {
     days: tl.days,
     stepSeconds: opts.stepSeconds,
     bucketsSeconds: DURATION_BUCKETS,
-    journeys: computeJourneyTruth(plan),
+    journeys: computeJourneyTruth(plan, (i) => ctx.latency(i)),
     incidents: plan.incidents.map((inc) => {
       let errors = 0;
       if (inc.def.kind === "availability") {
@@ -243,7 +243,7 @@ export function createDemoShop(options: Partial<DemoOptions> = {}): DemoShop {
   const logs = (r?: TimeRange) =>
     hourly(hoursOf(r), start, (h) => logsForHour(ctx, h, tracesForHour(ctx, h)));
   const rum = (r?: TimeRange) => hourly(hoursOf(r), start, (h) => rumForHour(ctx, h));
-  const metrics = () => metricEvents(plan, opts.metricChunkSeconds);
+  const metrics = () => metricEvents(plan, opts.metricChunkSeconds, (i) => ctx.latency(i));
 
   return {
     options: opts,

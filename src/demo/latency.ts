@@ -5,19 +5,19 @@
  * and the metrics pass agree without storing anything.
  */
 
-import { CATS, incidentShape, type OpPlan, type Plan } from "./plan.js";
+import { CATS, incidentShape, type OpPlan, type Plan, type ResolvedIncident } from "./plan.js";
 import { normalCdf, rngFor } from "./rng.js";
 import { stepEnd, trafficShape } from "./timeline.js";
 import { DURATION_BUCKETS } from "./topology.js";
 
 export interface StepLatency {
   /** Own processing median (ms) per op index. */
-  selfMs: Float64Array;
-  okMs: Float64Array;
+  selfMs: number[];
+  okMs: number[];
   /** Median of the failed requests (ms). */
-  errMs: Float64Array;
+  errMs: number[];
   /** Median of one db / external / publish step by op index and step position. */
-  stepMs: Float64Array[];
+  stepMs: number[][];
   load: number;
 }
 
@@ -26,56 +26,97 @@ export const ERR_SIGMA = 0.35;
 export const CLIENT_ERR_SIGMA = 0.4;
 const NET_MS = 0.6;
 
+/** The per-op structure stepLatency walks, resolved once per plan. */
+interface LatencyModel {
+  /** Per op and step: callee op index, or -1 (db), -2 (external), -3 (publish). */
+  stepKind: Int32Array[];
+  stepMedian: Float64Array[];
+  slowIncident: (ResolvedIncident | undefined)[];
+  errorMedianMs: (number | undefined)[];
+  /** Per op: [callee op index, prop arrays] for propagated errors. */
+  props: [number, Int32Array[]][][];
+}
+
+const models = new WeakMap<Plan, LatencyModel>();
+
+function modelOf(plan: Plan): LatencyModel {
+  let m = models.get(plan);
+  if (m) return m;
+  m = {
+    stepKind: plan.ops.map((p) =>
+      Int32Array.from(p.op.steps, (st) =>
+        "call" in st ? plan.byKey.get(st.call)!.index : "db" in st ? -1 : "external" in st ? -2 : -3,
+      ),
+    ),
+    stepMedian: plan.ops.map((p) =>
+      Float64Array.from(p.op.steps, (st) => ("medianMs" in st ? st.medianMs : 2)),
+    ),
+    slowIncident: plan.ops.map((p) =>
+      plan.incidents.find((x) => x.opIndex === p.index && x.def.kind === "latency"),
+    ),
+    errorMedianMs: plan.ops.map(
+      (p) =>
+        plan.incidents.find((x) => x.opIndex === p.index && x.def.kind === "availability")?.def.errorMedianMs,
+    ),
+    props: plan.ops.map((p) =>
+      [...p.prop].map(([k, arr]) => [plan.byKey.get(k)!.index, arr] as [number, Int32Array[]]),
+    ),
+  };
+  models.set(plan, m);
+  return m;
+}
+
 export function stepLatency(plan: Plan, i: number): StepLatency {
   const { ops } = plan;
+  const model = modelOf(plan);
   const t = stepEnd(plan.timeline, i) - plan.timeline.stepMs / 2;
   const load = trafficShape(t);
   const rng = rngFor(plan.seed, "lat", i);
-  const selfMs = new Float64Array(ops.length);
-  const okMs = new Float64Array(ops.length);
-  const errMs = new Float64Array(ops.length);
-  const stepMs: Float64Array[] = ops.map((p) => new Float64Array(p.op.steps.length));
+  // Plain arrays: every step keeps one of these, and small typed arrays are costly to allocate.
+  const selfMs: number[] = new Array(ops.length).fill(0);
+  const okMs: number[] = new Array(ops.length).fill(0);
+  const errMs: number[] = new Array(ops.length).fill(0);
+  const stepMs: number[][] = new Array(ops.length);
   const loadFactor = 1 + 0.2 * (load - 1);
   for (let k = ops.length - 1; k >= 0; k--) {
     const p = ops[k]!;
-    let slow = 1;
-    for (const inc of plan.incidents) {
-      if (inc.opIndex === k && inc.def.kind === "latency")
-        slow += ((inc.def.slowdown ?? 1) - 1) * incidentShape(inc, t);
-    }
+    const inc = model.slowIncident[k];
+    const slow = inc ? 1 + ((inc.def.slowdown ?? 1) - 1) * incidentShape(inc, t) : 1;
     const self = p.op.selfMs * loadFactor * slow * Math.exp(0.05 * rng.normal());
     selfMs[k] = self;
     let ok = self;
-    p.op.steps.forEach((step, s) => {
+    const kinds = model.stepKind[k]!;
+    const medians = model.stepMedian[k]!;
+    const mine: number[] = new Array(kinds.length).fill(0);
+    for (let s = 0; s < kinds.length; s++) {
+      const kind = kinds[s]!;
       let m: number;
-      if ("call" in step) m = okMs[plan.byKey.get(step.call)!.index]! + 2 * NET_MS;
-      else if ("db" in step) m = step.medianMs * loadFactor * Math.exp(0.05 * rng.normal());
-      else if ("external" in step) m = step.medianMs * Math.exp(0.08 * rng.normal());
-      else m = 2;
-      stepMs[k]![s] = m;
+      if (kind >= 0) m = okMs[kind]! + 2 * NET_MS;
+      else if (kind === -1) m = medians[s]! * loadFactor * Math.exp(0.05 * rng.normal());
+      else if (kind === -2) m = medians[s]! * Math.exp(0.08 * rng.normal());
+      else m = medians[s]!;
+      mine[s] = m;
       ok += m;
-    });
+    }
+    stepMs[k] = mine;
     okMs[k] = ok;
   }
   for (let k = ops.length - 1; k >= 0; k--) {
     const p = ops[k]!;
-    let weight = 0;
-    let acc = 0;
     const ownPlain = p.own[0]![i]! + p.own[1]![i]!;
-    weight += ownPlain;
-    acc += ownPlain * 0.5 * okMs[k]!;
+    let weight = ownPlain;
+    let acc = ownPlain * 0.5 * okMs[k]!;
     const ownIncident = p.own[2]![i]!;
     if (ownIncident > 0) {
-      const inc = plan.incidents.find((x) => x.opIndex === k && x.def.kind === "availability");
       weight += ownIncident;
-      acc += ownIncident * (inc?.def.errorMedianMs ?? okMs[k]!);
+      acc += ownIncident * (model.errorMedianMs[k] ?? okMs[k]!);
     }
-    for (const [child, arr] of p.prop) {
+    for (const [child, arr] of model.props[k]!) {
       let c = 0;
       for (let cat = 0; cat < CATS; cat++) c += arr[cat]![i]!;
       if (c === 0) continue;
       weight += c;
-      acc += c * (errMs[plan.byKey.get(child)!.index]! + selfMs[k]! + 2 * NET_MS);
+      acc += c * (errMs[child]! + selfMs[k]! + 2 * NET_MS);
     }
     errMs[k] = weight > 0 ? acc / weight : 0.5 * okMs[k]!;
   }

@@ -8,7 +8,7 @@
  */
 
 import type { TelemetryEvent } from "../core/telemetry.js";
-import { type StepHistogram, stepHistogram, stepLatency } from "./latency.js";
+import { type StepHistogram, type StepLatency, stepHistogram } from "./latency.js";
 import type { OpPlan, Plan } from "./plan.js";
 import { resourceAttributes } from "./resource.js";
 import { stepEnd } from "./timeline.js";
@@ -95,7 +95,11 @@ function increment(def: SeriesDef, i: number, hist: StepHistogram): number {
   }
 }
 
-export function* metricEvents(plan: Plan, chunkSeconds: number): Generator<TelemetryEvent> {
+export function* metricEvents(
+  plan: Plan,
+  chunkSeconds: number,
+  latency: (step: number) => StepLatency,
+): Generator<TelemetryEvent> {
   const tl = plan.timeline;
   const chunkSteps = Math.max(1, Math.round((chunkSeconds * 1000) / tl.stepMs));
   const defs = seriesDefs(plan);
@@ -108,7 +112,7 @@ export function* metricEvents(plan: Plan, chunkSeconds: number): Generator<Telem
     const samples: { time: number; value: number }[][] = defs.map(() => []);
     if (from === 0) for (const s of samples) s.push({ time: tl.start, value: 0 });
     for (let i = from; i < to; i++) {
-      const lat = stepLatency(plan, i);
+      const lat = latency(i);
       for (const p of metricOps) hists[p.index] = stepHistogram(plan, p, i, lat);
       const time = stepEnd(tl, i);
       for (let d = 0; d < defs.length; d++) {

@@ -53,8 +53,7 @@ export function rumForHour(ctx: DemoContext, h: number): TelemetryEvent[] {
         Math.round(r.lognormal(page.page === "/products/{id}" ? 0.06 : 0.02, 1) * 1e4) / 1e4,
       );
       const url = `https://${SHOP_HOST}${page.page.replace("{id}", String(r.int(1000, 99999)))}`;
-      const attributes = {
-        ...ctx.resource("web-browser", time),
+      const attributes = Object.assign(ctx.resource("web-browser", time), {
         "app.name": "shop-web",
         "browser.name": info.name,
         "browser.version": info.version,
@@ -62,7 +61,7 @@ export function rumForHour(ctx: DemoContext, h: number): TelemetryEvent[] {
         "browser.mobile": info.mobile,
         "user_agent.original": BROWSER_AGENTS[b]!,
         "page.url": url,
-      };
+      });
       out.push({
         schemaVersion: 1,
         kind: "rum",

@@ -4,7 +4,7 @@
  * good/total from the emitted counters gets these numbers exactly.
  */
 
-import { histogramQuantile, stepHistogram, stepLatency } from "./latency.js";
+import { histogramQuantile, type StepLatency, stepHistogram } from "./latency.js";
 import type { PlantedPii } from "./pii.js";
 import { CATS, type Plan } from "./plan.js";
 import { DAY_MS, stepEnd } from "./timeline.js";
@@ -77,12 +77,15 @@ export interface DemoTruth {
   promptInjection: { service: string; text: string };
 }
 
-export function computeJourneyTruth(plan: Plan): Record<string, JourneyTruth> {
+export function computeJourneyTruth(
+  plan: Plan,
+  latency: (step: number) => StepLatency,
+): Record<string, JourneyTruth> {
   const tl = plan.timeline;
   const nb = DURATION_BUCKETS.length + 1;
   const sums = plan.ops.map(() => new Float64Array(nb));
   for (let i = 0; i < tl.steps; i++) {
-    const lat = stepLatency(plan, i);
+    const lat = latency(i);
     for (const p of plan.ops) {
       const h = stepHistogram(plan, p, i, lat);
       const acc = sums[p.index]!;
