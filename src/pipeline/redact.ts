@@ -164,19 +164,10 @@ interface Shape {
   dotDigit: boolean;
 }
 
-function isKeyChar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 43 ||
-    c === 47 ||
-    c === 61 ||
-    c === 95 ||
-    c === 46 ||
-    c === 45
-  );
-}
+/** Character classes for the one-pass scan: 1 = key-ish `[A-Za-z0-9+/=_.-]`, 2 = digit. */
+const CLASS = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/=_.-") CLASS[c.charCodeAt(0)] = 1;
+for (const c of "0123456789") CLASS[c.charCodeAt(0)] = 3;
 
 function shapeOf(s: string): Shape {
   let keyRun = 0;
@@ -190,19 +181,16 @@ function shapeOf(s: string): Shape {
   let prev = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    const digit = c >= 48 && c <= 57;
-    if (isKeyChar(c)) {
-      run++;
-      if (run > keyRun) keyRun = run;
+    const k = c < 128 ? CLASS[c]! : 0;
+    if (k & 1) {
+      if (++run > keyRun) keyRun = run;
     } else run = 0;
-    if (digit) {
+    if (k & 2) {
       digits++;
-      cardRun++;
-      phoneRun++;
-      if (cardRun > card) card = cardRun;
-      if (phoneRun > phone) phone = phoneRun;
+      if (++cardRun > card) card = cardRun;
+      if (++phoneRun > phone) phone = phoneRun;
       if (prev === 46 && i >= 2) dotDigit = true;
-    } else {
+    } else if (cardRun > 0 || phoneRun > 0) {
       const prevDigit = prev >= 48 && prev <= 57;
       if (!(prevDigit && (c === 32 || c === 45))) cardRun = 0;
       if (

@@ -33,56 +33,81 @@ export interface FingerprinterState {
 const MAX_ALIASES = 100_000;
 const NO_ALIASES: string[] = [];
 
+/** The line's words at the cluster's enumeration positions: lines with equal keys share a template. */
+function enumerationKey(cluster: Cluster, tokens: readonly string[]): string {
+  let key = "";
+  const constants = cluster.constants;
+  for (let i = 0; i < constants.length; i++) {
+    const seen = constants[i];
+    if (seen) key += seen.includes(tokens[i]!) ? `${i}\u0001${tokens[i]}\u0001` : `${i}\u0001\u0002`;
+  }
+  return key;
+}
+
+interface ClusterCache {
+  /** The fingerprints (→ template text) the cluster currently emits. */
+  emitted: Map<string, string>;
+  /** Template and fingerprint per combination of enumeration words ("" when there are none). */
+  labels: Map<string, { template: string; fingerprint: string }>;
+}
+
 export class Fingerprinter {
   private readonly miners = new Map<string, TemplateMiner>();
-  private readonly emitted = new Map<string, Map<number, Map<string, string>>>();
   private readonly aliasMap = new Map<string, string>();
   private readonly hashes = new Map<string, Map<string, string>>();
-  /** A cluster's template text and fingerprint, until the cluster changes. */
-  private readonly plain = new WeakMap<Cluster, { template: string; fingerprint: string }>();
+  private readonly caches = new WeakMap<Cluster, ClusterCache>();
+  private lastService: string | undefined;
+  private lastMiner: TemplateMiner | undefined;
 
   constructor(private readonly options: Partial<MinerOptions> = {}) {}
 
-  process(service: string, message: string): FingerprintResult {
+  private minerFor(service: string): TemplateMiner {
+    if (service === this.lastService) return this.lastMiner!;
     let miner = this.miners.get(service);
     if (!miner) {
       miner = new TemplateMiner(this.options);
       this.miners.set(service, miner);
     }
+    this.lastService = service;
+    this.lastMiner = miner;
+    return miner;
+  }
+
+  private cacheOf(cluster: Cluster): ClusterCache {
+    let c = this.caches.get(cluster);
+    if (!c) {
+      c = { emitted: new Map(), labels: new Map() };
+      this.caches.set(cluster, c);
+    }
+    return c;
+  }
+
+  process(service: string, message: string): FingerprintResult {
+    const miner = this.minerFor(service);
     const tokens = maskMessage(message);
     const { cluster, changed } = miner.add(tokens);
-    const own = miner.templateFor(cluster, tokens);
-    let template: string;
-    let fingerprint: string;
-    const cached = own === cluster.tokens && !changed ? this.plain.get(cluster) : undefined;
-    if (cached) ({ template, fingerprint } = cached);
-    else {
-      template = own.join(" ");
-      fingerprint = this.hash(service, template);
-      if (own === cluster.tokens) this.plain.set(cluster, { template, fingerprint });
+    const cache = this.cacheOf(cluster);
+    if (changed) cache.labels.clear();
+    const key = enumerationKey(cluster, tokens);
+    let label = cache.labels.get(key);
+    if (!label) {
+      const template = miner.templateFor(cluster, tokens).join(" ");
+      label = { template, fingerprint: this.hash(service, template) };
+      cache.labels.set(key, label);
     }
-    let perService = this.emitted.get(service);
-    if (!perService) {
-      perService = new Map();
-      this.emitted.set(service, perService);
-    }
-    let current = perService.get(cluster.id);
-    if (!current) {
-      current = new Map();
-      perService.set(cluster.id, current);
-    }
+    const { template, fingerprint } = label;
     let aliases: string[] = NO_ALIASES;
-    if (changed && current.size > 0) {
+    if (changed && cache.emitted.size > 0) {
       // fingerprints this cluster can no longer produce now stand for the line's new one
-      for (const [old, oldTemplate] of current) {
+      for (const [old, oldTemplate] of cache.emitted) {
         if (old === fingerprint || miner.produces(cluster, oldTemplate.split(" "))) continue;
         if (aliases === NO_ALIASES) aliases = [];
         aliases.push(old);
         this.setAlias(old, fingerprint);
-        current.delete(old);
+        cache.emitted.delete(old);
       }
     }
-    if (!current.has(fingerprint)) current.set(fingerprint, template);
+    if (!cache.emitted.has(fingerprint)) cache.emitted.set(fingerprint, template);
     return { service, fingerprint, template, aliases };
   }
 
@@ -121,8 +146,13 @@ export class Fingerprinter {
     const miners: Record<string, MinerState> = {};
     for (const [service, miner] of this.miners) miners[service] = miner.toJSON();
     const emitted: FingerprinterState["emitted"] = {};
-    for (const [service, m] of this.emitted) {
-      emitted[service] = Object.fromEntries([...m].map(([id, fps]) => [String(id), Object.fromEntries(fps)]));
+    for (const [service, miner] of this.miners) {
+      const perCluster: Record<string, Record<string, string>> = {};
+      for (const c of miner.clusters) {
+        const e = this.caches.get(c)?.emitted;
+        if (e?.size) perCluster[String(c.id)] = Object.fromEntries(e);
+      }
+      emitted[service] = perCluster;
     }
     return { version: 1, miners, emitted, aliases: Object.fromEntries(this.aliasMap) };
   }
@@ -136,10 +166,11 @@ export class Fingerprinter {
       f.miners.set(service, TemplateMiner.fromJSON(miner));
     }
     for (const [service, m] of Object.entries(state.emitted ?? {})) {
-      f.emitted.set(
-        service,
-        new Map(Object.entries(m).map(([id, fps]) => [Number(id), new Map(Object.entries(fps))])),
-      );
+      const miner = f.miners.get(service);
+      for (const [id, fps] of Object.entries(m)) {
+        const cluster = miner?.cluster(Number(id));
+        if (cluster) f.cacheOf(cluster).emitted = new Map(Object.entries(fps));
+      }
     }
     for (const [from, to] of Object.entries(state.aliases ?? {})) f.aliasMap.set(from, to);
     return f;

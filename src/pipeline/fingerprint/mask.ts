@@ -9,6 +9,7 @@ export const WILDCARD = "<*>";
 
 /** Typed placeholders (from redaction, `<IP>`, `<EMAIL>` …) are variables for the miner. */
 const TYPED_PLACEHOLDER = /<[A-Z][A-Z_]{1,15}>/g;
+const TYPED_EXACT = /^<[A-Z][A-Z_]{1,15}>$/;
 
 const LEADING_AFFIX = new Set(["(", "[", "{", "'", '"', "`"]);
 const TRAILING_AFFIX = new Set([")", "]", "}", "'", '"', "`", ",", ".", ";", ":", "!", "?"]);
@@ -117,6 +118,7 @@ export function maskToken(token: string): string {
   }
   if (digits === 0 && !special) return token;
   if (digits === token.length) return WILDCARD;
+  if (token.charCodeAt(0) === 60 && TYPED_EXACT.test(token)) return WILDCARD;
   let tok = token;
   if (tok.includes("<")) tok = tok.replace(TYPED_PLACEHOLDER, WILDCARD);
   if (!hasDigit(tok) && !tok.includes("/") && !tok.includes(WILDCARD)) return tok;

@@ -1,4 +1,7 @@
-import { DELIMITERS, WILDCARD } from "./mask.js";
+import { DELIMITERS } from "./mask.js";
+
+// a local copy: an imported binding is read through a getter in the hot loops
+const WILDCARD = "<*>";
 
 /**
  * Online template mining in the spirit of Drain (He et al., ICWS 2017): masked token sequences are routed
