@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { TelemetryEvent } from "../../src/core/telemetry.js";
 import { TOPICS } from "../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../src/pipeline/bus/memory.js";
+import { HashingEmbedder } from "../../src/pipeline/embed/hashing.js";
+import { findSimilarCapsules } from "../../src/pipeline/embed/similar.js";
 import { redact } from "../../src/pipeline/redact.js";
 import { SeededRandom } from "../../src/pipeline/reservoir.js";
 import { type Pipeline, type PipelineDeps, startPipeline } from "../../src/pipeline/run.js";
@@ -15,6 +17,7 @@ import type { Sql } from "../../src/store/ports.js";
 import { listRouteStats } from "../../src/store/repos/aggregates.js";
 import { listCapsules } from "../../src/store/repos/capsules.js";
 import { openPglite } from "../../src/store/sql/pglite.js";
+import { openPgVectors } from "../../src/store/vectors/pgvector.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -73,6 +76,8 @@ async function run(
     sql,
     blobs: openFileBlobs(`file://${dir}`),
     redact,
+    vectors: await openPgVectors(sql),
+    embedder: new HashingEmbedder(),
     allowedLatenessMs: 10 * 60_000,
     random: () => new SeededRandom(1).next(),
     ...over,
@@ -123,7 +128,10 @@ describe("stream pipeline", () => {
     const sql = await freshSql();
     const p = await run(workload(), sql);
     await p.stop();
-    const dump = JSON.stringify(await listCapsules(sql, { limit: 10_000 }));
+    const dump = JSON.stringify([
+      await listCapsules(sql, { limit: 10_000 }),
+      (await sql.query("SELECT id, template FROM capsule_vectors")).rows,
+    ]);
     const blobs = readdirSync(join(dir, "samples"), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => gunzipSync(readFileSync(join(d.parentPath, d.name))).toString());
@@ -135,6 +143,25 @@ describe("stream pipeline", () => {
     const capsules = await listCapsules(sql, { limit: 10 });
     expect(capsules.every((c) => c.samples.length === 10 && c.blobRef)).toBe(true);
     await sql.close();
+  });
+
+  it("finds the capsules nearest to a text or to another capsule", async () => {
+    const sql = await freshSql();
+    const events = [
+      ...workload(),
+      log("payment", T0 + HOUR, "card authorization failed: issuer unavailable", "error"),
+      log("inventory", T0 + HOUR, "cache warmed with 120 items"),
+    ];
+    const p = await run(events, sql);
+    await p.stop();
+    const deps = { sql, vectors: await openPgVectors(sql), embedder: new HashingEmbedder(), redact };
+    const byText = await findSimilarCapsules(deps, "charge failed for card of jane@example.com", 2);
+    expect(byText[0]?.capsule.template).toBe("charge failed for card <*> attempt <*>");
+    const onlyInventory = await findSimilarCapsules(deps, "charge failed", 5, { service: "inventory" });
+    expect(onlyInventory.map((h) => h.capsule.service)).toEqual(["inventory"]);
+    const byId = await findSimilarCapsules(deps, { capsuleId: byText[0]!.capsule.id! }, 1);
+    expect(byId[0]?.capsule.id).not.toBe(byText[0]!.capsule.id);
+    expect(byId[0]?.capsule.service).toBe("payment");
   });
 
   it("applies late events within the lateness, drops later ones, and ignores arrival order", async () => {
