@@ -1,3 +1,4 @@
+import { streamWorker } from "../pipeline/worker.js";
 import type { ServerDeps } from "./deps.js";
 
 /** A background consumer (a bus subscription, a job worker) that `slo-scout serve` runs next to the API. */
@@ -7,7 +8,7 @@ export interface PipelineWorker {
 }
 
 /**
- * Every worker `slo-scout serve` starts after the server listens and stops, before the bus is flushed,
- * on shutdown. Add yours with one line (import it above).
+ * Every worker `slo-scout serve` starts after the server listens, and stops on shutdown once the bus is
+ * flushed (so the in-process bus is drained by them first). Add yours with one line (import it above).
  */
-export const WORKERS: PipelineWorker[] = [];
+export const WORKERS: PipelineWorker[] = [streamWorker];

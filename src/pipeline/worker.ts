@@ -1,0 +1,38 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { parseDuration } from "../promql/parse.js";
+import type { ServerDeps } from "../server/deps.js";
+import type { PipelineWorker } from "../server/workers.js";
+import type { BlobStore, Sql, VectorStore } from "../store/ports.js";
+import type { Bus } from "./bus/bus.js";
+import { openEmbedder } from "./embed/open.js";
+import { createRedactor } from "./redact.js";
+import { type Pipeline, startPipeline } from "./run.js";
+
+/** The stream stage as configured: one place that turns the config into pipeline settings. */
+export function startConfiguredPipeline(
+  config: Config,
+  deps: { bus: Bus; sql: Sql; blobs: BlobStore; vectors?: VectorStore; logger?: Logger },
+): Promise<Pipeline> {
+  return startPipeline({
+    ...deps,
+    ...(deps.vectors ? { embedder: openEmbedder(config) } : {}),
+    redact: createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS }),
+    allowedLatenessMs: parseDuration(config.ALLOWED_LATENESS),
+  });
+}
+
+export const streamWorker: PipelineWorker = {
+  name: "stream",
+  async start(deps: ServerDeps) {
+    if (!deps.bus || !deps.sql || !deps.blobs)
+      throw new Error("the stream worker needs the bus, the database and blobs");
+    return startConfiguredPipeline(deps.config, {
+      bus: deps.bus,
+      sql: deps.sql,
+      blobs: deps.blobs,
+      ...(deps.vectors ? { vectors: deps.vectors } : {}),
+      logger: deps.logger,
+    });
+  },
+};
