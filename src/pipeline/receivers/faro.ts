@@ -55,7 +55,8 @@ const items = (v: unknown, field: string): Json[] => {
   return v;
 };
 
-export function decodeFaro(body: Uint8Array, now = Date.now()): DecodeResult {
+/** `defaultService` stands in for a missing `meta.app.name` (the offline CLI's --service). */
+export function decodeFaro(body: Uint8Array, now = Date.now(), defaultService?: string): DecodeResult {
   let payload: Json;
   try {
     payload = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
@@ -77,7 +78,7 @@ export function decodeFaro(body: Uint8Array, now = Date.now()): DecodeResult {
   const events: TelemetryEvent[] = [];
   let accepted = 0;
   const meta = payload.meta;
-  const service = str(meta?.app?.name);
+  const service = str(meta?.app?.name) ?? defaultService;
   const total = Object.values(kinds).reduce((n, list) => n + list.length, 0);
   if (!service) {
     const spans = countSpans(payload.traces);

@@ -23,6 +23,8 @@ export interface FluentBitOptions {
   /** Fluent Bit's tag, when the output sends it (`header_tag`). */
   tag?: string;
   now?: number;
+  /** Service for records that name none (the offline CLI's --service); without it they are rejected. */
+  defaultService?: string;
 }
 
 const DATE_KEYS = ["date", "@timestamp", "timestamp", "time"];
@@ -246,7 +248,7 @@ function toEvent(
     return null;
   }
   const r = record as Record<string, unknown>;
-  const service = serviceOf(r, options.serviceKey);
+  const service = serviceOf(r, options.serviceKey) ?? options.defaultService;
   if (!service) {
     log.reject(`record has no service (key ${options.serviceKey}, or kubernetes.labels.app)`);
     return null;

@@ -22,8 +22,9 @@ export function decodeOtlp(
   body: Uint8Array,
   encoding: OtlpEncoding,
   now = Date.now(),
+  defaultService?: string,
 ): DecodeResult {
-  return decodeOtlpTree(signal, parseOtlp(signal, body, encoding), now);
+  return decodeOtlpTree(signal, parseOtlp(signal, body, encoding), now, defaultService);
 }
 
 /** Parses the wire bytes into the request tree; a body that cannot be parsed is a MalformedBodyError. */
@@ -59,15 +60,23 @@ const SCOPE_FIELD: Record<OtlpSignal, string> = {
 };
 const RECORDS_FIELD: Record<OtlpSignal, string> = { traces: "spans", metrics: "metrics", logs: "logRecords" };
 
-/** Maps an already parsed request (protobufjs message or OTLP JSON object) to events. */
-export function decodeOtlpTree(signal: OtlpSignal, tree: Node, now = Date.now()): DecodeResult {
+/**
+ * Maps an already parsed request (protobufjs message or OTLP JSON object) to events. `defaultService`
+ * names resources that carry no `service.name` (the offline CLI's --service); without it they are rejected.
+ */
+export function decodeOtlpTree(
+  signal: OtlpSignal,
+  tree: Node,
+  now = Date.now(),
+  defaultService?: string,
+): DecodeResult {
   const log = new RejectLog();
   const events: TelemetryEvent[] = [];
   let accepted = 0;
   const resources = list(tree[ROOT_FIELD[signal]], ROOT_FIELD[signal]);
   for (const rs of resources) {
     const resourceAttrs = attributes(rs?.resource?.attributes);
-    const service = resourceAttrs["service.name"];
+    const service = resourceAttrs["service.name"] || defaultService;
     const scopes = list(rs?.[SCOPE_FIELD[signal]], SCOPE_FIELD[signal]);
     if (typeof service !== "string" || service === "") {
       const n = scopes.reduce((sum, s) => sum + countRecords(signal, s), 0);

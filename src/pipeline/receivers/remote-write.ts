@@ -68,8 +68,15 @@ export class MetadataCache {
   }
 }
 
-/** The uncompressed WriteRequest (already snappy-decoded) → one metric event per series. */
-export function decodeWriteRequest(body: Uint8Array, metadata = new MetadataCache()): DecodeResult {
+/**
+ * The uncompressed WriteRequest (already snappy-decoded) → one metric event per series. The service is the
+ * `service` label, else `job`, else `defaultService` (the offline CLI's --service).
+ */
+export function decodeWriteRequest(
+  body: Uint8Array,
+  metadata = new MetadataCache(),
+  defaultService?: string,
+): DecodeResult {
   // biome-ignore lint/suspicious/noExplicitAny: protobufjs message walked structurally
   let req: any;
   try {
@@ -107,7 +114,7 @@ export function decodeWriteRequest(body: Uint8Array, metadata = new MetadataCach
     const name = labels.__name__;
     if (!reason && name === undefined) reason = "series has no __name__ label";
     if (!reason && !METRIC_NAME.test(name!)) reason = `invalid metric name ${JSON.stringify(name)}`;
-    const service = labels.service ?? labels.job;
+    const service = labels.service ?? labels.job ?? defaultService;
     if (!reason && !service) reason = `series ${name} has neither a service nor a job label`;
     if (!reason && invalidTime) reason = `series ${name} has a sample without a valid timestamp`;
     if (reason) {

@@ -1,0 +1,319 @@
+import { createReadStream, statSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import pino, { type Logger } from "pino";
+import { type Command, UsageError } from "../cli.js";
+import { type Config, loadConfig } from "../config.js";
+import { alignedNow, createDemoShop } from "../demo/index.js";
+import type { Bus } from "../pipeline/bus/bus.js";
+import { openBus } from "../pipeline/bus/open.js";
+import { Ingestor, IngestUnavailableError } from "../pipeline/receivers/backpressure.js";
+import type { DecodeResult } from "../pipeline/receivers/decode-result.js";
+import { noMetrics } from "../pipeline/receivers/metrics.js";
+import {
+  decodeOffline,
+  INGEST_FORMATS,
+  type IngestFormat,
+  validateEvents,
+} from "../pipeline/receivers/offline.js";
+import type { OtlpSignal } from "../pipeline/receivers/otlp-proto.js";
+import { createRedactor } from "../pipeline/redact.js";
+import { migrate } from "../store/migrate.js";
+import { openBlobs, openSql } from "../store/open.js";
+import type { BlobStore, Sql } from "../store/ports.js";
+
+/**
+ * `slo-scout ingest`: a file, stdin or the demo shop through the receivers' decoders onto the configured
+ * bus, and — when the stream stage is present — on into storage, so a fresh machine has data to analyse.
+ */
+
+const USAGE = [
+  "Usage: slo-scout ingest <file|-> --format FORMAT [--service NAME] [--signal SIGNAL]",
+  "       slo-scout ingest --demo [--days N] [--seed N]",
+  "",
+  "Feeds telemetry through the same decoders as the HTTP/gRPC receivers, publishes it on the bus",
+  "(raw-telemetry) and, with the stream stage, stores it (DATABASE_URL, BLOB_URL). Prints a summary:",
+  "records accepted, rejected with reasons.",
+  "",
+  "Formats:",
+  "  otlp-json     OTLP/JSON requests: one document, or one request per line (Collector file exporter)",
+  "  otlp-proto    one protobuf Export…ServiceRequest; needs --signal traces|metrics|logs",
+  "  remote-write  a Prometheus remote_write WriteRequest (snappy as on the wire, or uncompressed)",
+  "  fluentbit     Fluent Bit http output: json array, json_lines or msgpack (detected)",
+  "  faro          Grafana Faro payloads: one document or one per line",
+  "  text          plain log lines; needs --service",
+  "",
+  "Options:",
+  "  --service NAME   service for records that name none (required for text)",
+  "  --signal SIGNAL  traces, metrics or logs (otlp-proto)",
+  "  --demo           load the demo shop's telemetry (metrics, traces, logs, RUM) ending this hour",
+  "  --days N         demo history in days (default 28)",
+  "  --seed N         demo seed (default 42)",
+  "",
+  "Examples:",
+  "  slo-scout ingest traces.jsonl --format otlp-json",
+  "  kubectl logs deploy/checkout | slo-scout ingest - --format text --service checkout",
+  "  slo-scout ingest --demo --days 28",
+].join("\n");
+
+/** What the stream stage's `startPipeline` (src/pipeline/run.ts) returns, as far as ingest uses it. */
+interface PipelineHandle {
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Storage {
+  sql: Sql;
+  blobs: BlobStore;
+  pipeline: PipelineHandle;
+}
+
+export interface IngestSummary {
+  accepted: number;
+  rejected: number;
+  published: number;
+  reasons: string[];
+  stored: boolean;
+}
+
+function durationMs(text: string): number {
+  const m = /^(\d+)([smh])$/.exec(text);
+  if (!m) return 600_000;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "s" | "m" | "h"];
+}
+
+/**
+ * Starts the stream stage's consumers when the module exists, so what is published is also stored.
+ * The module is looked up at run time: ingest works (publishing only) in a build without it.
+ */
+async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<Storage | undefined> {
+  const specifier = "../pipeline/run.js";
+  let mod: { startPipeline?: (deps: Record<string, unknown>) => Promise<PipelineHandle> };
+  try {
+    mod = await import(specifier);
+  } catch {
+    return undefined;
+  }
+  if (typeof mod.startPipeline !== "function") return undefined;
+  const sql = await openSql(config);
+  try {
+    await migrate(sql);
+    const blobs = await openBlobs(config);
+    const pipeline = await mod.startPipeline({
+      bus,
+      sql,
+      blobs,
+      redact: createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS }),
+      allowedLatenessMs: durationMs(config.ALLOWED_LATENESS),
+      logger,
+    });
+    return { sql, blobs, pipeline };
+  } catch (err) {
+    await sql.close().catch(() => {});
+    throw err;
+  }
+}
+
+class Feeder {
+  readonly summary: IngestSummary = { accepted: 0, rejected: 0, published: 0, reasons: [], stored: false };
+
+  constructor(
+    private readonly ingestor: Ingestor,
+    private readonly bus: Bus,
+    private readonly receiver: string,
+    private readonly consumed: boolean,
+  ) {}
+
+  /** Hands one chunk to the bus; when the bus is full, waits for the consumers and tries again. */
+  async feed(signal: string, result: DecodeResult): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ingestor.hand(this.receiver, signal, attempt === 0 ? result : { ...result, rejected: 0 });
+        break;
+      } catch (err) {
+        if (!(err instanceof IngestUnavailableError)) throw err;
+        if (!this.consumed) {
+          throw new Error(
+            `the bus is full (INGEST_BUFFER_EVENTS) and nothing consumes it in this process: ${err.message}`,
+          );
+        }
+        await this.bus.flush();
+        if (attempt > 100) throw err;
+      }
+    }
+    this.summary.accepted += result.accepted;
+    this.summary.rejected += result.rejected;
+    this.summary.published += result.events.length;
+    for (const r of result.reasons) {
+      if (this.summary.reasons.length < 10 && !this.summary.reasons.includes(r)) this.summary.reasons.push(r);
+    }
+  }
+}
+
+function progressBar(total: number, unit: string): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `ingest |{bar}| {percentage}% {value}/{total} ${unit} | {accepted} accepted, {rejected} rejected | {eta_formatted}`,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { accepted: 0, rejected: 0 });
+  return bar;
+}
+
+const OPTIONS = {
+  format: { type: "string" },
+  service: { type: "string" },
+  signal: { type: "string" },
+  demo: { type: "boolean" },
+  days: { type: "string" },
+  seed: { type: "string" },
+} as const;
+
+/** Files past this size get a progress bar (on a terminal). */
+const PROGRESS_BYTES = 1024 * 1024;
+const DEMO_BATCH = 5000;
+
+export const command: Command = {
+  summary: "load telemetry from a file, stdin or the demo shop through the receivers' decoders",
+  usage: USAGE,
+  async run(args) {
+    let parsed: ReturnType<
+      typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
+    >;
+    try {
+      parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.demo) {
+      if (positionals.length > 0 || values.format)
+        throw new UsageError("--demo takes no file and no --format");
+    } else {
+      if (positionals.length !== 1) throw new UsageError("give one file (or - for stdin), or --demo");
+      if (!values.format) throw new UsageError(`--format is required (${INGEST_FORMATS.join(", ")})`);
+      if (!INGEST_FORMATS.includes(values.format as IngestFormat)) {
+        throw new UsageError(`unknown --format ${values.format} (use ${INGEST_FORMATS.join(", ")})`);
+      }
+      if (values.format === "text" && !values.service)
+        throw new UsageError("--format text needs --service NAME");
+      if (values.format === "otlp-proto" && !["traces", "metrics", "logs"].includes(values.signal ?? "")) {
+        throw new UsageError("--format otlp-proto needs --signal traces, metrics or logs");
+      }
+    }
+    const days = values.days === undefined ? 28 : Number(values.days);
+    if (!Number.isInteger(days) || days < 1 || days > 90)
+      throw new UsageError("--days must be a whole number 1..90 (e.g. 28)");
+    const seed = values.seed === undefined ? 42 : Number(values.seed);
+    if (!Number.isInteger(seed)) throw new UsageError("--seed must be a whole number (e.g. 42)");
+
+    // A missing file is reported before any store is opened.
+    let size = 0;
+    const file = positionals[0];
+    if (!values.demo && file !== "-") {
+      try {
+        size = statSync(file!).size;
+      } catch (err) {
+        throw new Error(
+          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
+      }
+    }
+
+    const config = loadConfig();
+    const logger = pino(
+      { level: config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL },
+      pino.destination(2),
+    );
+    const bus = openBus(config, logger);
+    const started = Date.now();
+    let storage: Storage | undefined;
+    try {
+      storage = await startStorage(config, bus, logger);
+      // With Kafka the consumers are other processes; publishing is the whole job there.
+      const consumed = storage !== undefined;
+      const ingestor = new Ingestor(bus, {
+        bufferEvents: config.INGEST_BUFFER_EVENTS,
+        bufferBytes: 4 * config.MAX_BODY_BYTES,
+        metrics: noMetrics,
+      });
+      const receiver = values.demo ? "demo" : `cli-${values.format}`;
+      const feeder = new Feeder(ingestor, bus, receiver, consumed || Boolean(config.KAFKA_BROKERS));
+      const interactive = process.stderr.isTTY === true;
+
+      if (values.demo) {
+        const shop = createDemoShop({ days, seed, end: alignedNow() });
+        const counts = shop.counts();
+        const total = counts.metricEvents + counts.spans + counts.logs + counts.rum;
+        process.stderr.write(
+          `demo shop: ${days} days to ${new Date(shop.truth.end).toISOString()}, about ${total} events\n`,
+        );
+        const bar = interactive ? progressBar(Math.round(total), "events") : undefined;
+        let batch: unknown[] = [];
+        let done = 0;
+        const flush = async () => {
+          const result = validateEvents(batch);
+          await feeder.feed("demo", result);
+          done += batch.length;
+          batch = [];
+          bar?.update(Math.min(done, bar.getTotal()), {
+            accepted: feeder.summary.accepted,
+            rejected: feeder.summary.rejected,
+          });
+        };
+        for (const ev of shop.all()) {
+          batch.push(ev);
+          if (batch.length >= DEMO_BATCH) await flush();
+        }
+        if (batch.length > 0) await flush();
+        bar?.stop();
+      } else {
+        const input: Readable = file === "-" ? process.stdin : createReadStream(file!);
+        const bar = interactive && size > PROGRESS_BYTES ? progressBar(size, "bytes") : undefined;
+        let done = 0;
+        for await (const chunk of decodeOffline(input, {
+          format: values.format as IngestFormat,
+          ...(values.service ? { service: values.service } : {}),
+          ...(values.signal ? { signal: values.signal as OtlpSignal } : {}),
+          fluentBitServiceKey: config.FLUENTBIT_SERVICE_KEY,
+          maxBodyBytes: config.MAX_BODY_BYTES,
+        })) {
+          await feeder.feed(chunk.signal, chunk.result);
+          done += chunk.bytes;
+          bar?.update(Math.min(done, size), {
+            accepted: feeder.summary.accepted,
+            rejected: feeder.summary.rejected,
+          });
+        }
+        bar?.stop();
+      }
+
+      if (storage) {
+        await storage.pipeline.drain();
+        feeder.summary.stored = true;
+      }
+      const s = feeder.summary;
+      const secs = (Date.now() - started) / 1000;
+      const lines = [
+        `accepted ${s.accepted} records, rejected ${s.rejected}; published ${s.published} events to raw-telemetry in ${secs.toFixed(1)} s`,
+        ...s.reasons.map((r) => `  rejected: ${r}`),
+        storage
+          ? `stored by the stream stage in ${storage.sql.engine === "pglite" ? config.DATABASE_URL : "Postgres"}`
+          : config.KAFKA_BROKERS
+            ? "published to Kafka; the pipeline workers store it"
+            : "not stored: the stream stage (src/pipeline/run.ts startPipeline) is not available in this build",
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+      return s.accepted === 0 && s.rejected > 0 ? 1 : 0;
+    } finally {
+      await storage?.pipeline.stop().catch(() => {});
+      await bus.close().catch(() => {});
+      await storage?.blobs.close().catch(() => {});
+      await storage?.sql.close().catch(() => {});
+    }
+  },
+};
