@@ -23,7 +23,6 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   generate: () => import("./commands/generate.js"),
   validate: () => import("./commands/validate.js"),
   fingerprint: () => import("./commands/fingerprint.js"),
-  capsules: () => import("./commands/capsules.js"),
   ingest: () => import("./commands/ingest.js"),
 };
 
