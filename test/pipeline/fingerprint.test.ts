@@ -207,6 +207,16 @@ describe("header stripping (--raw)", () => {
     ["2024-01-05 10:00:00 - WARN  [Sync:Leader@42] - Follower lagging", "Follower lagging"],
     ["20240105-10:00:00:123|Step_Counter|30002312|onStep 42", "onStep 42"],
     ["[01.05 10:00:00] app.exe - host.example.com:443 open", "host.example.com:443 open"],
+    [
+      "- 1704448800 2024.01.05 n17 Jan 5 10:00:00 n17/n17 crond(pam_unix)[77]: session closed",
+      "session closed",
+    ],
+    ["Jan  5 10:00:00 mac-1 Finder[311] (0x7fd7e3f0): view reloaded", "view reloaded"],
+    [
+      "api.log.1.2024-01-05_10:00:00 2024-01-05 10:00:00.008 25746 INFO nova.api.server [req-1a2b - - -] GET /v2 200",
+      "GET /v2 200",
+    ],
+    ["2024-01-05 10:00:00, Info                  CBS    Loaded stack", "CBS    Loaded stack"],
   ])("%s", (line, message) => {
     expect(stripHeader(line)).toBe(message);
   });

@@ -93,6 +93,12 @@ export function stripHeader(line: string): string {
       i = b;
       continue;
     }
+    // a host between two parts of a header (`- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 …`)
+    const next = t[i + 1]?.text ?? "";
+    if (i > 0 && /\d/.test(s) && MONTH_OR_DAY.test(next) && /\d/.test(t[i + 2]?.text ?? "")) {
+      i++;
+      continue;
+    }
     break;
   }
   const headerEnd = i;
@@ -119,8 +125,11 @@ export function stripHeader(line: string): string {
   // 4. syslog: `host component[pid]: message`; a program named before a lone `-` separator
   const a = t[i]?.text ?? "";
   const b = t[i + 1]?.text ?? "";
+  const c = t[i + 2]?.text ?? "";
   if (COMPONENT.test(a)) i += 1;
   else if (sawTime && !sawBracketStamp && !a.endsWith(":") && COMPONENT.test(b)) i += 2;
+  // `host Program[pid] (0x7fd…): message`
+  else if (sawTime && !sawBracketStamp && /^[\w.$@-]+\[\d+\]$/.test(b) && /^\(.*\):$/.test(c)) i += 3;
   else {
     for (let j = i + 1; j < t.length && j <= i + 3; j++) {
       if (t[j]!.text === "-") {
@@ -143,6 +152,8 @@ function afterLevel(t: Tok[], start: number): number {
     else if (s === "-" || s === ":" || s === "|") i++;
     else if (COMPONENT.test(s) || DOTTED_NAME.test(s)) {
       i++;
+      // a request context after a logger name (`nova.api [req-1 user project - - -] message`)
+      if (!s.endsWith(":")) i = skipBracket(t, i);
       while (i < t.length && (t[i]!.text === "-" || t[i]!.text === ":")) i++;
       break;
     } else break;

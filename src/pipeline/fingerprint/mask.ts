@@ -34,7 +34,11 @@ const DOTTED_NUMBER = /(^|\.)\d+(?=\.|$)/g;
 /** A host name with digits in it (`ec2-52-80-34-196.compute.amazonaws.com`). */
 const HOST_WITH_DIGITS = /^(?=[^.]*\d|.*\.\w*\d)(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}\.?$/;
 /** `host:port` where host has a dot (or is localhost) and port is numeric. */
-const HOST_PORT = /^\/?(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+|<\*>):\d+$/;
+const HOST_PORT = /^\/?(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+|[a-zA-Z][a-zA-Z-]*-\d+|<\*>):\d+$/;
+/** An ISO-8601 date-time in one token (`2017-05-16T00:00:00.008Z`). */
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T_]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+/** A Windows path (`C:\Windows\x.dll`, `\\server\share`). */
+const WINDOWS_PATH = /^(?:[A-Za-z]:\\|\\\\)[^\s]*$/;
 
 function hasDigit(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -87,6 +91,7 @@ function isWholeVariable(core: string, colons: number): boolean {
   if (core === WILDCARD) return true;
   const c0 = core.charCodeAt(0);
   if (core.length > 1 && (c0 === 47 || core.startsWith("~/") || core.startsWith("./"))) return true;
+  if (colons > 0 && (WINDOWS_PATH.test(core) || ISO_DATETIME.test(core))) return true;
   if (colons > 0 && core.includes("://") && URL_LIKE.test(core)) return true;
   if (core.length === 36 && UUID.test(core)) return true;
   return colons >= 2 && IPV6.test(core) && hasDigit(core) && !/^\d+:\d+(:\d+)?$/.test(core);
