@@ -1,3 +1,4 @@
+import { PrometheusReader, type PrometheusReaderOptions } from "../pipeline/prometheus-reader.js";
 import type { Sql } from "../store/ports.js";
 import { querySamples } from "../store/repos/metric-samples.js";
 import type { LabelMatcher } from "./ast.js";
@@ -6,6 +7,7 @@ import {
   type Labels,
   labelsKey,
   matches,
+  type RangeQuerier,
   type RangeResult,
   type RawSeries,
   type SeriesSource,
@@ -13,8 +15,7 @@ import {
 
 /**
  * Sample sources for the evaluator — in memory (tests, dry-run overlays), the embedded store's
- * `metric_samples` table — and a minimal Prometheus HTTP client for the path where a real Prometheus
- * answers the queries itself.
+ * `metric_samples` table — and an adapter for the path where a real Prometheus answers the queries.
  */
 
 interface MemorySeries {
@@ -147,102 +148,33 @@ export class StoreSource implements SeriesSource {
   }
 }
 
-/** Prometheus's answers come back in this shape (one series of a `query_range` matrix). */
-interface PromMatrixSeries {
-  metric: Record<string, string>;
-  values: [number, string][];
-}
+/**
+ * Range queries answered by a real Prometheus, through the pipeline's `PrometheusReader` (which splits
+ * long ranges under Prometheus's 11,000-point limit), in the evaluator's result shape.
+ */
+export class PrometheusQuerier implements RangeQuerier {
+  readonly reader: PrometheusReader;
 
-/** Prometheus refuses a query_range that would return more than 11,000 points per series. */
-const MAX_POINTS_PER_QUERY = 10_000;
-
-function parsePromValue(v: string): number {
-  if (v === "+Inf") return Number.POSITIVE_INFINITY;
-  if (v === "-Inf") return Number.NEGATIVE_INFINITY;
-  return Number(v);
-}
-
-/** A minimal client for Prometheus's HTTP API: `query_range` with chunking past the 11,000-point limit. */
-export class PrometheusClient {
-  private readonly base: string;
-
-  constructor(
-    url: string,
-    private readonly options: { timeoutMs?: number; headers?: Record<string, string> } = {},
-  ) {
-    this.base = url.replace(/\/+$/, "");
+  constructor(reader: PrometheusReader | string, options?: PrometheusReaderOptions) {
+    this.reader = typeof reader === "string" ? new PrometheusReader(reader, options) : reader;
   }
 
-  /** GET without parameters, POST (form-encoded, as Prometheus accepts for queries) with them. */
-  private async get(path: string, params: Record<string, string>): Promise<unknown> {
-    const hasParams = Object.keys(params).length > 0;
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method: hasParams ? "POST" : "GET",
-        headers: hasParams
-          ? { "content-type": "application/x-www-form-urlencoded", ...this.options.headers }
-          : { ...this.options.headers },
-        body: hasParams ? new URLSearchParams(params) : undefined,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-      });
-    } catch (err) {
-      throw new Error(`Prometheus at ${this.base} did not answer: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let json: { status?: string; data?: unknown; error?: string; errorType?: string };
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new Error(
-        `Prometheus at ${this.base}${path} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`,
-      );
-    }
-    if (json.status !== "success") {
-      throw new Error(
-        `Prometheus ${path} failed (${res.status} ${json.errorType ?? ""}): ${json.error ?? text.slice(0, 200)}`,
-      );
-    }
-    return json.data;
-  }
-
-  /** The server's version string (e.g. "2.42.0"), from /api/v1/status/buildinfo. */
-  async version(): Promise<string> {
-    const data = (await this.get("/api/v1/status/buildinfo", {})) as { version?: string };
-    return data.version ?? "unknown";
-  }
-
-  /** `query_range` in the evaluator's result shape; long ranges are split into several requests. */
   async queryRange(query: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult> {
     const timestamps: number[] = [];
     for (let t = startMs; t <= endMs; t += stepMs) timestamps.push(t);
     const n = timestamps.length;
-    const bySeries = new Map<string, { labels: Labels; values: Float64Array; present: Uint8Array }>();
-    for (let first = 0; first < n; first += MAX_POINTS_PER_QUERY) {
-      const last = Math.min(n - 1, first + MAX_POINTS_PER_QUERY - 1);
-      const data = (await this.get("/api/v1/query_range", {
-        query,
-        start: String(timestamps[first]! / 1000),
-        end: String(timestamps[last]! / 1000),
-        step: String(stepMs / 1000),
-      })) as { resultType: string; result: PromMatrixSeries[] };
-      if (data.resultType !== "matrix")
-        throw new Error(`query_range returned ${data.resultType}, expected matrix`);
-      for (const s of data.result) {
-        const key = labelsKey(s.metric);
-        let out = bySeries.get(key);
-        if (!out) {
-          out = { labels: s.metric, values: new Float64Array(n), present: new Uint8Array(n) };
-          bySeries.set(key, out);
-        }
-        for (const [sec, val] of s.values) {
-          const k = Math.round((sec * 1000 - startMs) / stepMs);
-          if (k < 0 || k >= n) continue;
-          out.present[k] = 1;
-          out.values[k] = parsePromValue(val);
-        }
+    const raw = await this.reader.queryRange(query, { start: startMs, end: endMs, step: stepMs / 1000 });
+    const series = raw.map((s) => {
+      const values = new Float64Array(n);
+      const present = new Uint8Array(n);
+      for (const p of s.samples) {
+        const k = Math.round((p.time - startMs) / stepMs);
+        if (k < 0 || k >= n) continue;
+        present[k] = 1;
+        values[k] = p.value;
       }
-    }
-    return { timestamps, series: [...bySeries.values()] };
+      return { labels: s.metric as Labels, values, present };
+    });
+    return { timestamps, series };
   }
 }

@@ -51,6 +51,11 @@ export interface RangeResult {
   series: ResultSeries[];
 }
 
+/** Anything that answers PromQL range queries: the embedded evaluator or a Prometheus. */
+export interface RangeQuerier {
+  queryRange(query: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult>;
+}
+
 /** A stable key for a label set (order-independent). */
 export function labelsKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();

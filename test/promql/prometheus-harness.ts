@@ -65,6 +65,8 @@ async function freePort(): Promise<number> {
 export interface RunningPrometheus {
   url: string;
   dataDir: string;
+  /** The server's version, e.g. "2.42.0+ds". */
+  version: string;
   /**
    * Backfills the recording rules of `rulesFile` over [startMs, endMs] with `promtool tsdb
    * create-blocks-from rules` (which queries this Prometheus), then restarts Prometheus so it loads the
@@ -142,9 +144,13 @@ export async function startPrometheusWith(series: RawSeries[]): Promise<RunningP
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = await launch(config, dataDir, port);
+    const info = (await (await fetch(`${url}/api/v1/status/buildinfo`)).json()) as {
+      data?: { version?: string };
+    };
     return {
       url,
       dataDir,
+      version: info.data?.version ?? "unknown",
       stop,
       async backfillRules(rulesFile, startMs, endMs) {
         const out = join(dir, "rules-blocks");

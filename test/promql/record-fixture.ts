@@ -4,14 +4,14 @@
  * evaluator against. Run: `npx tsx test/promql/record-fixture.ts` (needs prometheus + promtool).
  */
 import { writeFile } from "node:fs/promises";
-import { PrometheusClient } from "../../src/promql/sources.js";
+import { PrometheusQuerier } from "../../src/promql/sources.js";
 import { dataset, QUERIES } from "./dataset.js";
 import { startPrometheusWith } from "./prometheus-harness.js";
 
 const prom = await startPrometheusWith(dataset());
 try {
-  const client = new PrometheusClient(prom.url);
-  const version = await client.version();
+  const client = new PrometheusQuerier(prom.url);
+  const version = prom.version;
   const cases = [];
   for (const q of QUERIES) {
     const r = await client.queryRange(q.query, q.start, q.end, q.step);

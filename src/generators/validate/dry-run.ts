@@ -2,12 +2,13 @@ import { z } from "zod";
 import { type Expr, walk } from "../../promql/ast.js";
 import { Evaluator } from "../../promql/evaluate.js";
 import { parseDuration, parsePromql } from "../../promql/parse.js";
-import { MemorySource, OverlaySource, PrometheusClient } from "../../promql/sources.js";
+import { MemorySource, OverlaySource, PrometheusQuerier } from "../../promql/sources.js";
 import {
   type EvalOptions,
   type Labels,
   labelsKey,
   matches,
+  type RangeQuerier,
   type RangeResult,
   type SeriesSource,
 } from "../../promql/types.js";
@@ -78,6 +79,8 @@ export interface AlertReport {
   firingMs: number;
   intervals: FiringInterval[];
 }
+
+export type { RangeQuerier };
 
 export interface DryRunReport {
   mode: "embedded" | "prometheus";
@@ -473,18 +476,13 @@ export function expandRecordingRules(
   return expand(exprText, []);
 }
 
-/** Anything that answers range queries the way Prometheus's `query_range` does. */
-export interface RangeQuerier {
-  queryRange(query: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult>;
-}
-
 /** Replays the alert rules against a Prometheus's `query_range` (PROMETHEUS_URL mode). */
 export async function dryRunPrometheus(
   ruleFile: unknown,
   prometheus: RangeQuerier | string,
   options: PrometheusDryRunOptions,
 ): Promise<DryRunReport> {
-  const client = typeof prometheus === "string" ? new PrometheusClient(prometheus) : prometheus;
+  const client = typeof prometheus === "string" ? new PrometheusQuerier(prometheus) : prometheus;
   const rules = parseRuleFile(ruleFile, options.defaultIntervalMs);
   const alerts = selectedAlerts(rules, options.alerts);
   const reports: AlertReport[] = [];

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { dryRunEmbedded, dryRunPrometheus } from "../../../src/generators/validate/dry-run.js";
-import { MemorySource, PrometheusClient, queryRange } from "../../../src/promql/index.js";
+import { MemorySource, PrometheusQuerier, queryRange } from "../../../src/promql/index.js";
 import type { PromqlCompat } from "../../../src/promql/types.js";
 import { requireService } from "../../helpers/services.js";
 import {
@@ -36,8 +36,7 @@ describe.runIf(available)("dry-run against a real Prometheus", () => {
 
   beforeAll(async () => {
     prom = await startPrometheusWith(series);
-    const version = await new PrometheusClient(prom.url).version();
-    compat = version.startsWith("2.") ? "v2" : "v3";
+    compat = prom.version.startsWith("2.") ? "v2" : "v3";
   }, 60_000);
 
   afterAll(async () => {
@@ -67,7 +66,7 @@ describe.runIf(available)("dry-run against a real Prometheus", () => {
   }, 60_000);
 
   it("computes the SLI windows as Prometheus does, step by step", async () => {
-    const client = new PrometheusClient(prom.url);
+    const client = new PrometheusQuerier(prom.url);
     const source = new MemorySource(series);
     for (const window of ["5m", "1h", "1d", "3d"]) {
       const q = `(sum(rate(http_requests_total{job="checkout",code=~"(5..|429)"}[${window}])))
