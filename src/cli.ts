@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   generate: () => import("./commands/generate.js"),
   validate: () => import("./commands/validate.js"),
   fingerprint: () => import("./commands/fingerprint.js"),
+  capsules: () => import("./commands/capsules.js"),
   ingest: () => import("./commands/ingest.js"),
 };
 
