@@ -507,6 +507,33 @@ export async function dryRunPrometheus(
   };
 }
 
+export interface AlertRate {
+  group: string;
+  alert: string;
+  ruleLabels: Record<string, string>;
+  firings: number;
+  firingMs: number;
+  /** Firings scaled to `periodMs` (e.g. pages per 28 days, what a policy caps). */
+  firingsPerPeriod: number;
+  firingMsPerPeriod: number;
+}
+
+/** Each alert's firings and firing time scaled from the replayed range to `periodMs` (default 28 days). */
+export function ratesPerPeriod(report: DryRunReport, periodMs = 28 * 86_400_000): AlertRate[] {
+  const replayed = report.end - report.start;
+  if (!(replayed > 0)) throw new Error("the dry-run covered no time");
+  const scale = periodMs / replayed;
+  return report.alerts.map((a) => ({
+    group: a.group,
+    alert: a.alert,
+    ruleLabels: a.ruleLabels,
+    firings: a.firings,
+    firingMs: a.firingMs,
+    firingsPerPeriod: a.firings * scale,
+    firingMsPerPeriod: a.firingMs * scale,
+  }));
+}
+
 /** Embedded mode from `source`, or Prometheus mode when `prometheusUrl` is given (e.g. from PROMETHEUS_URL). */
 export async function dryRun(
   ruleFile: unknown,

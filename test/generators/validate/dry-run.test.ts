@@ -8,6 +8,7 @@ import {
   expandRecordingRules,
   firingIntervals,
   type RangeQuerier,
+  ratesPerPeriod,
 } from "../../../src/generators/validate/dry-run.js";
 import { Evaluator, MemorySource, parsePromql } from "../../../src/promql/index.js";
 import type { RangeResult } from "../../../src/promql/types.js";
@@ -109,6 +110,15 @@ describe("embedded dry-run of Sloth-style rules", () => {
       expect(a.firings).toBe(a.intervals.length);
       expect(a.firingMs).toBe(a.intervals.reduce((s, i) => s + i.end - i.start, 0));
     }
+  });
+
+  it("scales firings to a policy period", async () => {
+    const report = await dryRunEmbedded(rules, source, window);
+    const rates = ratesPerPeriod(report);
+    // Three days replayed: a 28-day month sees 28/3 times as many.
+    expect(rates[0]!.firingsPerPeriod).toBeCloseTo((report.alerts[0]!.firings * 28) / 3, 9);
+    expect(rates[1]!.firingMsPerPeriod).toBeCloseTo((report.alerts[1]!.firingMs * 28) / 3, 3);
+    expect(() => ratesPerPeriod({ ...report, end: report.start })).toThrow(/no time/);
   });
 
   it("replays only the named alerts and the recording rules they need", async () => {
