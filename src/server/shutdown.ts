@@ -11,8 +11,8 @@ export interface ShutdownOptions {
 }
 
 /**
- * Stops in the order that loses nothing: stop accepting and finish in-flight requests, stop the workers,
- * flush the bus (messages accepted with a 2xx reach their consumers or Kafka), then close the backends.
+ * Stops in the order that loses nothing: stop accepting and finish in-flight requests, flush the bus
+ * (messages accepted with a 2xx reach their consumers or Kafka), stop the workers, then close the backends.
  * Resolves with the exit code: 0 when everything closed cleanly.
  */
 export async function shutdown(
@@ -31,12 +31,10 @@ export async function shutdown(
     }
   };
   await step("closing the HTTP server", () => app.close());
+  // Flush before stopping the workers: on the in-process bus the workers are what drains it.
+  if (deps.bus) await step("flushing the bus", () => deps.bus!.flush());
   for (const w of options.workers ?? []) await step("stopping a worker", () => w.stop());
-  if (deps.bus) {
-    const bus = deps.bus;
-    await step("flushing the bus", () => bus.flush());
-    await step("closing the bus", () => bus.close());
-  }
+  if (deps.bus) await step("closing the bus", () => deps.bus!.close());
   if (deps.queue) await step("closing the job queue", () => deps.queue!.close());
   if (deps.vectors) await step("closing the vector store", () => deps.vectors!.close());
   if (deps.blobs) await step("closing the blob store", () => deps.blobs!.close());

@@ -24,7 +24,7 @@ function deps(log: string[], bus: MemoryBus): ServerDeps {
 }
 
 describe("shutdown", () => {
-  it("finishes an in-flight request, stops workers, drains the bus, then closes the stores", async () => {
+  it("finishes an in-flight request, drains the bus, stops workers, then closes the stores", async () => {
     const log: string[] = [];
     const bus = new MemoryBus();
     const consumed: number[] = [];
@@ -62,7 +62,7 @@ describe("shutdown", () => {
     expect(await res.json()).toEqual({ accepted: 1 });
     expect(code).toBe(0);
     expect(consumed).toEqual([1]);
-    expect(log).toEqual(["request.done", "worker.stop", "bus.consumed", "queue.close", "sql.close"]);
+    expect(log).toEqual(["request.done", "bus.consumed", "worker.stop", "queue.close", "sql.close"]);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 

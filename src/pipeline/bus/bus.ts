@@ -32,6 +32,11 @@ export interface Bus {
    * at offset 0 after a restart, so offsets a consumer stored for it mean nothing to the next process.
    */
   readonly durable: boolean;
+  /**
+   * Resolves once the messages are accepted (in-process: queued; Kafka: acknowledged). Rejects with
+   * BusSaturatedError when the buffer is full, and with the cause when a value does not fit the topic's
+   * schema or Kafka refuses it.
+   */
   publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void>;
   subscribe<T>(
     topic: string,
@@ -40,6 +45,7 @@ export interface Bus {
   ): Promise<Subscription>;
   /** True when the bus cannot take more right now; receivers answer 503 + Retry-After. */
   saturated(): boolean;
+  /** In-process: waits until every subscribed group has handled what was published. Kafka: sends what waits. */
   flush(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
