@@ -18,7 +18,8 @@ import {
   validateEvents,
 } from "../pipeline/receivers/offline.js";
 import type { OtlpSignal } from "../pipeline/receivers/otlp-proto.js";
-import { createRedactor } from "../pipeline/redact.js";
+import type { Pipeline } from "../pipeline/run.js";
+import { startConfiguredPipeline } from "../pipeline/worker.js";
 import { migrate } from "../store/migrate.js";
 import { openBlobs, openSql } from "../store/open.js";
 import type { BlobStore, Sql } from "../store/ports.js";
@@ -57,16 +58,10 @@ const USAGE = [
   "  slo-scout ingest --demo --days 28",
 ].join("\n");
 
-/** What the stream stage's `startPipeline` (src/pipeline/run.ts) returns, as far as ingest uses it. */
-interface PipelineHandle {
-  drain(): Promise<void>;
-  stop(): Promise<void>;
-}
-
 interface Storage {
   sql: Sql;
   blobs: BlobStore;
-  pipeline: PipelineHandle;
+  pipeline: Pipeline;
 }
 
 export interface IngestSummary {
@@ -77,39 +72,20 @@ export interface IngestSummary {
   stored: boolean;
 }
 
-function durationMs(text: string): number {
-  const m = /^(\d+)([smh])$/.exec(text);
-  if (!m) return 600_000;
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "s" | "m" | "h"];
-}
-
 /**
- * Starts the stream stage's consumers when the module exists, so what is published is also stored.
- * The module is looked up at run time: ingest works (publishing only) in a build without it.
+ * The stream stage's consumers in this process (embedded bus), so what is published is also stored.
+ * With Kafka, the pipeline workers of `slo-scout serve` consume and store instead.
  */
-async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<Storage | undefined> {
-  const specifier = "../pipeline/run.js";
-  let mod: { startPipeline?: (deps: Record<string, unknown>) => Promise<PipelineHandle> };
-  try {
-    mod = await import(specifier);
-  } catch {
-    return undefined;
-  }
-  if (typeof mod.startPipeline !== "function") return undefined;
+async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<Storage> {
   const sql = await openSql(config);
+  let blobs: BlobStore | undefined;
   try {
     await migrate(sql);
-    const blobs = await openBlobs(config);
-    const pipeline = await mod.startPipeline({
-      bus,
-      sql,
-      blobs,
-      redact: createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS }),
-      allowedLatenessMs: durationMs(config.ALLOWED_LATENESS),
-      logger,
-    });
+    blobs = await openBlobs(config);
+    const pipeline = await startConfiguredPipeline(config, { bus, sql, blobs, logger });
     return { sql, blobs, pipeline };
   } catch (err) {
+    await blobs?.close().catch(() => {});
     await sql.close().catch(() => {});
     throw err;
   }
@@ -233,8 +209,8 @@ export const command: Command = {
     const started = Date.now();
     let storage: Storage | undefined;
     try {
-      storage = await startStorage(config, bus, logger);
-      // With Kafka the consumers are other processes; publishing is the whole job there.
+      // With Kafka the consumers are other processes (serve's workers); publishing is the whole job there.
+      if (!config.KAFKA_BROKERS) storage = await startStorage(config, bus, logger);
       const consumed = storage !== undefined;
       const ingestor = new Ingestor(bus, {
         bufferEvents: config.INGEST_BUFFER_EVENTS,
@@ -303,9 +279,7 @@ export const command: Command = {
         ...s.reasons.map((r) => `  rejected: ${r}`),
         storage
           ? `stored by the stream stage in ${storage.sql.engine === "pglite" ? config.DATABASE_URL : "Postgres"}`
-          : config.KAFKA_BROKERS
-            ? "published to Kafka; the pipeline workers store it"
-            : "not stored: the stream stage (src/pipeline/run.ts startPipeline) is not available in this build",
+          : "published to Kafka; the stream workers of slo-scout serve store it",
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
       return s.accepted === 0 && s.rejected > 0 ? 1 : 0;
