@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { CapsuleEvent } from "../../src/core/capsule.js";
 import { fingerprintBatch } from "../../src/pipeline/fingerprint/batch.js";
 import { fingerprintOf, normalizeTemplate } from "../../src/pipeline/fingerprint/fingerprint.js";
 import { Fingerprinter } from "../../src/pipeline/fingerprint/fingerprinter.js";
@@ -7,6 +8,7 @@ import { stripHeader } from "../../src/pipeline/fingerprint/header.js";
 import { maskMessage, maskToken } from "../../src/pipeline/fingerprint/mask.js";
 import { fingerprintMessage, messageOf } from "../../src/pipeline/fingerprint/message.js";
 import { mergeToken, TemplateMiner } from "../../src/pipeline/fingerprint/miner.js";
+import { createFingerprintStage } from "../../src/pipeline/fingerprint/stage.js";
 import { createRedactor } from "../../src/pipeline/redact.js";
 
 const templates = (lines: string[]) => fingerprintBatch(lines).map((r) => r.template);
@@ -269,5 +271,35 @@ describe("fingerprint message of an event", () => {
     expect(messageOf("{not json")).toBe("{not json");
     const rum = { type: "exception" as const, name: "TypeError", message: "x is undefined", values: {} };
     expect(fingerprintMessage({ ...base, kind: "rum", rum })).toBe("TypeError: x is undefined");
+  });
+});
+
+describe("fingerprint stage (TelemetryEvent → CapsuleEvent)", () => {
+  it("redacts, fingerprints and keeps severity and time; skips metrics", () => {
+    const stage = createFingerprintStage();
+    const ev = (body: string) => ({
+      schemaVersion: 1 as const,
+      kind: "log" as const,
+      service: "shop",
+      time: 1_700_000_000_000,
+      attributes: {},
+      log: { body, severity: "warn" as const, attributes: {} },
+    });
+    const a = stage(ev("refund for ann@example.com failed after 3 tries"))!;
+    const b = stage(ev("refund for bob@example.com failed after 5 tries"))!;
+    expect(CapsuleEvent.parse(a)).toBeTruthy();
+    expect(a).toMatchObject({ service: "shop", severity: "warn", time: 1_700_000_000_000 });
+    expect(a.sample).toBe("refund for <EMAIL> failed after 3 tries");
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(JSON.stringify([a, b])).not.toContain("example.com");
+    const metric = {
+      schemaVersion: 1 as const,
+      kind: "metric" as const,
+      service: "shop",
+      time: 1,
+      attributes: {},
+      metric: { name: "up", type: "gauge" as const, labels: {}, samples: [{ time: 1, value: 1 }] },
+    };
+    expect(stage(metric)).toBeUndefined();
   });
 });
