@@ -44,8 +44,9 @@ const KEY_PREFIXES = new RegExp(
 );
 const KEY_PREFIX_HINT = /sk_|rk_|sk-|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|glpat-|npm_|SG\.|hf_|whsec_/;
 /** `password=…`, `api_key: …`, `"token":"…"`: the value is a secret whatever it looks like. */
+/** The key may carry a prefix (`secret_access_key`, `db.password`, `X-Api-Key`): it must END in a secret word. */
 const SECRET_ASSIGNMENT =
-  /\b((?:pass(?:word|wd)?|pwd|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|access[_-]?key(?:_id)?|secret[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]\s*["']?)([^\s"',;&]{4,})/gi;
+  /\b([\w.-]*?(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key(?:_id)?|secret[_-]?key|private[_-]?key|auth(?:orization)?|credentials?)["']?\s*[=:]\s*["']?)([^\s"',;&]{4,})/gi;
 const AUTH_SCHEME_WORD = /^(Bearer|Basic|Token|Digest)$/i;
 const SECRET_HINT = /pass|pwd|secret|token|key|auth|credential/i;
 const IPV4 =

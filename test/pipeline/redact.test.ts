@@ -132,6 +132,14 @@ describe("redaction rules", () => {
     );
   });
 
+  it("redacts values of keys that end in a secret word, whatever their prefix", () => {
+    expect(redact("loaded secret_access_key=XIuAh2Z1092D0Fk+jCnY4yWnMEtMn+4X8ATTcTf4 ok")).toBe(
+      "loaded secret_access_key=<SECRET> ok",
+    );
+    expect(redact("db.password: hunter22 x-api-key=abcd1234")).toBe("db.password: <SECRET> x-api-key=<SECRET>");
+    expect(redact("max_tokens=1000 auth_enabled=true")).toBe("max_tokens=1000 auth_enabled=true");
+  });
+
   it("applies configured extra patterns, named or not", () => {
     const r = createRedactor({ extraPatterns: ["EMPLOYEE:\\bEMP-\\d{6}\\b", "acct_[a-z0-9]+"] });
     expect(r("EMP-123456 opened acct_9x8y by a@b.io")).toBe("<EMPLOYEE> opened <REDACTED> by <EMAIL>");
