@@ -156,6 +156,52 @@ function unwrap(e: Expr): Expr {
   return e.type === "paren" ? unwrap(e.expr) : e;
 }
 
+/** Labels `absent()` gives its output: the selector's equality matchers (a label matched twice is left out). */
+function absentLabels(arg: Expr): Labels {
+  const e = unwrap(arg);
+  const sel = e.type === "vector" ? e : e.type === "matrix" ? e.selector : undefined;
+  const labels: Record<string, string> = {};
+  if (!sel) return labels;
+  const seen = new Set<string>();
+  for (const m of sel.matchers) {
+    if (m.op !== "=") continue;
+    if (seen.has(m.name)) delete labels[m.name];
+    else labels[m.name] = m.value;
+    seen.add(m.name);
+  }
+  return labels;
+}
+
+/** Prometheus's quantile(): NaN sorts first, linear interpolation between the closest ranks. */
+function quantile(q: number, v: ArrayLike<number>, lo: number, hi: number): number {
+  if (Number.isNaN(q)) return Number.NaN;
+  if (q < 0) return Number.NEGATIVE_INFINITY;
+  if (q > 1) return Number.POSITIVE_INFINITY;
+  const values = Array.prototype.slice.call(v, lo, hi + 1) as number[];
+  values.sort((a, b) => (Number.isNaN(a) ? -1 : Number.isNaN(b) ? 1 : a - b));
+  const n = values.length;
+  const rank = q * (n - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(n - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  return values[lower]! * (1 - weight) + values[upper]! * weight;
+}
+
+/** Population variance with Kahan-compensated running mean, as stdvar_over_time. */
+function variance(v: ArrayLike<number>, lo: number, hi: number): number {
+  let count = 0;
+  const mean = new KahanSum();
+  const aux = new KahanSum();
+  for (let i = lo; i <= hi; i++) {
+    const x = v[i]!;
+    count++;
+    const delta = x - (mean.sum + mean.c);
+    mean.add(delta / count);
+    aux.add(delta * (x - (mean.sum + mean.c)));
+  }
+  return (aux.sum + aux.c) / count;
+}
+
 const RANGE_FUNCTIONS = new Set([
   "rate",
   "increase",
@@ -169,6 +215,10 @@ const RANGE_FUNCTIONS = new Set([
   "min_over_time",
   "last_over_time",
   "present_over_time",
+  "quantile_over_time",
+  "stddev_over_time",
+  "stdvar_over_time",
+  "absent_over_time",
 ]);
 
 const MATH_FUNCTIONS: Record<string, (x: number) => number> = {
@@ -180,6 +230,7 @@ const MATH_FUNCTIONS: Record<string, (x: number) => number> = {
   ln: Math.log,
   log2: Math.log2,
   log10: Math.log10,
+  sgn: Math.sign,
 };
 
 interface Bucket {
@@ -383,9 +434,17 @@ export class Evaluator {
   }
 
   private async rangeFunction(e: Call, grid: Grid): Promise<Value> {
-    if (e.args.length !== 1 || !e.args[0]) throw new Error(`${e.func}() takes one range-vector argument`);
-    const m = await this.matrix(e.args[0], grid);
+    const withParam = e.func === "quantile_over_time";
+    const arity = withParam ? 2 : 1;
+    const rangeArg = e.args[arity - 1];
+    if (e.args.length !== arity || !rangeArg) {
+      throw new Error(`${e.func}() takes ${withParam ? "a scalar and " : ""}one range-vector argument`);
+    }
+    const param = withParam ? await this.scalarArg(e, 0, grid) : undefined;
+    const m = await this.matrix(rangeArg, grid);
     const n = grid.ts.length;
+    const absentOverTime = e.func === "absent_over_time";
+    const seenAt = absentOverTime ? new Uint8Array(n) : undefined;
     const leftOpen = this.compat === "v3";
     const collector = new SeriesCollector(n);
     const ctx: WindowContext = { rangeStartMs: 0, rangeEndMs: 0, rangeMs: m.rangeMs, compat: this.compat };
@@ -432,6 +491,18 @@ export class Evaluator {
           case "present_over_time":
             value = 1;
             break;
+          case "absent_over_time":
+            seenAt![k] = 1;
+            break;
+          case "quantile_over_time":
+            value = quantile(param![k]!, data.v, lo, hi);
+            break;
+          case "stddev_over_time":
+            value = Math.sqrt(variance(data.v, lo, hi));
+            break;
+          case "stdvar_over_time":
+            value = variance(data.v, lo, hi);
+            break;
           case "max_over_time":
             value = minMaxOverTime(data, lo, hi, true);
             break;
@@ -446,6 +517,15 @@ export class Evaluator {
         out ??= collector.series(outLabels);
         collector.set(out, k, value);
       }
+    }
+    if (seenAt) {
+      const out = emptySeries(absentLabels(rangeArg), n);
+      for (let k = 0; k < n; k++) {
+        if (seenAt[k]) continue;
+        out.present[k] = 1;
+        out.values[k] = 1;
+      }
+      return { kind: "vector", series: [out] };
     }
     return { kind: "vector", series: collector.result() };
   }
@@ -533,6 +613,14 @@ export class Evaluator {
       }
       case "absent":
         return this.absent(e, grid);
+      case "round": {
+        const v = await this.vectorArg(e, 0, grid);
+        const to = e.args.length > 1 ? await this.scalarArg(e, 1, grid) : undefined;
+        return this.mapVector(v, (x, k) => {
+          const inverse = 1 / (to ? to[k]! : 1);
+          return Math.floor(x * inverse + 0.5) / inverse;
+        });
+      }
       case "histogram_quantile":
         return this.histogramQuantile(e, grid);
       case "label_replace":
@@ -545,18 +633,7 @@ export class Evaluator {
   private async absent(e: Call, grid: Grid): Promise<Value> {
     const n = grid.ts.length;
     const v = await this.vectorArg(e, 0, grid);
-    const arg = e.args[0] && unwrap(e.args[0]);
-    const labels: Record<string, string> = {};
-    if (arg?.type === "vector") {
-      const seen = new Set<string>();
-      for (const m of arg.matchers) {
-        if (m.op !== "=") continue;
-        if (seen.has(m.name)) delete labels[m.name];
-        else labels[m.name] = m.value;
-        seen.add(m.name);
-      }
-    }
-    const out = emptySeries(labels, n);
+    const out = emptySeries(e.args[0] ? absentLabels(e.args[0]) : {}, n);
     for (let k = 0; k < n; k++) {
       if (!v.some((s) => s.present[k])) {
         out.present[k] = 1;
