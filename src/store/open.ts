@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import type { BlobStore, Sql } from "./ports.js";
+import type { BlobStore, Sql, VectorStore } from "./ports.js";
 
 /**
  * Chooses each store's adapter from the config alone (mostly a URL scheme). Each opener is separate so a
@@ -40,4 +40,64 @@ export async function openBlobs(
     });
   }
   throw new Error(`BLOB_URL must start with file:// or s3:// (e.g. file://./.slo-scout/blobs)`);
+}
+
+/**
+ * pgvector in the relational store for `pgvector://` (default; exact search on a Postgres without the
+ * extension), Milvus for `milvus://host:19530[/collection]`. The pgvector store shares `sql` and leaves
+ * closing it to the caller.
+ */
+export async function openVectors(config: Pick<Config, "VECTOR_URL">, sql: Sql): Promise<VectorStore> {
+  const url = config.VECTOR_URL;
+  if (url.startsWith("pgvector:")) {
+    const { openPgVectors } = await import("./vectors/pgvector.js");
+    return openPgVectors(sql);
+  }
+  if (url.startsWith("milvus://")) {
+    const { openMilvusVectors } = await import("./vectors/milvus.js");
+    return openMilvusVectors({ url });
+  }
+  throw new Error(`VECTOR_URL must start with pgvector:// or milvus:// (e.g. milvus://localhost:19530)`);
+}
+
+export interface Stores {
+  sql: Sql;
+  blobs: BlobStore;
+  vectors: VectorStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the relational, blob and vector stores, applying pending migrations first so a fresh embedded
+ * database works on first start. Whatever opened is closed again if a later store fails to open.
+ */
+export async function openStores(
+  config: Pick<Config, "DATABASE_URL" | "BLOB_URL" | "VECTOR_URL"> &
+    Partial<Pick<Config, "S3_ENDPOINT" | "S3_REGION" | "S3_FORCE_PATH_STYLE">>,
+  options: { migrate?: boolean } = {},
+): Promise<Stores> {
+  const sql = await openSql(config);
+  let blobs: BlobStore | undefined;
+  try {
+    if (options.migrate ?? true) {
+      const { migrate } = await import("./migrate.js");
+      await migrate(sql);
+    }
+    blobs = await openBlobs(config);
+    const vectors = await openVectors(config, sql);
+    const opened = blobs;
+    return {
+      sql,
+      blobs: opened,
+      vectors,
+      async close() {
+        await Promise.allSettled([vectors.close(), opened.close()]);
+        await sql.close();
+      },
+    };
+  } catch (err) {
+    await blobs?.close().catch(() => {});
+    await sql.close().catch(() => {});
+    throw err;
+  }
 }
