@@ -6,29 +6,47 @@
  *   for (const ev of shop.all()) bus.publish("raw-telemetry", ev);   // TelemetryEvent, time-ordered
  *   shop.truth.journeys["checkout POST /checkout"].availability      // exact good/total of the counters
  *
+ * Options (all optional; DEMO_DEFAULTS): seed 42, days 28, end DEMO_DEFAULT_END (fixed, so output does not
+ * depend on the day it runs; pass alignedNow() for "up to now"; must be on a whole hour), stepSeconds 300
+ * (must divide an hour), tracesPerJourneyPerHour 6, logsPerServicePerHour 20, rumPageLoadsPerPagePerHour 10,
+ * metricChunkSeconds 3600. Same options → byte-identical events and truth.
+ *
  * Topology (shop.topology): web-browser → frontend → api-gateway → checkout → payment (→ psp) / inventory /
  * cart (gRPC), all using postgresql (db client spans); checkout publishes `order-events` on kafka, consumed by
  * fulfillment. Mobile apps call api-gateway directly. notification emits logs only.
  *
- * Signals (each a lazy, time-ordered Iterable<TelemetryEvent>; nothing is built for the whole period):
+ * Signals (each a lazy, time-ordered Iterable<TelemetryEvent>; nothing is built for the whole period; only
+ * per-step integer counts are planned up front):
  *   metrics()  `kind:"metric"`, one event per series per chunk (default 1 h of samples at `stepSeconds`):
  *              http_server_requests_total{service,route,method,status} (counter; statuses 200/201, 400/404, 500, 503)
  *              http_server_request_duration_seconds_{bucket{le},sum,count}{service,route,method} (histogram;
  *              le = OTel's advised http.server.request.duration bounds 0.005…10 s and +Inf).
  *              For the HTTP operations of frontend, api-gateway, checkout, payment and inventory. Counters are 0
- *              at `start`, cumulative, and reset once when inventory restarts (truth.counterResets).
- *   traces()   `kind:"span"`, head-sampled per entry journey (tracesPerJourneyPerHour on average), OTel semantic
- *              conventions (http.*, url.*, server.*, rpc.*, db.*, messaging.*); exception events on failures;
- *              ~4% of browser traces miss their browser root and ~2% the api-gateway spans (partial traces);
- *              inventory's spans carry no http.route for GET /products/{id} (raw url.path only).
- *   logs()     `kind:"log"`, template lines per service with planted PII (truth.pii), one error line per 5xx
- *              (with trace/span ids when that request was sampled), and a daily prompt-injection line.
+ *              at `start` (a sample at `start`), cumulative over (start, end], and reset once when inventory
+ *              restarts (truth.counterResets): read them with reset-aware increase().
+ *   traces()   `kind:"span"`, head-sampled per entry journey (tracesPerJourneyPerHour on average, the same
+ *              probability for failed and successful requests: truth.traceSampling), OTel semantic conventions
+ *              (http.*, url.*, server.*, client.address, user_agent.original, rpc.*, db.*, messaging.*);
+ *              exception events on failures; ~4% of browser traces miss their browser root and ~2% the
+ *              api-gateway spans (partial traces); inventory's spans carry no http.route for
+ *              GET /products/{id} (span name "GET", raw url.path only).
+ *   logs()     `kind:"log"`, template lines per service (plain, logfmt, JSON) with planted PII (truth.pii,
+ *              isPlantedPii, findPlantedPii), one error line per 5xx (with trace/span ids when that request was
+ *              sampled), slow-query warnings, and a daily prompt-injection line (truth.promptInjection).
  *   rum()      `kind:"rum"`, Faro-like `measurement` "web-vitals" {lcp,fcp,ttfb,inp (ms), cls} and `exception`s.
+ *   traces/logs/rum({ from, to }) yield only the whole hours overlapping the range.
  *   all()      the four merged by time.
+ *   counts()   events per signal: metrics exact, the sampled signals as expected values.
+ *
+ * Truth (shop.truth.journeys[key], key = "service METHOD route", gRPC "service rpc.Service/Method"):
+ * targetAvailability (told) and availability = good/total with good = not 5xx (4xx are good), exact for the
+ * emitted counters; totals by status; latency p50/p95/p99 as histogram_quantile computes them over the period,
+ * the p95 snapped to a bucket, and the share of requests under every `le`; errors per incident and the top
+ * budget consumer; the worst day.
  *
  * Incidents (truth.incidents): a 2.5 h payment-provider outage (payment 503s spending 60% of payment's budget,
- * propagating to checkout, api-gateway and frontend: checkout's top budget consumer), and ~30 h of slow
- * inventory POST /stock/reserve (latency, felt by checkout and above).
+ * propagating to checkout, api-gateway and frontend: checkout's top budget consumer), and up to 30 h (15% of
+ * the period at most) of slow inventory POST /stock/reserve (latency, felt by checkout and above).
  */
 
 import type { TelemetryEvent } from "../core/telemetry.js";

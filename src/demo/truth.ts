@@ -41,6 +41,14 @@ export interface JourneyTruth {
   latencyP95BucketSeconds: number;
   /** Share of requests at or under each bucket bound, keyed like the `le` label. */
   latencyGoodRatioByLe: Record<string, number>;
+  /**
+   * Inside each incident's time range (by incident id): requests, all 5xx (whatever their cause), and the
+   * share of requests at or under latencyP95BucketSeconds.
+   */
+  incidentWindows: Record<
+    string,
+    { total: number; serverErrors: number; latencyGoodRatioAtP95Bucket: number }
+  >;
 }
 
 export interface IncidentTruth {
@@ -84,12 +92,24 @@ export function computeJourneyTruth(
   const tl = plan.timeline;
   const nb = DURATION_BUCKETS.length + 1;
   const sums = plan.ops.map(() => new Float64Array(nb));
+  // The same sums restricted to each incident's window: [incident][op][bucket].
+  const inWindow = plan.incidents.map(() => plan.ops.map(() => new Float64Array(nb)));
+  const windowErrors = plan.incidents.map(() => new Float64Array(plan.ops.length));
   for (let i = 0; i < tl.steps; i++) {
     const lat = latency(i);
+    const t = stepEnd(tl, i);
+    const windows = plan.incidents.map((inc) => t > inc.start && t <= inc.end);
     for (const p of plan.ops) {
       const h = stepHistogram(plan, p, i, lat);
       const acc = sums[p.index]!;
       for (let b = 0; b < nb; b++) acc[b] = acc[b]! + h.cumulative[b]!;
+      windows.forEach((inside, w) => {
+        if (!inside) return;
+        const wacc = inWindow[w]![p.index]!;
+        for (let b = 0; b < nb; b++) wacc[b] = wacc[b]! + h.cumulative[b]!;
+        windowErrors[w]![p.index] =
+          windowErrors[w]![p.index]! + p.err[0]![i]! + p.err[1]![i]! + p.err[2]![i]!;
+      });
     }
   }
   const out: Record<string, JourneyTruth> = {};
@@ -141,6 +161,17 @@ export function computeJourneyTruth(
         break;
       }
     }
+    const p95Index = DURATION_BUCKETS.indexOf(p95Bucket);
+    const incidentWindows: JourneyTruth["incidentWindows"] = {};
+    plan.incidents.forEach((inc, w) => {
+      const win = inWindow[w]![p.index]!;
+      const requests = win[nb - 1]!;
+      incidentWindows[inc.def.id] = {
+        total: requests,
+        serverErrors: windowErrors[w]![p.index]!,
+        latencyGoodRatioAtP95Bucket: requests > 0 && p95Index >= 0 ? win[p95Index]! / requests : 1,
+      };
+    });
     out[op.key] = {
       key: op.key,
       service: op.service,
@@ -163,6 +194,7 @@ export function computeJourneyTruth(
       latencyP99Seconds: histogramQuantile(0.99, cum, DURATION_BUCKETS),
       latencyP95BucketSeconds: p95Bucket,
       latencyGoodRatioByLe: ratio,
+      incidentWindows,
     };
   }
   return out;

@@ -149,6 +149,24 @@ describe("demo truth against the emitted counters", () => {
     expect(j.errorsByIncident["payment-psp-outage"]).toBeGreaterThan(0);
   });
 
+  it("reports each incident window's requests and 5xx as the counters show them", () => {
+    for (const j of Object.values(shop.truth.journeys).filter((x) => x.hasMetrics)) {
+      const mine = counters.filter((c) => journeyKey(c.labels) === j.key);
+      for (const inc of shop.truth.incidents) {
+        const w = j.incidentWindows[inc.id]!;
+        expect(mine.reduce((s, c) => s + increaseBetween(c.samples, inc.start, inc.end), 0)).toBe(w.total);
+        const bad = mine.filter((c) => c.labels.status!.startsWith("5"));
+        expect(bad.reduce((s, c) => s + increaseBetween(c.samples, inc.start, inc.end), 0)).toBe(
+          w.serverErrors,
+        );
+      }
+    }
+    const slow =
+      shop.truth.journeys["inventory POST /stock/reserve"]!.incidentWindows["inventory-slow-reserve"]!;
+    // Whole period: >= 95% under the p95 bucket by definition; inside the slow window far fewer.
+    expect(slow.latencyGoodRatioAtP95Bucket).toBeLessThan(0.85);
+  });
+
   it("makes the payment incident the window that burns most of checkout's budget", () => {
     const inc = shop.truth.incidents.find((i) => i.id === "payment-psp-outage")!;
     const bad = counters.filter(
