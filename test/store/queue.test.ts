@@ -51,6 +51,36 @@ describe.runIf(redisUp)("BullMQ adapter", () => {
   });
 });
 
+describe("MemoryQueue", () => {
+  it("fills every concurrency slot at once", async () => {
+    const q = new MemoryQueue();
+    let active = 0;
+    let peak = 0;
+    q.process(
+      "work",
+      async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise((r) => setTimeout(r, 20));
+        active--;
+      },
+      3,
+    );
+    const ids = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => q.add("work", i)));
+    await Promise.all(ids.map((id) => q.result(id)));
+    expect(peak).toBe(3);
+    await q.close();
+  });
+
+  it("fails the waiters of unfinished jobs when it closes", async () => {
+    const q = new MemoryQueue();
+    const id = await q.add("nobody-processes-this", 1);
+    const waiting = q.result(id, 10_000);
+    await q.close();
+    await expect(waiting).rejects.toThrow(/closed before job/);
+  });
+});
+
 describe("openQueue", () => {
   it("picks the in-process queue without REDIS_URL", async () => {
     const q = await openQueue({});
