@@ -97,19 +97,38 @@ function isWholeVariable(core: string, colons: number): boolean {
   return colons >= 2 && IPV6.test(core) && hasDigit(core) && !/^\d+:\d+(:\d+)?$/.test(core);
 }
 
+/** The single-character delimiters of DELIMITERS (a run of dots is handled apart). */
+const DELIMITER_CHAR = new Uint8Array(128);
+for (const c of "=:,()[]{}#@|;/-") DELIMITER_CHAR[c.charCodeAt(0)] = 1;
+
+function maskPiece(p: string): string {
+  if (isVariableAtom(p)) return WILDCARD;
+  if (p.includes(".") && hasDigit(p)) return p.replace(DOTTED_NUMBER, `$1${WILDCARD}`);
+  return p;
+}
+
+/** Masks each piece between delimiters (the same split as DELIMITERS, without building arrays). */
 function maskPieces(core: string): string {
-  const parts = (core.includes("/") ? core.replace(INNER_PATH, `$1${WILDCARD}`) : core).split(DELIMITERS);
+  const src = core.includes("/") ? core.replace(INNER_PATH, `$1${WILDCARD}`) : core;
   let out = "";
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    // odd indices are the delimiters themselves
-    if (i % 2 === 1) out += p;
-    else if (isVariableAtom(p)) out += WILDCARD;
-    else if (p.includes(".") && hasDigit(p)) out += p.replace(DOTTED_NUMBER, `$1${WILDCARD}`);
-    else out += p;
+  let start = 0;
+  let slashVar = false;
+  const n = src.length;
+  for (let i = 0; i < n; i++) {
+    const c = src.charCodeAt(i);
+    const dots = c === 46 && i + 1 < n && src.charCodeAt(i + 1) === 46;
+    if (!dots && (c >= 128 || DELIMITER_CHAR[c] === 0)) continue;
+    out += maskPiece(src.slice(start, i));
+    let j = i + 1;
+    if (dots) while (j < n && src.charCodeAt(j) === 46) j++;
+    if (c === 47) slashVar = true;
+    out += src.slice(i, j);
+    start = j;
+    i = j - 1;
   }
+  out += maskPiece(src.slice(start));
   // a path of variables is one variable (`125312k/129720k`)
-  return out.replace(/<\*>(?:\/<\*>)+/g, WILDCARD);
+  return slashVar ? out.replace(/<\*>(?:\/<\*>)+/g, WILDCARD) : out;
 }
 
 /** Masks one whitespace-free token. */
