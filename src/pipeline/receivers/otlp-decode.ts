@@ -152,6 +152,7 @@ const HEX = /^[0-9a-fA-F]*$/;
 /** Trace/span id: bytes (protobuf) or hex string (JSON) → lowercase hex; empty → "". */
 function idHex(v: unknown): string {
   if (v == null) return "";
+  if (Buffer.isBuffer(v)) return v.length === 0 ? "" : v.toString("hex");
   if (v instanceof Uint8Array)
     return v.length === 0 ? "" : Buffer.from(v.buffer, v.byteOffset, v.length).toString("hex");
   if (typeof v === "string" && HEX.test(v)) return v.toLowerCase();
@@ -160,7 +161,8 @@ function idHex(v: unknown): string {
   return "invalid";
 }
 
-const isZero = (hex: string) => /^0+$/.test(hex);
+const ZEROS = /^0+$/;
+const isZero = (hex: string) => ZEROS.test(hex);
 
 /** OTLP AnyValue → a scalar attribute value; arrays and maps become JSON text. */
 export function anyValue(v: Node): string | number | boolean | undefined {
