@@ -65,15 +65,13 @@ describe("PrometheusReader errors", () => {
 
   it("passes on Prometheus's status, errorType and message", async () => {
     const url = await serve((_req, res) =>
-      res
-        .writeHead(422, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            status: "error",
-            errorType: "execution",
-            error: "query timed out in expression evaluation",
-          }),
-        ),
+      res.writeHead(422, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          status: "error",
+          errorType: "execution",
+          error: "query timed out in expression evaluation",
+        }),
+      ),
     );
     const err = await new PrometheusReader(url).queryRange("up", { start: 0, end: 1000 }).catch((e) => e);
     expect(err.message).toMatch(/failed with 422 execution: query timed out/);
