@@ -25,7 +25,7 @@ export interface MinerOptions {
 const WORD_VS_VARIABLE = 0.5;
 const VARIABLE_VS_WORD = 0.5;
 
-export const DEFAULT_MINER_OPTIONS: MinerOptions = { prefixTokens: 2, similarity: 0.7, maxConstants: 3 };
+export const DEFAULT_MINER_OPTIONS: MinerOptions = { prefixTokens: 1, similarity: 0.7, maxConstants: 3 };
 
 export interface Cluster {
   id: number;
