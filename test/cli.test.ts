@@ -108,7 +108,7 @@ describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
     expect(health.status).toBe(200);
     const body = await health.json();
     expect(body.status).toBe("ok");
-    expect(body.checks).toEqual({ db: "ok", blobs: "ok", bus: "ok", queue: "ok" });
+    expect(body.checks).toEqual({ db: "ok", blobs: "ok", vectors: "ok", bus: "ok", queue: "ok" });
     process.stderr.write(
       `[measure] slo-scout serve answered /health 200 after ${upAfterMs} ms (fresh PGlite)\n`,
     );

@@ -9,7 +9,7 @@ import { ROUTES } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
 import { WORKERS } from "../server/workers.js";
 import { migrate } from "../store/migrate.js";
-import { openBlobs, openSql } from "../store/open.js";
+import { openBlobs, openSql, openVectors } from "../store/open.js";
 import { openQueue } from "../store/open-queue.js";
 
 export const command: Command = {
@@ -39,6 +39,7 @@ export const command: Command = {
       const { applied } = await migrate(deps.sql);
       if (applied.length > 0) logger.info({ applied }, "applied database migrations");
       deps.blobs = await openBlobs(config);
+      deps.vectors = await openVectors(config, deps.sql);
       deps.bus = openBus(config, logger);
       deps.queue = await openQueue(config, { logger });
       app = await buildServer(deps, { plugins: ROUTES });
@@ -49,6 +50,7 @@ export const command: Command = {
       else {
         await deps.queue?.close().catch(() => {});
         await deps.bus?.close().catch(() => {});
+        await deps.vectors?.close().catch(() => {});
         await deps.blobs?.close().catch(() => {});
         await deps.sql?.close().catch(() => {});
       }
