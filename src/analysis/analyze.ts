@@ -1,0 +1,473 @@
+import { createHash } from "node:crypto";
+import type { EdgeStats, ExampleTrace, RouteStats, WebVitalStats } from "../core/aggregates.js";
+import type { InstrumentationRecommendation } from "../core/evidence.js";
+import type { SliHistory } from "../core/history.js";
+import type { Journey } from "../core/journey.js";
+import type { Proposal } from "../core/proposal.js";
+import { MemorySource } from "../promql/index.js";
+import type { Sql } from "../store/ports.js";
+import {
+  listEdgeStats,
+  listExampleTraces,
+  listRouteStats,
+  listWebVitalStats,
+} from "../store/repos/aggregates.js";
+import { listCapsules } from "../store/repos/capsules.js";
+import { listServices } from "../store/repos/services.js";
+import { buildEvidence, type ErrorCapsule, journeyServices, topErrorCapsules } from "./evidence.js";
+import { DAY_MS, HistoryError, InsufficientHistoryError, parseWindowDays } from "./history.js";
+import {
+  addLogSeries,
+  addWebVitalSeries,
+  type HistoryRange,
+  latestSampleTime,
+  loadInventory,
+  type MetricCatalog,
+  type RangeQuerier,
+  readLatencyHistory,
+  readSliHistory,
+  routedQuerier,
+  storeCatalog,
+  storeQuerier,
+} from "./history-source.js";
+import { discoverJourneys, journeysOf } from "./journeys.js";
+import type { FindSimilarCapsules } from "./llm/context.js";
+import { type LlmSettings, refineProposals } from "./llm/refine.js";
+import { recommendInstrumentation } from "./recommendations.js";
+import {
+  type CoreVital,
+  latencyCandidate,
+  logCandidate,
+  type MetricInventory,
+  rumCandidate,
+  type SliCandidate,
+  sliCandidates,
+  WEB_VITAL_GOOD,
+} from "./sli.js";
+import { latencyThreshold, mergeLatencyHistory, proposeTarget } from "./targets.js";
+
+/**
+ * The analysis of one service: its journeys, SLI candidates as PromQL, targets backtested on the history
+ * those PromQL queries return, confidence, evidence, instrumentation advice and (optionally) LLM wording.
+ * I/O is limited to reading the store and the querier; every decision is one of the pure functions.
+ */
+
+export class UnknownServiceError extends Error {
+  override name = "UnknownServiceError";
+  constructor(
+    readonly service: string,
+    readonly known: string[],
+  ) {
+    super(
+      known.length
+        ? `unknown service "${service}". Known services: ${known.join(", ")}`
+        : `unknown service "${service}": no telemetry has been stored yet (run slo-scout ingest, or point DATABASE_URL at the store)`,
+    );
+  }
+}
+
+export interface AnalyzeDeps {
+  sql: Sql;
+  /** Answers the SLI PromQL; default: SLO-Scout's evaluator over the stored samples. */
+  querier?: RangeQuerier;
+  /** Lists the series SLI candidates are built from; default: the store's series. */
+  catalog?: MetricCatalog;
+  llm?: { settings?: LlmSettings; findSimilarCapsules?: FindSimilarCapsules };
+  onProgress?: (p: { done: number; total: number; label: string }) => void;
+}
+
+export interface AnalyzeOptions {
+  /** SLO window, e.g. `28d`. Default 28d. */
+  window?: string;
+  /** End of the analysed history (epoch ms); default: the newest stored data. */
+  end?: number;
+  /** History step; default 5 minutes. */
+  stepMs?: number;
+  /** Latency threshold quantile; default 0.95. */
+  quantile?: number;
+  /** Journeys that get proposals, best first; default 8. */
+  maxJourneys?: number;
+}
+
+export interface SkippedSli {
+  journey: string;
+  kind: string;
+  reason: string;
+}
+
+/** The stable shape behind `slo-scout analyze --json`, the API and the bots. */
+export interface AnalysisResult {
+  service: string;
+  window: string;
+  range: HistoryRange;
+  journeys: Journey[];
+  proposals: Proposal[];
+  recommendations: InstrumentationRecommendation[];
+  /** SLIs that could not be proposed, with the reason (e.g. less than 7 days of history). */
+  skipped: SkippedSli[];
+  warnings: string[];
+}
+
+const HOUR_MS = 3_600_000;
+const DEFAULT_STEP_MS = 5 * 60_000;
+
+async function knownServices(sql: Sql): Promise<string[]> {
+  const names = new Set((await listServices(sql)).map((s) => s.name));
+  const { rows } = await sql.query<{ service: string }>(
+    `SELECT DISTINCT service FROM route_stats UNION SELECT DISTINCT service FROM capsules`,
+  );
+  for (const r of rows) names.add(r.service);
+  return [...names].sort();
+}
+
+async function latestDataTime(sql: Sql): Promise<number | undefined> {
+  const { rows } = await sql.query<{ r: number | string | null; c: number | string | null }>(
+    `SELECT (SELECT max(window_start) FROM route_stats) AS r, (SELECT max(window_start) FROM capsules) AS c`,
+  );
+  const times = [await latestSampleTime(sql)];
+  if (rows[0]?.r != null) times.push(Number(rows[0].r) + HOUR_MS);
+  if (rows[0]?.c != null) times.push(Number(rows[0].c) + HOUR_MS);
+  const known = times.filter((t): t is number => t !== undefined);
+  return known.length ? Math.max(...known) : undefined;
+}
+
+/** Loads the aggregates of every journey that involves the service (its own, and those passing through it). */
+async function loadAggregates(sql: Sql, service: string, since: number, until: number) {
+  const touching = await listEdgeStats(sql, { service, since, until });
+  const keys = [...new Set(touching.map((e) => e.journeyKey))];
+  const [edges, ownRoutes, otherRoutes] = await Promise.all([
+    keys.length
+      ? listEdgeStats(sql, { journeyKeys: keys, since, until })
+      : Promise.resolve([] as EdgeStats[]),
+    listRouteStats(sql, { service, since, until }),
+    Promise.all(keys.map((k) => listRouteStats(sql, { journeyKey: k, since, until }))),
+  ]);
+  const routes = new Map<string, RouteStats>();
+  for (const r of [...ownRoutes, ...otherRoutes.flat()])
+    routes.set(`${r.journeyKey}\u0000${r.windowStart}`, r);
+  return { routes: [...routes.values()], edges };
+}
+
+function proposalId(service: string, sliId: string, window: string): string {
+  return `prop-${createHash("sha256").update(`${service}\u0000${sliId}\u0000${window}`).digest("hex").slice(0, 12)}`;
+}
+
+const KIND_NAME: Record<string, string> = {
+  availability: "availability",
+  latency: "latency",
+  log: "log error ratio",
+  rum: "page experience",
+};
+
+/** A pseudo-journey for a service that sends only logs, so its log SLI has something to belong to. */
+function logsJourney(service: string): Journey {
+  return {
+    key: `${service} (logs)`,
+    service,
+    entrySpans: [],
+    downstream: [],
+    signature: "",
+    trafficShare: 1,
+    requests: 0,
+    errorShare: 0,
+    depth: 0,
+    userFacing: false,
+    score: 0,
+    exampleTraceIds: [],
+  };
+}
+
+/** The RUM page of a user-facing journey: the page its route serves, or the page its API call belongs to. */
+function pageOf(j: Journey, pages: string[]): string | undefined {
+  if (!j.route) return undefined;
+  const route = j.route;
+  const decoded = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
+  return (
+    pages.find((p) => decoded(p) === route) ??
+    pages.find((p) => decoded(p) !== "/" && route.endsWith(decoded(p)))
+  );
+}
+
+export async function analyzeService(
+  service: string,
+  deps: AnalyzeDeps,
+  opts: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
+  const { sql } = deps;
+  const window = opts.window ?? "28d";
+  const windowDays = parseWindowDays(window);
+  const stepMs = opts.stepMs ?? DEFAULT_STEP_MS;
+  if (DAY_MS % stepMs !== 0) throw new HistoryError(`step ${stepMs} ms must divide a day (e.g. 5m or 1h)`);
+  const known = await knownServices(sql);
+  if (!known.includes(service)) throw new UnknownServiceError(service, known);
+
+  const latest = opts.end ?? (await latestDataTime(sql)) ?? Date.now();
+  const end = Math.floor(latest / stepMs) * stepMs;
+  const historyDays = Math.max(windowDays, 28);
+  const start = end - historyDays * DAY_MS;
+  const range: HistoryRange = { start: start + stepMs, end, stepMs };
+  const warnings: string[] = [];
+
+  const { routes, edges } = await loadAggregates(sql, service, start, end);
+  const routeKeys = [...new Set(routes.map((r) => r.journeyKey))];
+  const examples: ExampleTrace[] = (
+    await Promise.all(
+      routeKeys.map((k) => listExampleTraces(sql, { journeyKey: k, since: start, until: end, limit: 200 })),
+    )
+  ).flat();
+  const examplesByKey = new Map<string, ExampleTrace[]>();
+  for (const t of examples) examplesByKey.set(t.journeyKey, [...(examplesByKey.get(t.journeyKey) ?? []), t]);
+  const { journeys: all, extras } = discoverJourneys({ routes, edges, examples });
+  const inScope = journeysOf(service, all);
+  // The service's own journeys first (its team owns them), then the ones passing through it, best first.
+  inScope.sort((a, b) => Number(b.service === service) - Number(a.service === service) || b.score - a.score);
+  const chosen = inScope.slice(0, opts.maxJourneys ?? 8);
+
+  // SLO-Scout's derived series (log severities, web vitals) next to the team's metrics.
+  const capsules = await listCapsules(sql, { service, since: start, until: end, limit: 200_000 });
+  const vitals: WebVitalStats[] = chosen.some((j) => j.userFacing)
+    ? await listWebVitalStats(sql, { since: start, until: end })
+    : [];
+  const derived = new MemorySource();
+  addLogSeries(derived, capsules, range);
+  addWebVitalSeries(derived, vitals, range);
+  const main = deps.querier ?? storeQuerier(sql);
+  const querier = routedQuerier(main, derived);
+  const inventory: MetricInventory = await loadInventory(deps.catalog ?? storeCatalog(sql), derived);
+
+  const journeys = chosen.length ? chosen : capsules.length ? [logsJourney(service)] : [];
+  if (journeys.length === 0) {
+    warnings.push(
+      `no journeys, metrics or logs of ${service} in the ${historyDays} days before ${new Date(end).toISOString()}`,
+    );
+  }
+
+  // Plan the SLIs first so progress has a total.
+  type Planned =
+    | { journey: Journey; kind: "ratio"; candidate: SliCandidate; other?: SliCandidate }
+    | { journey: Journey; kind: "latency"; source: ReturnType<typeof sliCandidates>["latency"][number] };
+  const plan: Planned[] = [];
+  const recommendations: InstrumentationRecommendation[] = [];
+  const hasLogs = capsules.length > 0;
+  let logSliPlanned = false;
+  const pages = [...new Set(vitals.map((v) => v.page))];
+  for (const j of journeys) {
+    const c = sliCandidates(j, inventory);
+    const [first, second] = c.availability;
+    if (first)
+      plan.push({ journey: j, kind: "ratio", candidate: first, ...(second ? { other: second } : {}) });
+    const lat = c.latency[0];
+    if (lat) plan.push({ journey: j, kind: "latency", source: lat });
+    if (!first && j.service === service && hasLogs && !logSliPlanned) {
+      logSliPlanned = true;
+      plan.push({ journey: j, kind: "ratio", candidate: logCandidate(j.key, service) });
+    }
+    if (j.userFacing) {
+      const page = pageOf(j, pages);
+      if (page) {
+        for (const vital of Object.keys(WEB_VITAL_GOOD) as CoreVital[]) {
+          const stat = vitals.find((v) => v.page === page && v.metric === vital);
+          const le = stat?.histogram.bounds.find((b) => b === WEB_VITAL_GOOD[vital]);
+          if (stat && le !== undefined) {
+            plan.push({
+              journey: j,
+              kind: "ratio",
+              candidate: rumCandidate(j.key, stat.service, page, vital, String(le)),
+            });
+          }
+        }
+      }
+    }
+    if (j.service === service) {
+      const x = extras.get(j.key);
+      recommendations.push(
+        ...recommendInstrumentation({
+          service,
+          ...(j.requests > 0 ? { journey: j.key } : {}),
+          hasTraces: j.requests > 0,
+          hasRoute: j.route !== undefined || !j.method,
+          hasMetrics: c.has.metrics,
+          hasHistogram: c.has.histogram,
+          hasLogs,
+          hasRum: j.userFacing ? pageOf(j, pages) !== undefined : undefined,
+          userFacing: j.userFacing,
+          protocol:
+            j.method && /^[A-Z]+$/.test(j.method)
+              ? "http"
+              : j.entrySpans.some((s) => s.includes("/"))
+                ? "rpc"
+                : "http",
+          ...(lat ? { histogramBoundsMs: lat.bounds.map((b) => b.ms) } : {}),
+          ...(x?.latency ? { p95Ms: latencyThreshold(x.latency, 0.95).thresholdMs } : {}),
+        }),
+      );
+    }
+  }
+  const seenRec = new Set<string>();
+  const recs = recommendations.filter((r) => {
+    const k = `${r.kind}\u0000${r.journey ?? ""}\u0000${r.message}`;
+    if (seenRec.has(k)) return false;
+    seenRec.add(k);
+    return true;
+  });
+
+  const skipped: SkippedSli[] = [];
+  const proposals: Proposal[] = [];
+  const errorCapsulesBy = new Map<string, Promise<ErrorCapsule[]>>();
+  const errorCapsules = (services: string[], since: number, until: number) => {
+    const key = `${services.join(",")}@${since}-${until}`;
+    let p = errorCapsulesBy.get(key);
+    if (!p) {
+      p = topErrorCapsules(sql, { services, since, until, limit: 5 });
+      errorCapsulesBy.set(key, p);
+    }
+    return p;
+  };
+  let done = 0;
+  const progress = (label: string) => deps.onProgress?.({ done, total: plan.length, label });
+  progress("reading history");
+  for (const item of plan) {
+    const j = item.journey;
+    const label = `${j.key} ${item.kind === "latency" ? "latency" : item.candidate.sli.kind}`;
+    try {
+      let candidate: SliCandidate;
+      let history: SliHistory;
+      let other: SliHistory | undefined;
+      const threshold: string[] = [];
+      if (item.kind === "latency") {
+        const lh = await readLatencyHistory(querier, item.source, range);
+        if (lh.points.length === 0)
+          throw new HistoryError(`no samples of ${item.source.bucket} in the analysed range`);
+        const t = latencyThreshold(mergeLatencyHistory(lh), opts.quantile ?? 0.95);
+        if (t.warning) threshold.push(t.warning);
+        candidate = latencyCandidate(item.source, t.thresholdMs);
+        history = await readSliHistory(querier, candidate, range, item.source.source);
+      } else {
+        candidate = item.candidate;
+        history = await readSliHistory(querier, candidate, range, candidate.sli.source);
+        if (item.other) other = await readSliHistory(querier, item.other, range, item.other.sli.source);
+      }
+      if (history.points.length === 0) {
+        throw new HistoryError(
+          `the SLI's queries return no samples between ${new Date(range.start).toISOString()} and ${new Date(end).toISOString()}`,
+        );
+      }
+      const tp = proposeTarget(history, {
+        windowDays,
+        label: `${label} SLI`,
+        ...(other?.points.length ? { otherSource: other } : {}),
+      });
+      const first = history.points[0]!.t - stepMs;
+      const last = history.points[history.points.length - 1]!.t;
+      const worst = tp.topConsumers[0];
+      const services = journeyServices(j);
+      const [caps, worstCaps] = await Promise.all([
+        errorCapsules(services, first, last),
+        worst ? errorCapsules(services, worst.start, worst.end) : Promise.resolve([]),
+      ]);
+      const traces = [
+        ...(examplesByKey.get(j.key) ?? []),
+        ...examples.filter((t) => j.exampleTraceIds.includes(t.traceId)),
+      ];
+      const evidence = buildEvidence({
+        candidate,
+        journey: j,
+        range: { start: first, end: last },
+        consumers: tp.topConsumers,
+        traces,
+        capsules: caps,
+        consumerCapsules: worstCaps,
+      });
+      const { choice, backtest: bt } = tp;
+      proposals.push({
+        id: proposalId(service, candidate.sli.id, window),
+        service,
+        journey: j.key,
+        name: `${j.key} ${KIND_NAME[candidate.sli.kind] ?? candidate.sli.kind}${candidate.sli.kind === "rum" ? ` (${candidate.sli.id.slice(-4)})` : ""}`,
+        sli: candidate.sli,
+        target: {
+          recommended: choice.recommended,
+          ...(choice.aspirational !== undefined ? { aspirational: choice.aspirational } : {}),
+          ...(choice.safe !== undefined ? { safe: choice.safe } : {}),
+          errorBudget: choice.errorBudget,
+        },
+        window,
+        backtest: {
+          attainment: bt.attainment,
+          days: bt.days,
+          ladder: bt.ladder.map((r) => ({
+            target: r.target,
+            worstWindowBudgetUsed: r.worstWindowBudgetUsed,
+            daysInBreach: r.daysInBreach,
+            pages: r.pages,
+            tickets: r.tickets,
+            worstWindowPages: r.worstWindowPages,
+            allowedBadPerWindow: r.allowedBadPerWindow,
+          })),
+        },
+        confidence: tp.confidence,
+        evidence,
+        warnings: [...threshold, ...tp.warnings],
+        rationale: choice.reasons.join("; "),
+        status: "proposed",
+      });
+    } catch (err) {
+      if (!(err instanceof HistoryError || err instanceof InsufficientHistoryError)) throw err;
+      skipped.push({
+        journey: j.key,
+        kind: item.kind === "latency" ? "latency" : item.candidate.sli.kind,
+        reason: err.message,
+      });
+    }
+    done++;
+    progress(label);
+  }
+
+  // RUM names carry the vital, not a hash fragment.
+  for (const p of proposals) {
+    if (p.sli.kind === "rum" && p.sli.description) {
+      const vital = /with (\w+) at or under/.exec(p.sli.description)?.[1];
+      if (vital) p.name = `${p.journey} ${vital}`;
+    }
+  }
+
+  if (deps.llm?.settings) {
+    const byJourney = new Map<string, Proposal[]>();
+    for (const p of proposals) byJourney.set(p.journey, [...(byJourney.get(p.journey) ?? []), p]);
+    const refined: Proposal[] = [];
+    for (const j of journeys) {
+      const mine = byJourney.get(j.key);
+      if (!mine?.length) continue;
+      const r = await refineProposals(j, mine, {
+        settings: deps.llm.settings,
+        ...(deps.llm.findSimilarCapsules ? { findSimilarCapsules: deps.llm.findSimilarCapsules } : {}),
+      });
+      refined.push(...r.proposals);
+    }
+    proposals.splice(0, proposals.length, ...refined);
+  }
+
+  return {
+    service,
+    window,
+    range,
+    journeys: inScope,
+    proposals,
+    recommendations: recs,
+    skipped,
+    warnings,
+  };
+}
+
+/** True when nothing could be proposed only because the history is too short (the CLI refuses then). */
+export function refusedForShortHistory(r: AnalysisResult): string | undefined {
+  if (r.proposals.length > 0 || r.skipped.length === 0) return undefined;
+  const short = r.skipped.find((s) => /not enough history/.test(s.reason));
+  return short?.reason;
+}
