@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { ExtData, encode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
 import { TelemetryEvent } from "../../../src/core/telemetry.js";
+import { createDemoShop } from "../../../src/demo/index.js";
 import {
   decodeOffline,
   type OfflineChunk,
@@ -130,5 +131,20 @@ describe("validateEvents", () => {
     expect(out.rejected).toBe(1);
     expect(out.reasons[0]).toMatch(/service: service must not be empty/);
     expect(out.events[0]).toMatchObject({ log: { severity: "info", attributes: {} } });
+  });
+});
+
+describe("the demo shop through validateEvents", () => {
+  it("publishes every kind of demo event unchanged (ingest --demo)", () => {
+    const shop = createDemoShop({ days: 1, end: Date.UTC(2026, 10, 23) });
+    const sample: unknown[] = [];
+    for (const ev of shop.all()) {
+      sample.push(ev);
+      if (sample.length >= 3000) break;
+    }
+    const out = validateEvents(sample);
+    expect(out.rejected).toBe(0);
+    expect(out.events).toEqual(sample);
+    expect(new Set(out.events.map((e) => e.kind))).toEqual(new Set(["metric", "span", "log", "rum"]));
   });
 });
