@@ -133,6 +133,77 @@ export class OverlaySource implements SeriesSource {
   }
 }
 
+interface CachedSelection {
+  start: number;
+  end: number;
+  series: Map<string, { labels: Labels; t: number[]; v: number[]; stale: number[] }>;
+}
+
+/**
+ * Remembers what it read from `base` per selector and fetches only the part of a later, wider time range
+ * it has not seen: a dry-run asks for the same selectors once per rule window, each a little further back.
+ */
+export class CachingSource implements SeriesSource {
+  private readonly cache = new Map<string, CachedSelection>();
+
+  constructor(private readonly base: SeriesSource) {}
+
+  async select(name: string, matchers: LabelMatcher[], startMs: number, endMs: number): Promise<RawSeries[]> {
+    const key = `${name}\u0000${JSON.stringify(matchers)}`;
+    let c = this.cache.get(key);
+    if (!c) {
+      c = { start: startMs, end: endMs, series: new Map() };
+      this.merge(c, await this.base.select(name, matchers, startMs, endMs), "append");
+      this.cache.set(key, c);
+    } else {
+      if (startMs < c.start) {
+        this.merge(c, await this.base.select(name, matchers, startMs, c.start - 1), "prepend");
+        c.start = startMs;
+      }
+      if (endMs > c.end) {
+        this.merge(c, await this.base.select(name, matchers, c.end + 1, endMs), "append");
+        c.end = endMs;
+      }
+    }
+    const out: RawSeries[] = [];
+    for (const s of c.series.values()) {
+      const lo = lowerBound(s.t, startMs);
+      const hi = upperBound(s.t, endMs);
+      if (hi <= lo) continue;
+      out.push({
+        labels: s.labels,
+        timestamps: s.t.slice(lo, hi),
+        values: s.v.slice(lo, hi),
+        stale: s.stale.slice(lo, hi),
+      });
+    }
+    return out;
+  }
+
+  private merge(c: CachedSelection, fetched: RawSeries[], where: "prepend" | "append"): void {
+    for (const r of fetched) {
+      const key = labelsKey(r.labels);
+      let s = c.series.get(key);
+      if (!s) {
+        s = { labels: r.labels, t: [], v: [], stale: [] };
+        c.series.set(key, s);
+      }
+      const t = Array.from(r.timestamps);
+      const v = Array.from(r.values);
+      const stale = r.stale ? Array.from(r.stale) : t.map(() => 0);
+      if (where === "prepend") {
+        s.t = [...t, ...s.t];
+        s.v = [...v, ...s.v];
+        s.stale = [...stale, ...s.stale];
+      } else {
+        s.t.push(...t);
+        s.v.push(...v);
+        s.stale.push(...stale);
+      }
+    }
+  }
+}
+
 /** The embedded store's `metric_series`/`metric_samples` tables. */
 export class StoreSource implements SeriesSource {
   constructor(private readonly sql: Sql) {}

@@ -3,7 +3,14 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { dryRunEmbedded } from "../../src/generators/validate/dry-run.js";
-import { MemorySource, PrometheusQuerier, queryRange, StoreSource } from "../../src/promql/index.js";
+import type { LabelMatcher } from "../../src/promql/ast.js";
+import {
+  CachingSource,
+  MemorySource,
+  PrometheusQuerier,
+  queryRange,
+  StoreSource,
+} from "../../src/promql/index.js";
 import { insertSamples } from "../../src/store/repos/metric-samples.js";
 import { availableEngines, type TestDb } from "../store/engines.js";
 import { checkoutSeries, DAY, T0 } from "./synthetic.js";
@@ -43,6 +50,46 @@ describe("MemorySource", () => {
     // Range functions skip the marker rather than summing its NaN.
     const sum = await queryRange(src, "sum_over_time(r[5m])", 180_000, 180_000, 1);
     expect(sum.series[0]!.values[0]).toBe(3);
+  });
+});
+
+describe("CachingSource", () => {
+  it("fetches only the part of a wider range it has not read yet, and answers like its base", async () => {
+    const base = new MemorySource();
+    base.add({ __name__: "x", a: "1" }, [10, 60, 120, 180, 240, 300], [1, 2, 3, 4, 5, 6]);
+    base.add({ __name__: "x", a: "2" }, [50, 250], [7, 8], [0, 1]);
+    const calls: [number, number][] = [];
+    const counting = {
+      select: (name: string, m: LabelMatcher[], s: number, e: number) => {
+        calls.push([s, e]);
+        return base.select(name, m, s, e);
+      },
+    };
+    const cached = new CachingSource(counting);
+    for (const [s, e] of [
+      [100, 200],
+      [50, 200],
+      [50, 300],
+      [60, 250],
+    ] as const) {
+      const got = await cached.select("x", [], s, e);
+      const want = await base.select("x", [], s, e);
+      const plain = (rs: typeof got) =>
+        rs
+          .map((r) => [
+            r.labels.a,
+            Array.from(r.timestamps),
+            Array.from(r.values),
+            Array.from(r.stale ?? r.timestamps, (_x, i) => r.stale?.[i] ?? 0),
+          ])
+          .sort();
+      expect(plain(got)).toEqual(plain(want));
+    }
+    expect(calls).toEqual([
+      [100, 200],
+      [50, 99],
+      [201, 300],
+    ]);
   });
 });
 

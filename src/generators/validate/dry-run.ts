@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Expr, walk } from "../../promql/ast.js";
 import { Evaluator } from "../../promql/evaluate.js";
 import { parseDuration, parsePromql } from "../../promql/parse.js";
-import { MemorySource, OverlaySource, PrometheusQuerier } from "../../promql/sources.js";
+import { CachingSource, MemorySource, OverlaySource, PrometheusQuerier } from "../../promql/sources.js";
 import {
   type EvalOptions,
   type Labels,
@@ -332,7 +332,7 @@ export async function dryRunEmbedded(
   const lookbackMs = options.lookbackDeltaMs ?? 300_000;
   const subqueryStepMs = options.subqueryStepMs ?? 60_000;
   const overlay = new MemorySource();
-  const evaluator = new Evaluator(new OverlaySource(source, overlay), options);
+  const evaluator = new Evaluator(new OverlaySource(new CachingSource(source), overlay), options);
   const gridStart = (r: ParsedRule) => alignUp(options.startMs, r.intervalMs);
 
   // From how early each recording rule's output is needed: consumers first, walking dependencies back.
