@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   validate: () => import("./commands/validate.js"),
   fingerprint: () => import("./commands/fingerprint.js"),
   capsules: () => import("./commands/capsules.js"),
+  "blast-radius": () => import("./commands/blast-radius.js"),
   ingest: () => import("./commands/ingest.js"),
 };
 
