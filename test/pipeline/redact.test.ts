@@ -136,7 +136,9 @@ describe("redaction rules", () => {
     expect(redact("loaded secret_access_key=XIuAh2Z1092D0Fk+jCnY4yWnMEtMn+4X8ATTcTf4 ok")).toBe(
       "loaded secret_access_key=<SECRET> ok",
     );
-    expect(redact("db.password: hunter22 x-api-key=abcd1234")).toBe("db.password: <SECRET> x-api-key=<SECRET>");
+    expect(redact("db.password: hunter22 x-api-key=abcd1234")).toBe(
+      "db.password: <SECRET> x-api-key=<SECRET>",
+    );
     expect(redact("max_tokens=1000 auth_enabled=true")).toBe("max_tokens=1000 auth_enabled=true");
   });
 

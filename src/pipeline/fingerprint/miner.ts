@@ -34,8 +34,9 @@ export interface Cluster {
   tokens: string[];
   count: number;
   /**
-   * Per position that became `<*>` by merging: the distinct constant words seen there, or null once there
-   * were more than `maxConstants` of them (then it is a true variable).
+   * Per position generalised by merging (to `<*>`, or a shaped `(<*>)`): the distinct plain words seen
+   * there — an enumeration — or null once there were more than `maxConstants` of them, or two that differ
+   * only in their digits (then it is a true variable).
    */
   constants: (string[] | null)[];
 }
