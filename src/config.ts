@@ -71,6 +71,7 @@ export const ConfigSchema = z.object({
       message: "must be one of fatal, error, warn, info, debug, trace, silent (e.g. info)",
     })
     .default("info"),
+  /** Where the embedded database and blobs live when DATABASE_URL / BLOB_URL are not set. */
   DATA_DIR: z.string().default("./.slo-scout"),
   /** Largest accepted request body after decompression. */
   MAX_BODY_BYTES: positiveInt("20971520").default(20 * 1024 * 1024),
@@ -134,6 +135,12 @@ export function loadConfig(
   for (const key of Object.keys(ConfigSchema.shape)) {
     const value = env[key];
     if (value !== undefined && value !== "") input[key] = value;
+  }
+  // DATA_DIR places the embedded stores, unless their own URLs say otherwise.
+  if (typeof input.DATA_DIR === "string" && input.DATA_DIR !== "") {
+    const dir = encodeURI(input.DATA_DIR.replace(/\/+$/, ""));
+    input.DATABASE_URL ??= `pglite://${dir}/db`;
+    input.BLOB_URL ??= `file://${dir}/blobs`;
   }
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
