@@ -7,6 +7,7 @@ type RumEvent = Extract<TelemetryEvent, { kind: "rum" }>;
 
 const shop = createDemoShop({ seed: 13, days: 2 });
 const logs = [...shop.logs()] as LogEvent[];
+const spans = [...shop.traces()];
 const text = (e: LogEvent) => `${e.log.body} ${Object.values(e.log.attributes).join(" ")}`;
 const allText = logs.map(text).join("\n");
 
@@ -62,7 +63,6 @@ describe("demo logs: planted PII", () => {
   });
 
   it("also puts client IPs in span attributes, as piiLocations says", () => {
-    const spans = shop.traces();
     let ips = 0;
     for (const s of spans) {
       if (s.kind === "span" && typeof s.span.attributes["client.address"] === "string") {
@@ -109,7 +109,7 @@ describe("demo logs: content", () => {
     expect(logs.some((l) => l.log.body.startsWith("PSP request failed: 503"))).toBe(true);
     const correlated = logs.filter((l) => l.log.traceId);
     expect(correlated.length).toBeGreaterThan(0);
-    const traceIds = new Set([...shop.traces()].map((s) => (s.kind === "span" ? s.span.traceId : "")));
+    const traceIds = new Set(spans.map((s) => (s.kind === "span" ? s.span.traceId : "")));
     for (const l of correlated) expect(traceIds.has(l.log.traceId!)).toBe(true);
   });
 

@@ -33,6 +33,14 @@ describe("demo shop: 28 days at the defaults", () => {
     }
   }
 
+  it("is lazy: the first events of the 28-day stream come without generating the period", () => {
+    const t0 = performance.now();
+    let n = 0;
+    for (const _ of shop.all()) if (++n >= 1000) break;
+    expect(n).toBe(1000);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
   it("covers 28 days with thousands of samples per series", () => {
     expect(shop.truth.end - shop.truth.start).toBe(28 * 86_400_000);
     expect(samples).toBeGreaterThan(400_000);

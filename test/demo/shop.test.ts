@@ -37,48 +37,38 @@ describe("demo shop: determinism", () => {
 });
 
 describe("demo shop: shape", () => {
-  const shop = createDemoShop({ seed: 11, days: 1 });
+  const shop = createDemoShop({ seed: 11, days: 1, stepSeconds: 600 });
+  const seen = { metric: 0, span: 0, log: 0, rum: 0, samples: 0 };
+  const problems: string[] = [];
+  let last = 0;
+  for (const ev of shop.all()) {
+    const parsed = TelemetryEvent.safeParse(ev);
+    if (!parsed.success) problems.push(`${ev.kind} event invalid: ${parsed.error.message}`);
+    if (ev.time < last) problems.push(`${ev.kind} event at ${ev.time} after one at ${last}`);
+    if (ev.attributes["service.name"] !== ev.service)
+      problems.push(`${ev.kind} event of ${ev.service} names another service`);
+    last = ev.time;
+    seen[ev.kind]++;
+    if (ev.kind === "metric") seen.samples += ev.metric.samples.length;
+  }
 
   it("emits only valid TelemetryEvents, in time order, of every kind", () => {
-    const kinds = new Map<string, number>();
-    let last = 0;
-    for (const ev of shop.all()) {
-      const parsed = TelemetryEvent.safeParse(ev);
-      if (!parsed.success) throw new Error(`${ev.kind} event invalid: ${parsed.error.message}`);
-      expect(ev.time).toBeGreaterThanOrEqual(last);
-      last = ev.time;
-      expect(ev.attributes["service.name"]).toBe(ev.service);
-      kinds.set(ev.kind, (kinds.get(ev.kind) ?? 0) + 1);
-    }
-    expect([...kinds.keys()].sort()).toEqual(["log", "metric", "rum", "span"]);
+    expect(problems.slice(0, 5)).toEqual([]);
+    for (const kind of ["metric", "span", "log", "rum"] as const) expect(seen[kind], kind).toBeGreaterThan(0);
   });
 
   it("counts match the estimate: metrics exactly, sampled signals roughly", () => {
     const est = shop.counts();
-    const n = { metric: 0, span: 0, log: 0, rum: 0, samples: 0 };
-    for (const ev of shop.all()) {
-      n[ev.kind]++;
-      if (ev.kind === "metric") n.samples += ev.metric.samples.length;
-    }
-    expect(n.metric).toBe(est.metricEvents);
-    expect(n.samples).toBe(est.metricSamples);
+    expect(seen.metric).toBe(est.metricEvents);
+    expect(seen.samples).toBe(est.metricSamples);
     for (const [got, want] of [
-      [n.span, est.spans],
-      [n.log, est.logs],
-      [n.rum, est.rum],
+      [seen.span, est.spans],
+      [seen.log, est.logs],
+      [seen.rum, est.rum],
     ] as const) {
       expect(got).toBeGreaterThan(want * 0.8);
       expect(got).toBeLessThan(want * 1.2);
     }
-  });
-
-  it("is lazy: the first events of a 28-day shop come without generating the period", () => {
-    const big = createDemoShop({ days: 28 });
-    const t0 = performance.now();
-    let n = 0;
-    for (const _ of big.all()) if (++n >= 1000) break;
-    expect(n).toBe(1000);
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });
 

@@ -129,9 +129,9 @@ describe("demo traces", () => {
   });
 
   it("records failures with exception events, and during the payment incident they end at the PSP", () => {
-    const inc = shop.truth.incidents.find((i) => i.id === "payment-psp-outage")!;
-    // Denser sampling over just the incident hours, so the assertion does not hang on a handful of traces.
-    const dense = createDemoShop({ seed: 21, days: 2, tracesPerJourneyPerHour: 80 });
+    // A week (so the outage is intense) sampled densely, read for just the incident hours.
+    const dense = createDemoShop({ seed: 21, days: 7, tracesPerJourneyPerHour: 40 });
+    const inc = dense.truth.incidents.find((i) => i.id === "payment-psp-outage")!;
     const during = [...dense.traces({ from: inc.start, to: inc.end })] as SpanEvent[];
     const pspFailures = during.filter(
       (s) =>

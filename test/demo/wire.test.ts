@@ -9,8 +9,9 @@ describe("demo events on the Kafka wire format", () => {
       seed: 9,
       days: 1,
       stepSeconds: 900,
-      tracesPerJourneyPerHour: 2,
-      logsPerServicePerHour: 5,
+      tracesPerJourneyPerHour: 1,
+      logsPerServicePerHour: 2,
+      metricChunkSeconds: 86_400,
     });
     const kinds = new Set<string>();
     const changed: string[] = [];
