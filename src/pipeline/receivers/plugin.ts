@@ -98,7 +98,8 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
     scope.addContentTypeParser("*", (req, payload, done) => {
       const receiver = req.routeOptions.config.receiver ?? "unknown";
       const declared = Number(req.headers["content-length"]);
-      const reserve = Number.isFinite(declared) ? declared : 0;
+      // Oversized is final (413, not retried); only a body that could be taken waits on the buffer.
+      const reserve = Number.isFinite(declared) && declared <= config.MAX_BODY_BYTES ? declared : 0;
       if (reserve > 0 && !ingestor.gate(receiver).tryTakeBytes(reserve)) {
         done(
           new IngestUnavailableError(`receiver ${receiver} is reading too many bodies; retry later`),

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import type { TelemetryEvent } from "../../../src/core/telemetry.js";
+import type { Bus, BusMessage } from "../../../src/pipeline/bus/bus.js";
+import {
+  IngestGate,
+  Ingestor,
+  IngestUnavailableError,
+} from "../../../src/pipeline/receivers/backpressure.js";
+import { noMetrics } from "../../../src/pipeline/receivers/metrics.js";
+
+/** The bounded buffer: a receiver holds at most so many events waiting for the bus, then refuses. */
+
+const event = (i: number): TelemetryEvent => ({
+  schemaVersion: 1,
+  kind: "log",
+  service: "s",
+  time: i,
+  attributes: {},
+  log: { body: `line ${i}`, severity: "info", attributes: {} },
+});
+const result = (n: number) => ({
+  events: Array.from({ length: n }, (_, i) => event(i)),
+  accepted: n,
+  rejected: 0,
+  reasons: [],
+});
+
+/** A bus whose publish waits until released, like Kafka waiting for acks. */
+function slowBus() {
+  const waiting: (() => void)[] = [];
+  const published: BusMessage[] = [];
+  let fail: Error | undefined;
+  const bus = {
+    async publish(_topic: string, messages: BusMessage[]) {
+      await new Promise<void>((r) => waiting.push(r));
+      if (fail) throw fail;
+      published.push(...messages);
+    },
+    saturated: () => false,
+  } as unknown as Bus;
+  return {
+    bus,
+    published,
+    release: () => {
+      for (const r of waiting.splice(0)) r();
+    },
+    failWith: (e: Error) => {
+      fail = e;
+    },
+  };
+}
+
+describe("Ingestor", () => {
+  it("refuses a request that would hold more events than the buffer, and takes it again once the bus acked", async () => {
+    const b = slowBus();
+    const ingestor = new Ingestor(b.bus, { bufferEvents: 10, bufferBytes: 1000, metrics: noMetrics });
+    const first = ingestor.hand("r", "logs", result(8));
+    await expect(ingestor.hand("r", "logs", result(5))).rejects.toBeInstanceOf(IngestUnavailableError);
+    expect(ingestor.overloaded("r")).toBe(false);
+    // Another receiver has its own buffer.
+    const other = ingestor.hand("other", "logs", result(8));
+    b.release();
+    await Promise.all([first, other]);
+    expect(b.published).toHaveLength(16);
+    const again = ingestor.hand("r", "logs", result(5));
+    b.release();
+    await again;
+    expect(b.published).toHaveLength(21);
+  });
+
+  it("lets one oversized request through an empty buffer so a big body is not refused forever", async () => {
+    const b = slowBus();
+    const ingestor = new Ingestor(b.bus, { bufferEvents: 10, bufferBytes: 1000, metrics: noMetrics });
+    const big = ingestor.hand("r", "logs", result(50));
+    expect(ingestor.overloaded("r")).toBe(true);
+    b.release();
+    await big;
+    expect(ingestor.overloaded("r")).toBe(false);
+  });
+
+  it("turns a bus failure into IngestUnavailableError and frees the buffer", async () => {
+    const b = slowBus();
+    b.failWith(new Error("broker down"));
+    const ingestor = new Ingestor(b.bus, { bufferEvents: 10, bufferBytes: 1000, metrics: noMetrics });
+    const p = ingestor.hand("r", "logs", result(4));
+    b.release();
+    await expect(p).rejects.toThrow(/the bus did not take the data: broker down/);
+    expect(ingestor.gate("r").heldEvents).toBe(0);
+  });
+});
+
+describe("IngestGate bytes", () => {
+  it("bounds the body bytes held at once", () => {
+    const g = new IngestGate(10, 100);
+    expect(g.tryTakeBytes(80)).toBe(true);
+    expect(g.tryTakeBytes(30)).toBe(false);
+    g.releaseBytes(80);
+    expect(g.tryTakeBytes(150)).toBe(true);
+    expect(g.tryTakeBytes(1)).toBe(false);
+  });
+});
