@@ -21,7 +21,8 @@ export interface RedactorOptions {
   extraPatterns?: readonly string[];
 }
 
-const EMAIL = /[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const EMAIL_LOCAL = /[A-Za-z0-9._%+'-]/;
+const EMAIL_DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)(\s+)([A-Za-z0-9._~+/=-]{8,})/gi;
 /** Vendors' key formats: Stripe, OpenAI, GitHub, Slack, AWS, Google, GitLab, npm, SendGrid, Hugging Face. */
@@ -153,6 +154,28 @@ function compileExtra(pattern: string): { re: RegExp; placeholder: string } {
 }
 
 /** Builds a redactor; extra patterns are validated here, so a bad pattern fails at start-up. */
+/**
+ * Emails, found from each `@` outwards (local part ≤ 64 characters, as RFC 5321 allows), so a long line
+ * costs linear time; a regex scanning from every start position would be quadratic.
+ */
+function redactEmails(s: string): string {
+  let out = "";
+  let copied = 0;
+  let at = s.indexOf("@");
+  while (at >= 0) {
+    let start = at;
+    while (start > 0 && at - start < 64 && EMAIL_LOCAL.test(s[start - 1]!)) start--;
+    while (start < at && s[start] === "'") start++;
+    const domain = start < at && start >= copied ? EMAIL_DOMAIN.exec(s.slice(at + 1, at + 256)) : null;
+    if (domain) {
+      out += `${s.slice(copied, start)}<EMAIL>`;
+      copied = at + 1 + domain[0].length;
+    }
+    at = s.indexOf("@", Math.max(at + 1, copied));
+  }
+  return copied === 0 ? s : out + s.slice(copied);
+}
+
 /** What one pass over a line tells about which rules can match at all. */
 interface Shape {
   /** Longest run of key-ish characters `[A-Za-z0-9+/=_.-]`. */
@@ -213,7 +236,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   return (text: string) => {
     let s = text;
     for (const { re, placeholder } of extras) s = s.replace(re, placeholder);
-    if (s.includes("@")) s = s.replace(EMAIL, "<EMAIL>");
+    if (s.includes("@")) s = redactEmails(s);
     const shape = shapeOf(s);
     if (shape.keyRun >= 15) {
       if (s.includes("eyJ")) s = s.replace(JWT, "<SECRET>");

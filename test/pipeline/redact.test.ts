@@ -151,6 +151,13 @@ describe("redaction rules", () => {
     expect(() => createRedactor({ extraPatterns: ["(unclosed"] })).toThrow(/not a valid regular expression/);
   });
 
+  it("takes linear time on long lines (no catastrophic backtracking)", () => {
+    const started = performance.now();
+    expect(redact(`${"a".repeat(50_000)} x@ ${"b.".repeat(20_000)}`)).toHaveLength(90_004);
+    expect(redact(`${"Ab1+/".repeat(10_000)} ${"1:".repeat(20_000)}`).length).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it("is idempotent: redacting twice changes nothing more", () => {
     for (const p of loadPlanted()) expect(redact(redact(p.input))).toBe(redact(p.input));
   });
