@@ -151,21 +151,30 @@ function severityOf(rule: AlertingRule): Severity {
   return rule.labels[LABEL.severity] === "ticket" ? "ticket" : "page";
 }
 
-/** Tests for one SLO, or a note saying why there are none. */
-export function sloRuleTests(rules: SloRules, opts: AlertOptions = {}): { tests: RuleTest[]; note?: string } {
+/** One SLO's part of the test: its scenarios and the alerts each should raise. */
+interface Prepared {
+  rules: SloRules;
+  alertName: string;
+  budget: number;
+  minEvents?: number;
+  expected: Record<Severity, ExpectedAlert | undefined>;
+  scenarios: Scenario[];
+  firstCheckMs: number;
+  laterCheckMs: number;
+}
+
+const roundUp = (ms: number) => Math.ceil(ms / INTERVAL_MS) * INTERVAL_MS;
+
+function prepare(rules: SloRules, opts: AlertOptions): Prepared | { note?: string } {
   const alerts = alertsOf(rules);
-  if (alerts.length === 0) return { tests: [] };
+  if (alerts.length === 0) return {};
   const { slo } = rules;
-  if (!rules.sli) return { tests: [], note: `${slo.id}: no recording rules generated, so no alert tests` };
+  if (!rules.sli) return { note: `${slo.id}: no recording rules generated, so no alert tests` };
   const budget = errorBudgetRatio(slo.objective);
   if (!(budget > 0))
-    return { tests: [], note: `${slo.id}: a 100% objective has no error budget to burn, so no alert tests` };
-  const alertName = alerts[0]!.alert;
-  const minEvents = minEventsFor(slo, opts);
-  const seriesLabels = (ms: number) => mergeLabels(rules.labels, { [LABEL.window]: formatDuration(ms) });
+    return { note: `${slo.id}: a 100% objective has no error budget to burn, so no alert tests` };
   const alertLabels = { ...rules.labels };
   delete alertLabels[LABEL.window];
-
   const expected: Record<Severity, ExpectedAlert | undefined> = { page: undefined, ticket: undefined };
   for (const rule of alerts) {
     const labels = mergeLabels(alertLabels, rule.labels);
@@ -174,7 +183,6 @@ export function sloRuleTests(rules: SloRules, opts: AlertOptions = {}): { tests:
       const expanded = expandAnnotation(v, { ...labels, alertname: rule.alert });
       if (expanded === undefined) {
         return {
-          tests: [],
           note: `${slo.id}: annotation ${k} uses template actions the test cannot predict, so no alert tests`,
         };
       }
@@ -185,65 +193,111 @@ export function sloRuleTests(rules: SloRules, opts: AlertOptions = {}): { tests:
       exp_annotations: sortedLabels(annotations),
     };
   }
-
-  // Scenarios run one after another in time slots within a single test (one TSDB per SLO keeps promtool
-  // fast). The first slot checks at `short window + for`, showing the page fires within the short window
-  // of the burn starting; later slots check as soon as `for` allows.
   const maxForMs = Math.max(0, ...alerts.map((a) => (a.for ? (parseDuration(a.for) ?? 0) : 0)));
-  const roundUp = (ms: number) => Math.ceil(ms / INTERVAL_MS) * INTERVAL_MS;
-  const firstCheckMs = roundUp(rules.windows.pageQuick.shortWindowMs + maxForMs);
-  const laterCheckMs = roundUp(maxForMs + INTERVAL_MS);
-  const windows = distinctWindows(rules.windows);
-  const longs = [...new Set(burnRateWindows(rules.windows).map((p: BurnRateWindow) => p.longWindowMs))];
-  const list = scenarios(rules, minEvents);
-  const slots = list.map((_, i) => (i === 0 ? firstCheckMs : laterCheckMs) + INTERVAL_MS);
-  const starts = slots.map((_, i) => slots.slice(0, i).reduce((a, b) => a + b, 0));
-  const series = (value: (sc: Scenario) => number) =>
-    list.map((sc, i) => `${goFloat(value(sc))}+0x${slots[i]! / INTERVAL_MS - 1}`).join(" ");
-
-  const input: InputSeries[] = windows.map((ms) => ({
-    series: sliErrorMetric(ms) + promFilter(seriesLabels(ms)),
-    values: series((sc) => (sc.burn.get(ms) ?? 0) * budget),
-  }));
-  const eventsIn = (sc: Scenario) => sc.events ?? Math.max((minEvents ?? 0) * 2, 1);
-  if (minEvents !== undefined) {
-    for (const ms of longs) {
-      input.push({ series: sliEventsMetric(ms) + promFilter(seriesLabels(ms)), values: series(eventsIn) });
-    }
-  }
-  const checks = list.map((sc, i): AlertRuleTest => {
-    const guard = minEvents !== undefined ? { minEvents, events: eventsIn(sc) } : undefined;
-    const fired = expectedSeverities(rules, sc.burn, guard);
-    return {
-      comment: sc.name,
-      eval_time: formatDuration(starts[i]! + (i === 0 ? firstCheckMs : laterCheckMs)),
-      alertname: alertName,
-      exp_alerts: (["page", "ticket"] as const).filter((s) => fired.has(s)).map((s) => expected[s]!),
-    };
-  });
+  const minEvents = minEventsFor(slo, opts);
   return {
-    tests: [
-      {
-        name: `${slo.id}: multi-window multi-burn-rate alerts`,
-        interval: formatDuration(INTERVAL_MS),
-        input_series: input,
-        alert_rule_test: checks,
-      },
-    ],
+    rules,
+    alertName: alerts[0]!.alert,
+    budget,
+    minEvents,
+    expected,
+    scenarios: scenarios(rules, minEvents),
+    firstCheckMs: roundUp(rules.windows.pageQuick.shortWindowMs + maxForMs),
+    laterCheckMs: roundUp(maxForMs + INTERVAL_MS),
   };
 }
 
-/** The rule-test file for a rules file (`rulesFile` as the test will reference it, relative to the test). */
+const IDLE: Scenario = { name: "idle", burn: new Map() };
+
+/**
+ * The rule-test file for a rules file (`rulesFile` as the test will reference it, relative to the test).
+ *
+ * All SLOs share one promtool test: promtool evaluates every rule of the file for each test, so one test
+ * per SLO would cost SLOs x rules. Scenarios run one after another in time slots on a schedule common to
+ * all SLOs (shorter scenario lists are padded with idle slots). The first slot is checked at `short window +
+ * for`, showing the page fires within the short window of the burn starting; later slots as soon as `for`
+ * allows. SLOs sharing an alert name are checked together at each slot.
+ */
 export function ruleTests(all: SloRules[], rulesFile: string, opts: AlertOptions = {}): RuleTestsResult {
-  const tests: RuleTest[] = [];
   const notes: string[] = [];
+  const parts: Prepared[] = [];
   for (const r of all) {
-    const res = sloRuleTests(r, opts);
-    tests.push(...res.tests);
-    if (res.note) notes.push(res.note);
+    const p = prepare(r, opts);
+    if ("rules" in p) parts.push(p);
+    else if (p.note) notes.push(p.note);
   }
-  return {
-    file: { rule_files: [rulesFile], evaluation_interval: formatDuration(INTERVAL_MS), tests },
-    notes,
+  const file: RuleTestFile = {
+    rule_files: [rulesFile],
+    evaluation_interval: formatDuration(INTERVAL_MS),
+    tests: [],
   };
+  if (parts.length === 0) return { file, notes };
+
+  const firstCheckMs = Math.max(...parts.map((p) => p.firstCheckMs));
+  const laterCheckMs = Math.max(...parts.map((p) => p.laterCheckMs));
+  const count = Math.max(...parts.map((p) => p.scenarios.length));
+  const slots = Array.from(
+    { length: count },
+    (_, i) => (i === 0 ? firstCheckMs : laterCheckMs) + INTERVAL_MS,
+  );
+  const starts = slots.map((_, i) => slots.slice(0, i).reduce((a, b) => a + b, 0));
+  const scenarioAt = (p: Prepared, i: number) => p.scenarios[i] ?? IDLE;
+  const series = (p: Prepared, value: (sc: Scenario) => number) =>
+    slots.map((len, i) => `${goFloat(value(scenarioAt(p, i)))}+0x${len / INTERVAL_MS - 1}`).join(" ");
+  const eventsIn = (p: Prepared, sc: Scenario) => sc.events ?? Math.max((p.minEvents ?? 0) * 2, 1);
+
+  const input: InputSeries[] = [];
+  for (const p of parts) {
+    const seriesLabels = (ms: number) => mergeLabels(p.rules.labels, { [LABEL.window]: formatDuration(ms) });
+    for (const ms of distinctWindows(p.rules.windows)) {
+      input.push({
+        series: sliErrorMetric(ms) + promFilter(seriesLabels(ms)),
+        values: series(p, (sc) => (sc.burn.get(ms) ?? 0) * p.budget),
+      });
+    }
+    if (p.minEvents !== undefined) {
+      const longs = [...new Set(burnRateWindows(p.rules.windows).map((w: BurnRateWindow) => w.longWindowMs))];
+      for (const ms of longs) {
+        input.push({
+          series: sliEventsMetric(ms) + promFilter(seriesLabels(ms)),
+          values: series(p, (sc) => eventsIn(p, sc)),
+        });
+      }
+    }
+  }
+
+  const byAlert = new Map<string, Prepared[]>();
+  for (const p of parts) byAlert.set(p.alertName, [...(byAlert.get(p.alertName) ?? []), p]);
+  const checks: AlertRuleTest[] = [];
+  for (let i = 0; i < count; i++) {
+    const evalTime = formatDuration(starts[i]! + (i === 0 ? firstCheckMs : laterCheckMs));
+    for (const [alertname, group] of byAlert) {
+      const exp: ExpectedAlert[] = [];
+      const names = new Set<string>();
+      for (const p of group) {
+        const sc = scenarioAt(p, i);
+        if (sc !== IDLE) names.add(group.length > 1 ? `${p.rules.slo.id}: ${sc.name}` : sc.name);
+        const guard =
+          p.minEvents !== undefined ? { minEvents: p.minEvents, events: eventsIn(p, sc) } : undefined;
+        const fired = expectedSeverities(p.rules, sc.burn, guard);
+        for (const sev of ["page", "ticket"] as const) if (fired.has(sev)) exp.push(p.expected[sev]!);
+      }
+      if (names.size === 0) continue;
+      checks.push({ comment: [...names].join(" | "), eval_time: evalTime, alertname, exp_alerts: exp });
+    }
+  }
+  const label = parts.length === 1 ? parts[0]!.rules.slo.id : `${parts.length} SLOs`;
+  file.tests.push({
+    name: `${label}: multi-window multi-burn-rate alerts`,
+    interval: formatDuration(INTERVAL_MS),
+    input_series: input,
+    alert_rule_test: checks,
+  });
+  return { file, notes };
+}
+
+/** Tests for one SLO, or a note saying why there are none. */
+export function sloRuleTests(rules: SloRules, opts: AlertOptions = {}): { tests: RuleTest[]; note?: string } {
+  const res = ruleTests([rules], "rules.yml", opts);
+  return { tests: res.file.tests, ...(res.notes[0] ? { note: res.notes[0] } : {}) };
 }

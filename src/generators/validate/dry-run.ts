@@ -24,6 +24,13 @@ import {
  * `expandRecordingRules`); `recordingRules: "remote"` queries the expression as written, for a Prometheus
  * that already records them (or was backfilled with `promtool tsdb create-blocks-from rules`).
  * Both modes apply `for` / `keep_firing_for` the same way, on the group's evaluation grid.
+ *
+ * Limits, by design: the replay starts at `startMs` rounded up to the group interval, so every grid is
+ * aligned to multiples of its interval (what Prometheus's subqueries use, which makes inline expansion
+ * exact); a real Prometheus evaluates each group at a hash-derived offset inside the interval, so its
+ * alerts (and rules backfilled by promtool) can lag this replay by up to one evaluation. Templates in
+ * rule labels (`{{ $labels.x }}`) are not expanded. A recorded series read by a group with a different
+ * interval than its producer's is taken at the producer's evaluation times.
  */
 
 const RuleSchema = z

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { LineCounter, parseAllDocuments, parseDocument, stringify } from "yaml";
+import { type Document, LineCounter, parseAllDocuments, parseDocument, stringify } from "yaml";
 import { parseDuration } from "../prom-format.js";
 import { formatIssue, loadSpecs, specKind } from "../spec/index.js";
 import { lineAt, type SpecDoc } from "../spec/source.js";
@@ -51,11 +51,28 @@ const isYamlPath = (p: string) => /\.ya?ml$/i.test(p);
 const asRecord = (v: unknown) =>
   v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
+interface ParsedYaml {
+  docs: Document.Parsed[];
+  lines: LineCounter;
+}
+
+const parsedCache = new WeakMap<ArtifactFile, ParsedYaml>();
+
+/** The file's YAML documents with line positions, parsed once per file however many checks read them. */
+function parsedYaml(file: ArtifactFile): ParsedYaml {
+  let p = parsedCache.get(file);
+  if (!p) {
+    const lines = new LineCounter();
+    const docs = parseAllDocuments(file.text, { lineCounter: lines, uniqueKeys: true });
+    p = { docs: Array.isArray(docs) ? docs : [], lines };
+    parsedCache.set(file, p);
+  }
+  return p;
+}
+
 /** YAML that parses, holds no duplicate keys, and survives parse → stringify → parse unchanged. */
 export function yamlRoundTripErrors(file: ArtifactFile): string[] {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(file.text, { lineCounter: lines, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
+  const { docs: list, lines } = parsedYaml(file);
   const out: string[] = [];
   for (const doc of list) {
     for (const e of [...doc.errors]) {
@@ -78,9 +95,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Structure and PromQL of a Prometheus rule file, with the line of each problem. */
 export function ruleFileErrors(file: ArtifactFile): string[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lines });
-  if (doc.errors.length > 0) return [];
+  const { docs, lines } = parsedYaml(file);
+  const doc = docs[0];
+  if (!doc || doc.errors.length > 0) return [];
   const sd: SpecDoc = { file: file.display, index: 0, doc, lines, data: doc.toJS() };
   const at = (path: (string | number)[]) => `${file.display}:${lineAt(sd, path) ?? 1}`;
   const out: string[] = [];
@@ -177,8 +194,9 @@ const rulesValidator: ArtifactValidator = {
  * that alert name and eval time, and the scenario written as a comment above it.
  */
 export function locateTestFailures(file: ArtifactFile, output: string): string[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lines });
+  const { docs, lines } = parsedYaml(file);
+  const doc = docs[0];
+  if (!doc) return [];
   const data = asRecord(doc.toJS());
   const tests = Array.isArray(data?.tests) ? data.tests : [];
   const out: string[] = [];
