@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDemoShop } from "../../src/demo/index.js";
+import { MemorySource, queryRange } from "../../src/promql/index.js";
 import { journeyKey } from "./helpers.js";
 
 /** The default 28-day shop, read the way an analysis would: reset-aware increases of the emitted counters. */
@@ -9,8 +10,26 @@ describe("demo shop: 28 days at the defaults", () => {
   const checkoutBadPerHour = new Float64Array(28 * 24);
   const last = new Map<string, number>();
   let samples = 0;
+  // Request counters, and checkout's histogram, as a Prometheus would hold them.
+  type Held = { labels: Record<string, string>; t: number[]; v: number[] };
+  const held = new Map<string, Held>();
   for (const ev of shop.metrics()) {
-    if (ev.kind !== "metric" || ev.metric.name !== "http_server_requests_total") continue;
+    if (ev.kind !== "metric") continue;
+    const isCheckout = ev.metric.labels.service === "checkout";
+    if (
+      ev.metric.name === "http_server_requests_total" ||
+      (isCheckout && ev.metric.name.endsWith("_bucket"))
+    ) {
+      const labels = { __name__: ev.metric.name, ...ev.metric.labels };
+      const k = JSON.stringify(labels);
+      const h: Held = held.get(k) ?? { labels, t: [], v: [] };
+      held.set(k, h);
+      for (const x of ev.metric.samples) {
+        h.t.push(x.time);
+        h.v.push(x.value);
+      }
+    }
+    if (ev.metric.name !== "http_server_requests_total") continue;
     const labels = ev.metric.labels;
     const seriesKey = `${journeyKey(labels)} ${labels.status}`;
     const key = journeyKey(labels);
@@ -54,6 +73,31 @@ describe("demo shop: 28 days at the defaults", () => {
       expect((got.total - got.bad) / got.total).toBe(j.availability);
       expect(Math.abs(j.availability - j.targetAvailability)).toBeLessThan(0.00001);
     }
+  });
+
+  it("gives the truth through the project's PromQL evaluator, reset included", async () => {
+    const source = new MemorySource();
+    for (const h of held.values()) source.add(h.labels, h.t, h.v);
+    const at = async (query: string) => {
+      const r = await queryRange(source, query, shop.truth.end, shop.truth.end, 60_000);
+      return r.series[0]!.values[0]!;
+    };
+    for (const [key, sel] of [
+      ["checkout POST /checkout", 'service="checkout",route="/checkout",method="POST"'],
+      ["inventory POST /stock/reserve", 'service="inventory",route="/stock/reserve",method="POST"'],
+    ] as const) {
+      const availability = await at(
+        `1 - sum(increase(http_server_requests_total{${sel},status=~"5.."}[28d])) / sum(increase(http_server_requests_total{${sel}}[28d]))`,
+      );
+      expect(Math.abs(availability - shop.truth.journeys[key]!.availability)).toBeLessThan(1e-9);
+    }
+    const j = shop.truth.journeys["checkout POST /checkout"]!;
+    const le = String(j.latencyP95BucketSeconds);
+    const sel = 'service="checkout",route="/checkout"';
+    const fast = await at(
+      `sum(increase(http_server_request_duration_seconds_bucket{${sel},le="${le}"}[28d])) / sum(increase(http_server_request_duration_seconds_bucket{${sel},le="+Inf"}[28d]))`,
+    );
+    expect(Math.abs(fast - j.latencyGoodRatioByLe[le]!)).toBeLessThan(1e-9);
   });
 
   it("makes the payment incident checkout's top budget consumer", () => {
