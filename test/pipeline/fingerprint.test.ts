@@ -5,7 +5,7 @@ import { fingerprintBatch } from "../../src/pipeline/fingerprint/batch.js";
 import { fingerprintOf, normalizeTemplate } from "../../src/pipeline/fingerprint/fingerprint.js";
 import { Fingerprinter } from "../../src/pipeline/fingerprint/fingerprinter.js";
 import { stripHeader } from "../../src/pipeline/fingerprint/header.js";
-import { maskMessage, maskToken } from "../../src/pipeline/fingerprint/mask.js";
+import { MAX_TOKENS, maskMessage, maskToken } from "../../src/pipeline/fingerprint/mask.js";
 import { fingerprintMessage, messageOf } from "../../src/pipeline/fingerprint/message.js";
 import { mergeToken, TemplateMiner } from "../../src/pipeline/fingerprint/miner.js";
 import { createFingerprintStage } from "../../src/pipeline/fingerprint/stage.js";
@@ -301,5 +301,16 @@ describe("fingerprint stage (TelemetryEvent → CapsuleEvent)", () => {
       metric: { name: "up", type: "gauge" as const, labels: {}, samples: [{ time: 1, value: 1 }] },
     };
     expect(stage(metric)).toBeUndefined();
+  });
+});
+
+describe("long messages", () => {
+  it("keeps the first tokens of a very long message and one <*> for the rest", () => {
+    const long = (n: number, w: string) =>
+      `dump ${Array.from({ length: n }, (_, i) => `${w}${i % 7}`).join(" ")}`;
+    const out = fingerprintBatch([long(5000, "x"), long(9000, "x")]);
+    expect(out[0]!.fingerprint).toBe(out[1]!.fingerprint);
+    expect(out[0]!.template.split(" ")).toHaveLength(MAX_TOKENS);
+    expect(out[0]!.template.endsWith(" <*>")).toBe(true);
   });
 });

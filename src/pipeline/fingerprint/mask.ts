@@ -193,9 +193,19 @@ const TIME_OF_DAY = /^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$/;
 const DAY_OR_YEAR = /^\d{1,4},?$/;
 const YEAR = /^(19|20)\d{2}$/;
 
+/**
+ * Messages longer than this many tokens keep their first tokens and one `<*>` for the rest, which bounds
+ * the work per line (a dump of thousands of ids is one kind of line, whatever its length).
+ */
+export const MAX_TOKENS = 256;
+
 /** Tokenizes and masks a message: the input of the template miner. */
 export function maskMessage(message: string): string[] {
   const raw = tokenize(message);
+  if (raw.length > MAX_TOKENS) {
+    raw.length = MAX_TOKENS;
+    raw[MAX_TOKENS - 1] = WILDCARD;
+  }
   const n = raw.length;
   const tokens = new Array<string>(n);
   for (let i = 0; i < n; i++) tokens[i] = maskToken(raw[i]!);
