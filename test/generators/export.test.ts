@@ -66,10 +66,18 @@ describe("OpenSLO v1 export", () => {
 
   it("writes one burnrate condition per window pair with the period's factors", () => {
     const slos = load(readFileSync(join(SPECS, "checkout-events.yml"), "utf8"), "c.yml", "28d");
-    const docs = parseAllDocuments(toOpenSloV1(slos, new WindowsCatalog())) as unknown as { toJS(): any }[];
+    interface Condition {
+      spec: { severity: string; condition: { threshold: number; lookbackWindow: string } };
+    }
+    interface Exported {
+      spec: { alertPolicies: { spec: { conditions: Condition[] } }[] };
+    }
+    const docs = parseAllDocuments(toOpenSloV1(slos, new WindowsCatalog())) as unknown as {
+      toJS(): Exported;
+    }[];
     const policies = docs[0]!.toJS().spec.alertPolicies;
-    const conditions = policies.flatMap((p: any) =>
-      p.spec.conditions.map((c: any) => [
+    const conditions = policies.flatMap((p) =>
+      p.spec.conditions.map((c) => [
         c.spec.severity,
         c.spec.condition.threshold,
         c.spec.condition.lookbackWindow,
