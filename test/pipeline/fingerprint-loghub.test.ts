@@ -23,7 +23,7 @@ describe.skipIf(!present)("Loghub-2k accuracy (one general configuration)", () =
     for (const s of scores) expect(s.ga).toBeGreaterThan(0.9);
   });
 
-  it("raw lines with --raw: mean GA ≥ 0.97 (measured 0.982)", () => {
+  it("raw lines with --raw: mean GA ≥ 0.97 (measured 0.984)", () => {
     const scores = data.map((d) => score(d, true));
     expect(mean(scores.map((s) => s.ga))).toBeGreaterThanOrEqual(0.97);
   });
