@@ -114,20 +114,26 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
       );
     });
 
-    scope.addHook("onRequest", async (req, reply) => {
+    scope.addHook("onRequest", async (req) => {
       const receiver = req.routeOptions.config.receiver;
-      if (receiver && req.method === "POST" && ingestor.overloaded(receiver)) {
+      if (receiver && req.method !== "OPTIONS" && ingestor.overloaded(receiver)) {
         throw new IngestUnavailableError(`receiver ${receiver} is full; retry later`);
       }
-      void reply;
     });
     scope.addHook("preHandler", async (req) => {
       // A request without a body never ran the parser; handlers still get a Buffer.
       if (req.body === undefined || req.body === null) req.body = Buffer.alloc(0);
     });
-    scope.addHook("onResponse", async (req, reply) => {
+    const releaseHeld = (req: FastifyRequest) => {
       const held = (req as HeldBytes).ingestHeldBytes;
-      if (held) ingestor.gate(held.receiver).releaseBytes(held.n);
+      if (!held) return;
+      (req as HeldBytes).ingestHeldBytes = undefined;
+      ingestor.gate(held.receiver).releaseBytes(held.n);
+    };
+    // A client that hangs up mid-body gets no response: its bytes are released here instead.
+    scope.addHook("onRequestAbort", async (req) => releaseHeld(req));
+    scope.addHook("onResponse", async (req, reply) => {
+      releaseHeld(req);
       const receiver = req.routeOptions.config.receiver;
       if (receiver) metrics.request(receiver, reply.statusCode);
     });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -399,6 +400,34 @@ describe("OTLP/HTTP under load limits", () => {
       expect(
         await counter(h.registry, "slo_scout_ingest_requests_total", { receiver: "otlp-http", code: "503" }),
       ).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("frees the buffer of clients that hang up mid-body", async () => {
+    const h = await startHarness({ MAX_BODY_BYTES: "1000" });
+    try {
+      const { port } = new URL(h.url);
+      for (let i = 0; i < 6; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(Number(port), "127.0.0.1", () => {
+            socket.write(
+              'POST /v1/traces HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 900\r\n\r\n{"resourceSpans"',
+            );
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 50);
+          });
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      // Four aborted 900-byte bodies would hold 3,600 of the 4,000 buffered bytes if they were not freed.
+      const big = await post(h, "/v1/traces", `{"resourceSpans":[]${" ".repeat(800)}}`, {
+        "content-type": "application/json",
+      });
+      expect(big.status).toBe(200);
     } finally {
       await h.close();
     }
