@@ -136,7 +136,14 @@ export class OverlaySource implements SeriesSource {
 interface CachedSelection {
   start: number;
   end: number;
-  series: Map<string, { labels: Labels; t: number[]; v: number[]; stale: number[] }>;
+  series: Map<string, { labels: Labels; t: Float64Array; v: Float64Array; stale: Uint8Array }>;
+}
+
+function concat<T extends Float64Array | Uint8Array>(a: T, b: T): T {
+  const out = new (a.constructor as { new (n: number): T })(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -172,9 +179,9 @@ export class CachingSource implements SeriesSource {
       if (hi <= lo) continue;
       out.push({
         labels: s.labels,
-        timestamps: s.t.slice(lo, hi),
-        values: s.v.slice(lo, hi),
-        stale: s.stale.slice(lo, hi),
+        timestamps: s.t.subarray(lo, hi),
+        values: s.v.subarray(lo, hi),
+        stale: s.stale.subarray(lo, hi),
       });
     }
     return out;
@@ -183,22 +190,19 @@ export class CachingSource implements SeriesSource {
   private merge(c: CachedSelection, fetched: RawSeries[], where: "prepend" | "append"): void {
     for (const r of fetched) {
       const key = labelsKey(r.labels);
-      let s = c.series.get(key);
-      if (!s) {
-        s = { labels: r.labels, t: [], v: [], stale: [] };
-        c.series.set(key, s);
-      }
-      const t = Array.from(r.timestamps);
-      const v = Array.from(r.values);
-      const stale = r.stale ? Array.from(r.stale) : t.map(() => 0);
-      if (where === "prepend") {
-        s.t = [...t, ...s.t];
-        s.v = [...v, ...s.v];
-        s.stale = [...stale, ...s.stale];
+      const t = Float64Array.from(r.timestamps);
+      const v = Float64Array.from(r.values);
+      const stale = r.stale ? Uint8Array.from(r.stale) : new Uint8Array(t.length);
+      const s = c.series.get(key);
+      if (!s) c.series.set(key, { labels: r.labels, t, v, stale });
+      else if (where === "prepend") {
+        s.t = concat(t, s.t);
+        s.v = concat(v, s.v);
+        s.stale = concat(stale, s.stale);
       } else {
-        s.t.push(...t);
-        s.v.push(...v);
-        s.stale.push(...stale);
+        s.t = concat(s.t, t);
+        s.v = concat(s.v, v);
+        s.stale = concat(s.stale, stale);
       }
     }
   }

@@ -339,7 +339,9 @@ export async function dryRunEmbedded(
   const lookbackMs = options.lookbackDeltaMs ?? 300_000;
   const subqueryStepMs = options.subqueryStepMs ?? 60_000;
   const overlay = new MemorySource();
-  const evaluator = new Evaluator(new OverlaySource(new CachingSource(source), overlay), options);
+  // Samples in memory are sliced without copying; any other source is read once per selector.
+  const base = source instanceof MemorySource ? source : new CachingSource(source);
+  const evaluator = new Evaluator(new OverlaySource(base, overlay), options);
   const gridStart = (r: ParsedRule) => alignUp(options.startMs, r.intervalMs);
 
   // From how early each recording rule's output is needed: consumers first, walking dependencies back.
