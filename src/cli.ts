@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   capsules: () => import("./commands/capsules.js"),
   "blast-radius": () => import("./commands/blast-radius.js"),
   ingest: () => import("./commands/ingest.js"),
+  analyze: () => import("./commands/analyze.js"),
+  simulate: () => import("./commands/simulate.js"),
 };
 
 function version(): string {

@@ -42,6 +42,7 @@ import {
   rumCandidate,
   type SliCandidate,
   sliCandidates,
+  sliId,
   WEB_VITAL_GOOD,
 } from "./sli.js";
 import { latencyThreshold, mergeLatencyHistory, proposeTarget } from "./targets.js";
@@ -74,6 +75,8 @@ export interface AnalyzeDeps {
   catalog?: MetricCatalog;
   llm?: { settings?: LlmSettings; findSimilarCapsules?: FindSimilarCapsules };
   onProgress?: (p: { done: number; total: number; label: string }) => void;
+  /** Receives each SLI's history as read (what `simulate` replays). */
+  onHistory?: (sli: Proposal["sli"], history: SliHistory) => void;
 }
 
 export interface AnalyzeOptions {
@@ -87,6 +90,22 @@ export interface AnalyzeOptions {
   quantile?: number;
   /** Journeys that get proposals, best first; default 8. */
   maxJourneys?: number;
+  /** Only this SLI (by id); an id the analysis does not produce is an UnknownSliError. */
+  sliId?: string;
+}
+
+export class UnknownSliError extends Error {
+  override name = "UnknownSliError";
+  constructor(
+    readonly sliId: string,
+    readonly known: string[],
+  ) {
+    super(
+      known.length
+        ? `no SLI ${sliId} in this analysis. SLIs: ${known.join(", ")}`
+        : `no SLI ${sliId}: the analysis found no SLI candidates`,
+    );
+  }
 }
 
 export interface SkippedSli {
@@ -304,7 +323,9 @@ export async function analyzeService(
                 ? "rpc"
                 : "http",
           ...(lat ? { histogramBoundsMs: lat.bounds.map((b) => b.ms) } : {}),
-          ...(x?.latency ? { p95Ms: latencyThreshold(x.latency, 0.95).thresholdMs } : {}),
+          ...(x?.latency && x.latency.counts.some((n) => n > 0)
+            ? { p95Ms: latencyThreshold(x.latency, 0.95).thresholdMs }
+            : {}),
         }),
       );
     }
@@ -317,6 +338,15 @@ export async function analyzeService(
     return true;
   });
 
+  if (opts.sliId !== undefined) {
+    const idOf = (p: Planned) =>
+      p.kind === "latency" ? sliId(p.journey.key, "latency", p.source.source) : p.candidate.sli.id;
+    const label = (p: Planned) =>
+      `${idOf(p)} (${p.journey.key} ${p.kind === "latency" ? "latency" : p.candidate.sli.kind})`;
+    const keep = plan.filter((p) => idOf(p) === opts.sliId);
+    if (keep.length === 0) throw new UnknownSliError(opts.sliId, plan.map(label));
+    plan.splice(0, plan.length, ...keep);
+  }
   const skipped: SkippedSli[] = [];
   const proposals: Proposal[] = [];
   const errorCapsulesBy = new Map<string, Promise<ErrorCapsule[]>>();
@@ -358,6 +388,7 @@ export async function analyzeService(
           `the SLI's queries return no samples between ${new Date(range.start).toISOString()} and ${new Date(end).toISOString()}`,
         );
       }
+      deps.onHistory?.(candidate.sli, history);
       const tp = proposeTarget(history, {
         windowDays,
         label: `${label} SLI`,

@@ -1,0 +1,292 @@
+import { parseArgs } from "node:util";
+import { SingleBar } from "cli-progress";
+import {
+  type AnalysisResult,
+  type AnalyzeDeps,
+  analyzeService,
+  refusedForShortHistory,
+} from "../analysis/analyze.js";
+import { HistoryError, parseWindowDays } from "../analysis/history.js";
+import { prometheusCatalog } from "../analysis/history-source.js";
+import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
+import { type Command, UsageError } from "../cli.js";
+import { type Config, loadConfig } from "../config.js";
+import type { Proposal } from "../core/proposal.js";
+import { findSimilarCapsules } from "../pipeline/embed/similar.js";
+import { PrometheusQuerier, parseDuration } from "../promql/index.js";
+import { migrate } from "../store/migrate.js";
+import { openSql, openVectors } from "../store/open.js";
+import type { Sql } from "../store/ports.js";
+import { saveProposal } from "../store/repos/proposals.js";
+
+const usage = `Usage: slo-scout analyze <service> [--window 28d] [--json] [options]
+
+Finds the service's journeys (entered at it or passing through it) and proposes SLIs as PromQL with
+targets backtested on their history, confidence and evidence. History is read from PROMETHEUS_URL when
+set, otherwise from the samples in the store (DATABASE_URL).
+
+  --window 28d        SLO window (e.g. 28d, 30d, 4w); default 28d
+  --json              print the result as JSON (the shape documented in README, "Analyzing a service")
+  --end <time>        end of the analysed history (ISO 8601 or epoch ms); default: the newest data
+                      (now with PROMETHEUS_URL)
+  --step 5m           history resolution; must divide a day; default 5m
+  --quantile 0.95     latency threshold quantile (p95 snapped up to a bucket bound); default 0.95
+  --max-journeys 8    journeys that get proposals, best first; default 8
+  --no-llm            do not refine names and rationale with the configured LLM
+  --no-save           do not store the proposals and journeys`;
+
+export interface AnalyzeFlags {
+  service: string;
+  window: string;
+  json: boolean;
+  end?: number;
+  stepMs: number;
+  quantile: number;
+  maxJourneys: number;
+  llm: boolean;
+  save: boolean;
+}
+
+export function parseTime(text: string, flag: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(n))
+    throw new UsageError(
+      `${flag} must be an ISO 8601 time or epoch milliseconds, got ${JSON.stringify(text)}`,
+    );
+  return n;
+}
+
+export function parseAnalyzeFlags(args: string[]): AnalyzeFlags {
+  let parsed: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        window: { type: "string", default: "28d" },
+        json: { type: "boolean", default: false },
+        end: { type: "string" },
+        step: { type: "string", default: "5m" },
+        quantile: { type: "string", default: "0.95" },
+        "max-journeys": { type: "string", default: "8" },
+        "no-llm": { type: "boolean", default: false },
+        "no-save": { type: "boolean", default: false },
+      },
+    });
+  }
+  try {
+    parsed = parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("give exactly one service name");
+  try {
+    parseWindowDays(values.window);
+  } catch (err) {
+    throw new UsageError(`--window: ${(err as Error).message}`);
+  }
+  let stepMs: number;
+  try {
+    stepMs = parseDuration(values.step);
+  } catch {
+    throw new UsageError(`--step must be a duration like 5m or 1h, got ${JSON.stringify(values.step)}`);
+  }
+  if (!(stepMs > 0) || 86_400_000 % stepMs !== 0)
+    throw new UsageError(`--step must divide a day (e.g. 1m, 5m, 1h), got ${values.step}`);
+  const quantile = Number(values.quantile);
+  if (!(quantile > 0 && quantile < 1))
+    throw new UsageError(`--quantile must be in (0, 1), e.g. 0.95, got ${values.quantile}`);
+  const maxJourneys = Number(values["max-journeys"]);
+  if (!Number.isInteger(maxJourneys) || maxJourneys < 1)
+    throw new UsageError("--max-journeys must be a positive integer");
+  return {
+    service: positionals[0]!,
+    window: values.window,
+    json: values.json,
+    ...(values.end !== undefined ? { end: parseTime(values.end, "--end") } : {}),
+    stepMs,
+    quantile,
+    maxJourneys,
+    llm: !values["no-llm"],
+    save: !values["no-save"],
+  };
+}
+
+/** Where history comes from: Prometheus when configured, else the store. */
+export function historyDeps(config: Config, sql: Sql): Pick<AnalyzeDeps, "sql" | "querier" | "catalog"> {
+  if (!config.PROMETHEUS_URL) return { sql };
+  return {
+    sql,
+    querier: new PrometheusQuerier(config.PROMETHEUS_URL),
+    catalog: prometheusCatalog(config.PROMETHEUS_URL),
+  };
+}
+
+/** A progress bar on stderr, only on a terminal (no escape codes in logs or pipes). */
+export function progressBar(enabled: boolean): Pick<AnalyzeDeps, "onProgress"> & { stop(): void } {
+  if (!enabled) return { stop() {} };
+  const bar = new SingleBar({
+    format: "reading history [{bar}] {value}/{total} {label}",
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let started = false;
+  return {
+    onProgress({ done, total, label }) {
+      if (!started) {
+        bar.start(Math.max(total, 1), done, { label });
+        started = true;
+      } else bar.update(done, { label });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+// ── text rendering ──────────────────────────────────────────────────────────────────────────────────
+
+const pct = (x: number, d = 3) => `${Number(x.toFixed(d))}%`;
+const iso = (t: number) => new Date(t).toISOString().replace(/:00\.000Z$/, "Z");
+
+function budgetLine(p: Proposal): string {
+  const rung = p.backtest.ladder.find((r) => r.target === p.target.recommended);
+  const allowed =
+    rung?.allowedBadPerWindow !== undefined
+      ? `, about ${Math.round(rung.allowedBadPerWindow).toLocaleString("en-US")} bad events per ${p.window}`
+      : "";
+  return `error budget ${pct(p.target.errorBudget * 100, 4)} of events${allowed}`;
+}
+
+export function renderText(r: AnalysisResult): string {
+  const out: string[] = [];
+  out.push(
+    `Service ${r.service}, window ${r.window}, history ${iso(r.range.start - r.range.stepMs)} to ${iso(r.range.end)}`,
+  );
+  out.push("");
+  out.push(`Journeys (${r.journeys.length}):`);
+  for (const j of r.journeys) {
+    out.push(
+      `  ${j.key}  share ${pct(j.trafficShare * 100, 1)} of ${j.service}'s traced requests, depth ${j.depth}` +
+        `${j.userFacing ? ", user-facing" : ""}, server errors ${pct(j.errorShare * 100, 2)}, score ${j.score}`,
+    );
+    for (const e of j.downstream.slice(0, 12)) {
+      out.push(
+        `    ${e.from} → ${e.to}: ${e.operation}  ${e.calls} calls, ${pct(e.errorShare * 100, 2)} errors, p50 ${e.p50Ms} ms, p95 ${e.p95Ms} ms`,
+      );
+    }
+    if (j.downstream.length > 12) out.push(`    … ${j.downstream.length - 12} more calls`);
+  }
+  for (const p of r.proposals) {
+    out.push("");
+    out.push(`${p.name ?? p.journey}  [${p.sli.kind}, ${p.sli.source}]  id ${p.sli.id}`);
+    if (p.sli.threshold) out.push(`  threshold  ${p.sli.threshold.value} ${p.sli.threshold.unit}`);
+    if (p.sli.promql.good) out.push(`  good       ${p.sli.promql.good}`);
+    if (p.sli.promql.total) out.push(`  total      ${p.sli.promql.total}`);
+    out.push(`  error      ${p.sli.promql.errorRatio}`);
+    out.push(
+      `  target     recommended ${p.target.recommended}%` +
+        `${p.target.aspirational !== undefined ? `, aspirational ${p.target.aspirational}%` : ""}` +
+        `${p.target.safe !== undefined ? `, safe ${p.target.safe}%` : ""}; ${budgetLine(p)}`,
+    );
+    out.push(`  history    ${pct(p.backtest.attainment, 4)} over ${Number(p.backtest.days.toFixed(1))} days`);
+    if (p.rationale) out.push(`  why        ${p.rationale}`);
+    out.push(`  confidence ${p.confidence.score.toFixed(2)}`);
+    for (const c of p.confidence.parts) out.push(`    ${c.name} ${c.score.toFixed(2)}: ${c.detail}`);
+    out.push("  evidence");
+    for (const e of p.evidence) {
+      const range = e.range ? ` [${iso(e.range.start)} .. ${iso(e.range.end)}]` : "";
+      out.push(`    ${e.kind} ${e.ref}${range}${e.note ? `  (${e.note})` : ""}`);
+    }
+    for (const w of p.warnings) out.push(`  warning    ${w}`);
+    if (p.llm?.used === false && p.llm.reason && !/no LLM configured/.test(p.llm.reason))
+      out.push(`  llm        ${p.llm.reason}`);
+  }
+  if (r.recommendations.length) {
+    out.push("", "Instrumentation recommendations:");
+    for (const rec of r.recommendations) {
+      out.push(`  [${rec.kind}] ${rec.journey ?? rec.service}: ${rec.message}`);
+      if (rec.snippet) for (const line of rec.snippet.split("\n")) out.push(`      ${line}`);
+    }
+  }
+  if (r.skipped.length) {
+    out.push("", "Not proposed:");
+    for (const s of r.skipped) out.push(`  ${s.journey} ${s.kind}: ${s.reason}`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return `${out.join("\n")}\n`;
+}
+
+export async function openAnalysisStore(config: Config): Promise<Sql> {
+  const sql = await openSql(config);
+  await migrate(sql);
+  return sql;
+}
+
+export const command: Command = {
+  summary: "find a service's journeys and propose SLIs, targets, confidence and evidence",
+  usage,
+  async run(args) {
+    const flags = parseAnalyzeFlags(args);
+    const config = loadConfig();
+    const sql = await openAnalysisStore(config);
+    const bar = progressBar(Boolean(process.stderr.isTTY));
+    let closeVectors: (() => Promise<void>) | undefined;
+    try {
+      const settings = flags.llm ? llmSettingsFromConfig(config) : undefined;
+      let llm: AnalyzeDeps["llm"];
+      if (settings) {
+        const vectors = await openVectors(config, sql);
+        closeVectors = () => vectors.close();
+        const { openEmbedder } = await import("../pipeline/embed/open.js");
+        const { redact } = await import("../pipeline/redact.js");
+        const embedder = openEmbedder(config);
+        llm = {
+          settings,
+          findSimilarCapsules: async (q) =>
+            (
+              await findSimilarCapsules({ sql, vectors, embedder, redact }, q.text, q.k, {
+                service: q.service,
+              })
+            ).map((h) => h.capsule),
+        };
+      }
+      const result = await analyzeService(
+        flags.service,
+        { ...historyDeps(config, sql), ...(llm ? { llm } : {}), onProgress: bar.onProgress },
+        {
+          window: flags.window,
+          stepMs: flags.stepMs,
+          quantile: flags.quantile,
+          maxJourneys: flags.maxJourneys,
+          ...(flags.end !== undefined
+            ? { end: flags.end }
+            : config.PROMETHEUS_URL
+              ? { end: Date.now() }
+              : {}),
+        },
+      );
+      bar.stop();
+      const refused = refusedForShortHistory(result);
+      if (refused) {
+        process.stderr.write(`slo-scout analyze: ${refused}\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return 1;
+      }
+      if (flags.save) {
+        for (const p of result.proposals) await saveProposal(sql, p);
+      }
+      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result));
+      return 0;
+    } catch (err) {
+      bar.stop();
+      if (err instanceof HistoryError) throw new UsageError(err.message);
+      throw err;
+    } finally {
+      await closeVectors?.();
+      await sql.close();
+    }
+  },
+};

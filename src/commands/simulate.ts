@@ -1,0 +1,172 @@
+import { parseArgs } from "node:util";
+import { analyzeService } from "../analysis/analyze.js";
+import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
+import { type Simulation, simulate } from "../analysis/simulate.js";
+import { type Command, UsageError } from "../cli.js";
+import { loadConfig } from "../config.js";
+import type { SliHistory } from "../core/history.js";
+import type { Sli } from "../core/slo.js";
+import { parseDuration } from "../promql/index.js";
+import { historyDeps, openAnalysisStore, parseTime, progressBar } from "./analyze.js";
+
+const usage = `Usage: slo-scout simulate <service> --sli <id> --target <percent> [--window 28d] [--json]
+
+Replays the SLI's history against a target, as if the SLO had existed: budget remaining over time,
+breach periods, and the pages and tickets the multi-window burn-rate alerts would have sent. SLI ids
+are the ones slo-scout analyze prints.
+
+  --sli <id>        SLI id from slo-scout analyze (e.g. sli-3f2a9c0d1b2e)
+  --target 99.9     target in percent, between 0 and 100 (exclusive)
+  --window 28d      SLO window; default 28d
+  --json            print the simulation as JSON
+  --end <time>      end of the replayed history (ISO 8601 or epoch ms); default: the newest data
+  --step 5m         history resolution; default 5m
+  --every 1h        spacing of the budget curve; default 1h`;
+
+function parse(args: string[]) {
+  let parsed: ReturnType<typeof run>;
+  function run() {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        sli: { type: "string" },
+        target: { type: "string" },
+        window: { type: "string", default: "28d" },
+        json: { type: "boolean", default: false },
+        end: { type: "string" },
+        step: { type: "string", default: "5m" },
+        every: { type: "string", default: "1h" },
+      },
+    });
+  }
+  try {
+    parsed = run();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("give exactly one service name");
+  if (!values.sli) throw new UsageError("--sli <id> is required (the ids are printed by slo-scout analyze)");
+  if (values.target === undefined) throw new UsageError("--target <percent> is required, e.g. --target 99.9");
+  const target = Number(values.target);
+  if (!(target > 0 && target < 100)) {
+    throw new UsageError(`--target must be a percentage between 0 and 100 (exclusive), got ${values.target}`);
+  }
+  let windowDays: number;
+  try {
+    windowDays = parseWindowDays(values.window);
+  } catch (err) {
+    throw new UsageError(`--window: ${(err as Error).message}`);
+  }
+  const ms = (flag: string, v: string) => {
+    try {
+      return parseDuration(v);
+    } catch {
+      throw new UsageError(`${flag} must be a duration like 5m or 1h, got ${JSON.stringify(v)}`);
+    }
+  };
+  const stepMs = ms("--step", values.step);
+  if (86_400_000 % stepMs !== 0)
+    throw new UsageError(`--step must divide a day (e.g. 1m, 5m, 1h), got ${values.step}`);
+  const everyMs = ms("--every", values.every);
+  if (everyMs % stepMs !== 0) throw new UsageError(`--every must be a multiple of --step (${values.step})`);
+  return {
+    service: positionals[0]!,
+    sli: values.sli,
+    target,
+    window: values.window,
+    windowDays,
+    json: values.json,
+    ...(values.end !== undefined ? { end: parseTime(values.end, "--end") } : {}),
+    stepMs,
+    everyMs,
+  };
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace(/:00\.000Z$/, "Z");
+const pct = (x: number) => `${Number((x * 100).toFixed(1))}%`;
+
+export function renderSimulation(service: string, sli: Sli, s: Simulation): string {
+  const out = [
+    `${service} ${sli.journey} ${sli.kind} (${sli.id}) at ${s.target}% over ${s.windowDays}d`,
+    `  error budget ${Number((s.errorBudget * 100).toFixed(4))}% of events`,
+    `  attainment ${Number(s.summary.attainment.toFixed(4))}%, budget remaining at the end ${pct(s.summary.finalBudgetRemaining)}, lowest ${pct(s.summary.minBudgetRemaining)}`,
+    `  pages ${s.summary.pages}, tickets ${s.summary.tickets}, time in breach ${Math.round(s.summary.breachMs / 3_600_000)} h`,
+  ];
+  if (s.breaches.length) {
+    out.push("  breaches:");
+    for (const b of s.breaches)
+      out.push(`    ${iso(b.start)} .. ${iso(b.end)} (lowest budget ${pct(b.minBudgetRemaining)})`);
+  }
+  if (s.alerts.length) {
+    out.push("  alerts:");
+    for (const a of s.alerts.slice(0, 20)) {
+      out.push(
+        `    ${a.severity} ${iso(a.start)} .. ${iso(a.end)} (peak burn rate ${a.peakBurnRate.toFixed(1)}, windows ${a.windows.join(", ")})`,
+      );
+    }
+    if (s.alerts.length > 20) out.push(`    … ${s.alerts.length - 20} more`);
+  }
+  for (const w of s.warnings) out.push(`  warning: ${w}`);
+  return `${out.join("\n")}\n`;
+}
+
+export const command: Command = {
+  summary: "replay an SLI's history against a target: budget over time, breaches, pages and tickets",
+  usage,
+  async run(args) {
+    const flags = parse(args);
+    const config = loadConfig();
+    const sql = await openAnalysisStore(config);
+    const bar = progressBar(Boolean(process.stderr.isTTY));
+    try {
+      let found: { sli: Sli; history: SliHistory } | undefined;
+      await analyzeService(
+        flags.service,
+        {
+          ...historyDeps(config, sql),
+          onProgress: bar.onProgress,
+          onHistory: (sli, history) => {
+            found = { sli, history };
+          },
+        },
+        {
+          window: flags.window,
+          stepMs: flags.stepMs,
+          sliId: flags.sli,
+          ...(flags.end !== undefined
+            ? { end: flags.end }
+            : config.PROMETHEUS_URL
+              ? { end: Date.now() }
+              : {}),
+        },
+      );
+      bar.stop();
+      if (!found) throw new Error(`SLI ${flags.sli} has no history in the analysed range`);
+      const sim = simulate(found.history, {
+        target: flags.target,
+        windowDays: flags.windowDays,
+        everyMs: flags.everyMs,
+        label: `${found.sli.journey} ${found.sli.kind} SLI`,
+      });
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ service: flags.service, sli: found.sli, window: flags.window, simulation: sim }, null, 2)}\n`
+          : renderSimulation(flags.service, found.sli, sim),
+      );
+      return 0;
+    } catch (err) {
+      bar.stop();
+      if (err instanceof InsufficientHistoryError) {
+        process.stderr.write(`slo-scout simulate: ${err.message}\n`);
+        return 1;
+      }
+      if (err instanceof HistoryError) throw new UsageError(err.message);
+      throw err;
+    } finally {
+      await sql.close();
+    }
+  },
+};
