@@ -21,7 +21,6 @@ export interface StepLatency {
   load: number;
 }
 
-export const OK_SIGMA_FACTOR = 1;
 export const ERR_SIGMA = 0.35;
 export const CLIENT_ERR_SIGMA = 0.4;
 const NET_MS = 0.6;
@@ -143,7 +142,7 @@ export function stepHistogram(plan: Plan, p: OpPlan, i: number, lat: StepLatency
   const err = p.err[0]![i]! + p.err[1]![i]! + p.err[2]![i]!;
   const ok = n - c4 - err;
   const okMed = lat.okMs[p.index]!;
-  const okSigma = p.op.sigma * OK_SIGMA_FACTOR;
+  const okSigma = p.op.sigma;
   const c4Med = clientErrorMs(p, lat);
   const errMed = lat.errMs[p.index]!;
   const logOk = Math.log(okMed);

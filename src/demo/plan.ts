@@ -150,7 +150,7 @@ export function buildPlan(seed: number, tl: Timeline): Plan {
         const list = callers.get(step.call) ?? [];
         list.push({ plan: p, propagate: step.propagate });
         callers.set(step.call, list);
-        get(step.call);
+        get(step.call); // a typo in the topology fails here, not as a silent zero
         if (step.propagate) p.prop.set(step.call, cats(S));
       }
     }
