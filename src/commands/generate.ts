@@ -1,4 +1,5 @@
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -29,7 +30,8 @@ parse, YAML round-trip, promtool check rules, promtool test rules). Nothing is w
 
 Options (named as Sloth's, so scripts port over):
   -i, --input PATH                 spec file or directory (same as the positional argument)
-  -o, --out DIR                    write <name>.rules.yml and <name>.rules.test.yml here; without it the
+  -o, --out DIR|FILE               write <name>.rules.yml and <name>.rules.test.yml into DIR, or the rules
+                                   to FILE (.yml) and the tests beside it; without it (or with -) the
                                    rules are printed to stdout
       --default-slo-period DUR     period for specs that carry none (default 30d)
   -l, --extra-labels k=v           label added to every recording rule (repeatable)
@@ -153,6 +155,13 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
     return 1;
   }
 
+  // Like Sloth's -o: a .yml/.yaml path (not an existing directory) is the rules file itself, "-" is stdout.
+  const out = values.out === "-" ? undefined : values.out;
+  const outFile =
+    out !== undefined && /\.ya?ml$/i.test(out) && !(existsSync(out) && statSync(out).isDirectory());
+  if (outFile && files.length > 1)
+    throw new UsageError("--out FILE takes a single spec file; give a directory for several");
+
   const issues: SpecIssue[] = [];
   const plans: Plan[] = [];
   const isDir = statSync(input).isDirectory();
@@ -178,7 +187,14 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
       if (plan.slos.length === 0) continue;
       seen.push(...plan.slos);
       assertUniqueSlos(seen);
-      const built = buildRuleArtifacts(plan.slos, plan.name, { ...opts, tests: !values["no-tests"] });
+      const fileNames = outFile
+        ? { rulesPath: basename(out), testsPath: basename(out).replace(/\.ya?ml$/i, ".test.yml") }
+        : {};
+      const built = buildRuleArtifacts(plan.slos, plan.name, {
+        ...opts,
+        ...fileNames,
+        tests: !values["no-tests"],
+      });
       notes.push(...built.notes);
       for (const a of built.artifacts) {
         const target = join(staging, a.path);
@@ -199,16 +215,17 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
       process.stderr.write("slo-scout generate: validation failed; nothing written\n");
       return 1;
     }
-    if (!values.out) {
+    if (out === undefined) {
       process.stdout.write(stdout);
       return 0;
     }
+    const outDir = outFile ? dirname(out) : out;
     for (const w of written) {
-      const target = join(values.out, w);
+      const target = join(outDir, w);
       mkdirSync(dirname(target), { recursive: true });
       renameOrCopy(join(staging, w), target);
     }
-    process.stderr.write(`wrote ${written.map((w) => join(values.out!, w)).join(", ")}\n`);
+    process.stderr.write(`wrote ${written.map((w) => join(outDir, w)).join(", ")}\n`);
     return 0;
   } catch (err) {
     if (

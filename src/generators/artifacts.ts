@@ -20,11 +20,11 @@ export interface RuleArtifacts {
 export function buildRuleArtifacts(
   slos: Slo[],
   name: string,
-  opts: GenerateOptions & { tests?: boolean } = {},
+  opts: GenerateOptions & { tests?: boolean; rulesPath?: string; testsPath?: string } = {},
 ): RuleArtifacts {
   const rules = generateAll(slos, opts);
   const service = [...new Set(slos.map((s) => s.service))].join(",");
-  const rulesPath = `${name}.rules.yml`;
+  const rulesPath = opts.rulesPath ?? `${name}.rules.yml`;
   const artifacts: Artifact[] = [
     { kind: "recording-rules", path: rulesPath, content: ruleFileToYaml(ruleFile(rules)), service },
   ];
@@ -36,7 +36,7 @@ export function buildRuleArtifacts(
     if (tests.file.tests.length > 0) {
       artifacts.push({
         kind: "rule-tests",
-        path: `${name}.rules.test.yml`,
+        path: opts.testsPath ?? `${name}.rules.test.yml`,
         content: ruleTestsToYaml(tests.file),
         service,
       });

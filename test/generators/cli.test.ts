@@ -53,6 +53,19 @@ describe("slo-scout generate", () => {
     expect(existsSync(join(out, "mixed.rules.test.yml"))).toBe(true);
   });
 
+  it("takes -o FILE like Sloth (tests beside it, referencing it) and -o - for stdout", async () => {
+    const target = join(work, "as-file", "slos.yaml");
+    const res = await cli(["generate", join(SPECS, "cart-guarded.yml"), "-o", target]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(readFileSync(target, "utf8")).toContain("alert: CartAddErrors");
+    const tests = parse(readFileSync(join(work, "as-file", "slos.test.yml"), "utf8")) as {
+      rule_files: string[];
+    };
+    expect(tests.rule_files).toEqual(["slos.yaml"]);
+    const dash = await cli(["generate", join(SPECS, "cart-guarded.yml"), "-o", "-"]);
+    expect(dash.stdout).toContain("alert: CartAddErrors");
+  });
+
   it("refuses a bad spec with file:line and writes nothing", async () => {
     const input = join(work, "bad.yml");
     writeFileSync(
