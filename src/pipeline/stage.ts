@@ -1,8 +1,8 @@
 import type { Capsule, CapsuleEvent } from "../core/capsule.js";
-import type { MetricSeries, Severity, TelemetryEvent } from "../core/telemetry.js";
+import type { MetricSeries, TelemetryEvent } from "../core/telemetry.js";
 import { CapsuleAggregates } from "./capsules.js";
 import { Fingerprinter, type FingerprinterState } from "./fingerprint/fingerprinter.js";
-import { fingerprintMessage } from "./fingerprint/message.js";
+import { createFingerprintStage, type FingerprintStage } from "./fingerprint/stage.js";
 import type { Redactor } from "./redact.js";
 import { SpanAggregates, TraceAssembler } from "./span-aggregates.js";
 import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
@@ -47,15 +47,13 @@ export interface StageCounters {
   droppedLate: number;
 }
 
-const SEVERITY_OF_SPAN_ERROR: Severity = "error";
-
 export class TelemetryStage {
   readonly capsules: CapsuleAggregates;
   readonly spans: SpanAggregates;
   readonly vitals: WebVitalAggregates;
   private readonly assembler: TraceAssembler;
   private readonly budget = keyBudget();
-  private fingerprinter: Fingerprinter;
+  private readonly fingerprintStage: FingerprintStage;
   private fingerprinterChanged = false;
   private samples: MetricSeries[] = [];
   private capsuleEvents: CapsuleEvent[] = [];
@@ -73,12 +71,13 @@ export class TelemetryStage {
       maxAgeMs: options.traceMaxAgeMs ?? 60_000,
       maxTraces: 50_000,
     });
-    this.fingerprinter = fingerprinterState
-      ? Fingerprinter.fromJSON(fingerprinterState)
-      : new Fingerprinter();
+    this.fingerprintStage = createFingerprintStage({
+      redactor: options.redact,
+      fingerprinter: fingerprinterState ? Fingerprinter.fromJSON(fingerprinterState) : new Fingerprinter(),
+    });
   }
 
-  /** Every aggregator's windows, for seeding from the store and for the shared watermark. */
+  /** Every aggregator's windows, for seeding from the store and for the watermarks. */
   get windows() {
     return [
       this.capsules.windows,
@@ -115,47 +114,32 @@ export class TelemetryStage {
         )) {
           this.applyTrace(evicted);
         }
-        if (event.span.status === "error" || event.span.events.some((e) => e.name === "exception")) {
-          this.fingerprint(event, SEVERITY_OF_SPAN_ERROR);
-        }
+        this.fingerprint(event);
         return;
       case "log":
-        this.fingerprint(event, event.log.severity);
+        this.fingerprint(event);
         return;
       case "rum":
         this.counters.droppedLate += this.vitals.apply(event.service, event.time, event.rum);
-        if (event.rum.type === "exception" || event.rum.type === "log") {
-          this.fingerprint(event, event.rum.type === "exception" ? "error" : "info");
-        }
+        this.fingerprint(event);
         return;
     }
   }
 
-  private fingerprint(event: TelemetryEvent, severity: Severity): void {
-    const message = fingerprintMessage(event);
-    if (message === undefined || message.trim() === "") return;
-    const redacted = this.options.redact(message);
-    const result = this.fingerprinter.process(event.service, redacted);
-    if (result.aliases.length > 0 || !this.fingerprinterKnows(result.fingerprint))
+  private fingerprint(event: TelemetryEvent): void {
+    const ev = this.fingerprintStage(event);
+    if (!ev) return;
+    if (ev.aliases.length > 0 || !this.knownFingerprints.has(ev.fingerprint)) {
+      this.knownFingerprints.add(ev.fingerprint);
       this.fingerprinterChanged = true;
-    const ev: CapsuleEvent = {
-      fingerprint: result.fingerprint,
-      template: result.template,
-      service: event.service,
-      severity,
-      time: event.time,
-      sample: redacted,
-    };
-    if (this.capsules.apply(ev) === "late") this.counters.droppedLate++;
-    else this.capsuleEvents.push(ev);
+    }
+    const { aliases: _aliases, ...capsuleEvent } = ev;
+    if (this.capsules.apply(capsuleEvent) === "late") this.counters.droppedLate++;
+    else this.capsuleEvents.push(capsuleEvent);
   }
 
+  /** Fingerprints emitted since start; a new one means the template tree changed and must be saved. */
   private readonly knownFingerprints = new Set<string>();
-  private fingerprinterKnows(fp: string): boolean {
-    if (this.knownFingerprints.has(fp)) return true;
-    this.knownFingerprints.add(fp);
-    return false;
-  }
 
   private pendingTraces: { traceId: string; windowStart: number; obs: ReturnType<typeof summarizeTrace> }[] =
     [];
@@ -201,7 +185,9 @@ export class TelemetryStage {
       examples: this.spans.examples.takeDirty(),
       webVitals: this.vitals.windows.takeDirty(),
       traces,
-      ...(this.fingerprinterChanged ? { fingerprinterState: this.fingerprinter.toJSON() } : {}),
+      ...(this.fingerprinterChanged
+        ? { fingerprinterState: this.fingerprintStage.fingerprinter.toJSON() }
+        : {}),
       watermarks: this.watermarks,
     };
     this.samples = [];

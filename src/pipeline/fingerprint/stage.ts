@@ -23,6 +23,7 @@ export interface FingerprintStage {
 
 function severityOf(event: TelemetryEvent): Severity {
   if (event.kind === "log") return event.log.severity;
+  if (event.kind === "rum" && event.rum.type === "log") return "info";
   return "error";
 }
 
@@ -31,7 +32,7 @@ export function createFingerprintStage(options: FingerprintStageOptions = {}): F
   const fingerprinter = options.fingerprinter ?? new Fingerprinter();
   const stage = (event: TelemetryEvent) => {
     const message = fingerprintMessage(event);
-    if (message === undefined) return undefined;
+    if (message === undefined || message.trim() === "") return undefined;
     const sample = redact(message);
     const r = fingerprinter.process(event.service, sample);
     return {
