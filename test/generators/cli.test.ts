@@ -10,7 +10,7 @@ const work = mkdtempSync(join(tmpdir(), "slo-scout-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const bin = promtool();
 
-describe("slo-scout generate", () => {
+describe("slo-scout generate", { timeout: 120_000 }, () => {
   it("prints the rules to stdout without --out, as one YAML document per spec file", async () => {
     const res = await cli([
       "generate",
@@ -106,7 +106,7 @@ describe("slo-scout generate", () => {
   });
 });
 
-describe("slo-scout validate", () => {
+describe("slo-scout validate", { timeout: 120_000 }, () => {
   it("passes the golden artifacts (specs, rules and rule tests)", async () => {
     const res = await cli(["validate", join(FIXTURES, "golden")]);
     expect(res.stderr.split("\n").filter((l) => l && !l.startsWith("note:"))).toEqual([]);

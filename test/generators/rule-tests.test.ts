@@ -57,20 +57,24 @@ const cases: { name: string; spec: string; period?: string; opts?: GenerateOptio
   { name: "openslo-v1", spec: "payments-openslo-v1.yml" },
 ];
 
-describe.skipIf(!bin)("generated artifacts pass promtool check rules and promtool test rules", () => {
-  for (const c of cases) {
-    it(c.name, async () => {
-      const { rules, tests, built } = write(c.name, slosOf(c.spec, c.period), c.opts);
-      expect(built.artifacts.map((a) => a.kind)).toEqual(["recording-rules", "rule-tests"]);
-      const report = await validate([rules, tests]);
-      expect(report.messages).toEqual([]);
-      expect(report.checked).toEqual({ rules: [rules], "rule-tests": [tests] });
-      expect(report.ok).toBe(true);
-    });
-  }
-});
+describe.skipIf(!bin)(
+  "generated artifacts pass promtool check rules and promtool test rules",
+  { timeout: 120_000 },
+  () => {
+    for (const c of cases) {
+      it(c.name, async () => {
+        const { rules, tests, built } = write(c.name, slosOf(c.spec, c.period), c.opts);
+        expect(built.artifacts.map((a) => a.kind)).toEqual(["recording-rules", "rule-tests"]);
+        const report = await validate([rules, tests]);
+        expect(report.messages).toEqual([]);
+        expect(report.checked).toEqual({ rules: [rules], "rule-tests": [tests] });
+        expect(report.ok).toBe(true);
+      });
+    }
+  },
+);
 
-describe.skipIf(!bin)("the rule tests are real: broken alerts fail them", () => {
+describe.skipIf(!bin)("the rule tests are real: broken alerts fail them", { timeout: 120_000 }, () => {
   const mutants: [string, string, (s: string) => string][] = [
     ["a page factor off by 10x", "checkout-events.yml", (s) => s.replaceAll("(14.4 * ", "(1.44 * ")],
     ["a ticket factor 3% low", "checkout-events.yml", (s) => s.replaceAll("(3 * ", "(2.9 * ")],

@@ -24,7 +24,7 @@ function equivalent(expected: string, actualDir: string): { ok: boolean; report:
   }
 }
 
-describe.skipIf(!corpus)("Sloth corpus compatibility", () => {
+describe.skipIf(!corpus)("Sloth corpus compatibility", { timeout: 180_000 }, () => {
   const specs = corpus ? readdirSync(join(corpus.dir, "specs")).filter((f) => /\.ya?ml$/.test(f)) : [];
 
   it("has specs to check", () => {
