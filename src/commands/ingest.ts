@@ -105,7 +105,7 @@ class Feeder {
   async feed(signal: string, result: DecodeResult): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.ingestor.hand(this.receiver, signal, attempt === 0 ? result : { ...result, rejected: 0 });
+        await this.ingestor.hand(this.receiver, signal, result);
         break;
       } catch (err) {
         if (!(err instanceof IngestUnavailableError)) throw err;

@@ -91,8 +91,10 @@ export class Ingestor {
 
   async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
     const { metrics } = this.options;
-    metrics.records(receiver, signal, "rejected", result.rejected);
-    if (result.events.length === 0) return;
+    if (result.events.length === 0) {
+      metrics.records(receiver, signal, "rejected", result.rejected);
+      return;
+    }
     if (this.bus.saturated()) throw new IngestUnavailableError(`the bus is saturated; retry later`);
     const gate = this.gate(receiver);
     const n = result.events.length;
@@ -106,7 +108,9 @@ export class Ingestor {
     } finally {
       gate.releaseEvents(n);
     }
+    // Counted only once the request is answered with success: a refused request is retried whole.
     metrics.records(receiver, signal, "accepted", result.accepted);
+    metrics.records(receiver, signal, "rejected", result.rejected);
   }
 }
 
