@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,5 +148,22 @@ describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
     serve.child.kill("SIGTERM");
     expect(await serve.done).toBe(0);
     expect(serve.out()).toContain("shutdown complete");
+
+    // A start that fails late (port taken, after the database opened) exits 1 with the reason instead of
+    // hanging on open handles; the database from the first run is reused, nothing left to migrate.
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const taken = (blocker.address() as AddressInfo).port;
+    const again = cli(["serve"], {
+      PORT: String(taken),
+      HOST: "127.0.0.1",
+      OTLP_GRPC_PORT: "0",
+      DATA_DIR: dir,
+    });
+    const code = await again.done;
+    blocker.close();
+    expect(code).toBe(1);
+    expect(again.err()).toMatch(/^slo-scout serve: .*EADDRINUSE/m);
+    expect(again.out()).not.toContain("applied database migrations");
   }, 180_000);
 });

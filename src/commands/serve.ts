@@ -34,6 +34,7 @@ export const command: Command = {
     const started = Date.now();
     const deps: ServerDeps = { config, logger };
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+    const workers: { stop(): Promise<void> }[] = [];
     try {
       deps.sql = await openSql(config);
       const { applied } = await migrate(deps.sql);
@@ -43,10 +44,15 @@ export const command: Command = {
       deps.bus = openBus(config, logger);
       deps.queue = await openQueue(config, { logger });
       app = await buildServer(deps, { plugins: ROUTES });
+      // Workers run before the port opens, so a 200 from /health means the pipeline is consuming too.
+      for (const w of WORKERS) {
+        workers.push(await w.start(deps));
+        logger.info({ worker: w.name }, "worker started");
+      }
       await app.listen({ host: config.HOST, port: config.PORT });
     } catch (err) {
       // Close what did open, so a failed start exits instead of hanging on open handles.
-      if (app) await shutdown(app, deps);
+      if (app) await shutdown(app, deps, { workers });
       else {
         await deps.queue?.close().catch(() => {});
         await deps.bus?.close().catch(() => {});
@@ -55,11 +61,6 @@ export const command: Command = {
         await deps.sql?.close().catch(() => {});
       }
       throw err;
-    }
-    const workers = [];
-    for (const w of WORKERS) {
-      workers.push(await w.start(deps));
-      logger.info({ worker: w.name }, "worker started");
     }
     exitOnSignals(app, deps, { workers });
     const address = app.server.address();
