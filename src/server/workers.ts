@@ -8,7 +8,7 @@ export interface PipelineWorker {
 }
 
 /**
- * Every worker `slo-scout serve` starts after the server listens, and stops on shutdown once the bus is
+ * Every worker `slo-scout serve` starts before the port opens, and stops on shutdown once the bus is
  * flushed (so the in-process bus is drained by them first). Add yours with one line (import it above).
  */
 export const WORKERS: PipelineWorker[] = [streamWorker];
