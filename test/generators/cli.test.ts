@@ -147,6 +147,19 @@ describe("slo-scout validate", { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("refuses a multi-document rule file, whose later documents Prometheus would ignore", () => {
+    const doc = "groups:\n- name: g\n  rules:\n  - record: a:b\n    expr: up\n";
+    expect(
+      ruleFileErrors({
+        path: "r.yml",
+        display: "r.yml",
+        text: `${doc}---\n${doc.replace("name: g", "name: h")}`,
+      }),
+    ).toEqual([
+      "r.yml:6: Prometheus reads only the first YAML document of a rule file; the rules in the 1 later document(s) would be ignored (one document per file)",
+    ]);
+  });
+
   it("fails on a directory with nothing to validate, and on a missing path", async () => {
     const empty = mkdtempSync(join(work, "empty-"));
     expect((await cli(["validate", empty])).code).toBe(1);

@@ -98,6 +98,13 @@ export function ruleFileErrors(file: ArtifactFile): string[] {
   const { docs, lines } = parsedYaml(file);
   const doc = docs[0];
   if (!doc || doc.errors.length > 0) return [];
+  const later = docs.slice(1).filter((d) => d.contents !== null);
+  if (later.length > 0) {
+    const line = lines.linePos(later[0]!.range[0]).line;
+    return [
+      `${file.display}:${line}: Prometheus reads only the first YAML document of a rule file; the rules in the ${later.length} later document(s) would be ignored (one document per file)`,
+    ];
+  }
   const sd: SpecDoc = { file: file.display, index: 0, doc, lines, data: doc.toJS() };
   const at = (path: (string | number)[]) => `${file.display}:${lineAt(sd, path) ?? 1}`;
   const out: string[] = [];
