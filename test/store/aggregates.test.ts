@@ -11,7 +11,7 @@ import {
   upsertRouteStats,
   upsertWebVitalStats,
 } from "../../src/store/repos/aggregates.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const HOUR = 3_600_000;
 const W = Date.UTC(2026, 0, 5, 10);
@@ -61,7 +61,7 @@ for (const engine of await availableEngines()) {
     beforeAll(async () => {
       db = await engine.open();
       sql = db.sql;
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("route stats: a window written again is replaced, not added to", async () => {

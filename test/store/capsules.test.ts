@@ -10,7 +10,7 @@ import {
   summarizeCapsules,
   upsertCapsules,
 } from "../../src/store/repos/capsules.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5, 10);
@@ -47,7 +47,7 @@ for (const engine of await availableEngines()) {
     beforeAll(async () => {
       db = await engine.open();
       sql = db.sql;
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("re-writing a window replaces its counts instead of adding them", async () => {

@@ -1,8 +1,13 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import pg from "pg";
-import { migrate } from "../../src/store/migrate.js";
+import { loadMigrations, migrate } from "../../src/store/migrate.js";
 import type { Sql } from "../../src/store/ports.js";
-import { openPglite } from "../../src/store/sql/pglite.js";
+import { wrapPglite } from "../../src/store/sql/pglite.js";
 import { openPostgres } from "../../src/store/sql/postgres.js";
 import { postgresUrl, requireService } from "../helpers/services.js";
 
@@ -34,11 +39,44 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Initialising a PGlite database (initdb in WASM) is most of a store test's time, so each kind of test
+ * database is built once, dumped to a file in the temp dir (keyed by PGlite's version and the migrations)
+ * and restored from there. `openPglite` itself is exercised by the on-disk test in open.test.ts.
+ */
+
+/** For beforeAll hooks that open a database: PGlite's first start can be slow on a busy machine. */
+export const OPEN_TIMEOUT_MS = 180_000;
+async function templateFile(migrated: boolean): Promise<string> {
+  const version = JSON.parse(
+    readFileSync(new URL("../../node_modules/@electric-sql/pglite/package.json", import.meta.url), "utf8"),
+  ).version as string;
+  const key = createHash("sha256")
+    .update(version)
+    .update(migrated ? (await loadMigrations()).map((m) => m.checksum).join() : "blank")
+    .digest("hex")
+    .slice(0, 16);
+  return join(tmpdir(), `slo-scout-pglite-${key}.tgz`);
+}
+
 const pglite: Engine = {
   name: "pglite",
   async open({ migrated = true } = {}) {
-    const sql = await openPglite("pglite://memory");
+    const file = await templateFile(migrated);
+    if (existsSync(file)) {
+      const db = new PGlite({ extensions: { vector }, loadDataDir: new Blob([readFileSync(file)]) });
+      const sql = wrapPglite(db);
+      return { sql, drop: () => sql.close() };
+    }
+    // No template yet: build the database, leave a dump for the next test, and use this one.
+    const db = new PGlite({ extensions: { vector } });
+    await db.waitReady;
+    const sql = wrapPglite(db);
     if (migrated) await migrate(sql);
+    const dump = await db.dumpDataDir("gzip");
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    renameSync(tmp, file);
     return { sql, drop: () => sql.close() };
   },
 };

@@ -8,7 +8,7 @@ import {
   querySamples,
   seriesId,
 } from "../../src/store/repos/metric-samples.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const T0 = Date.UTC(2026, 0, 5);
 
@@ -40,7 +40,7 @@ for (const engine of await availableEngines()) {
         series({ service: "cart", code: "200" }, [[T0, 3]]),
         series({ service: "checkout" }, [[T0, 0.25]], "process_cpu_seconds_total"),
       ]);
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("stores each sample once, so a retried batch inserts nothing", async () => {

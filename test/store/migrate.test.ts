@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations, type Migration, migrate, storeFeatures } from "../../src/store/migrate.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const TABLES = [
   "services",
@@ -35,7 +35,7 @@ for (const engine of await availableEngines()) {
     let db: TestDb;
     beforeAll(async () => {
       db = await engine.open({ migrated: false });
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("apply once, then report nothing to do", async () => {

@@ -32,7 +32,7 @@ import {
   saveFingerprintState,
   saveWatermark,
 } from "../../src/store/repos/stream-state.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 function proposal(id: string, over: Partial<Proposal> = {}): Proposal {
   return {
@@ -86,7 +86,7 @@ for (const engine of await availableEngines()) {
     beforeAll(async () => {
       db = await engine.open();
       sql = db.sql;
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("audit log: who did what, when and from which chat, newest first", async () => {

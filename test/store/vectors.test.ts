@@ -3,7 +3,7 @@ import { migrate } from "../../src/store/migrate.js";
 import type { VectorItem } from "../../src/store/ports.js";
 import { DIMENSIONS } from "../../src/store/vectors/check.js";
 import { openPgVectors, type PgVectorStore } from "../../src/store/vectors/pgvector.js";
-import { availableEngines, type TestDb } from "./engines.js";
+import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -63,7 +63,7 @@ for (const engine of await availableEngines()) {
       await migrate(db.sql);
       store = await openPgVectors(db.sql);
       for (let i = 0; i < items.length; i += 100) await store.upsert(items.slice(i, i + 100));
-    });
+    }, OPEN_TIMEOUT_MS);
     afterAll(() => db?.drop());
 
     it("asks for the migration when the table is missing", () => {

@@ -36,15 +36,8 @@ function wrap(db: Queryable, transaction: Sql["transaction"], close: () => Promi
   };
 }
 
-export async function openPglite(url: string): Promise<Sql> {
-  const dataDir = pgliteDataDir(url);
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
-  try {
-    await db.waitReady;
-  } catch (err) {
-    throw new Error(`cannot open PGlite database at ${dataDir ?? "memory"}: ${(err as Error).message}`);
-  }
+/** An `Sql` over a PGlite instance the caller built (e.g. restored from a dump with `loadDataDir`). */
+export function wrapPglite(db: PGlite): Sql {
   const closeDb = async () => {
     if (!db.closed) await db.close();
   };
@@ -58,4 +51,16 @@ export async function openPglite(url: string): Promise<Sql> {
       return fn(inner);
     });
   return wrap(db, transaction, closeDb);
+}
+
+export async function openPglite(url: string): Promise<Sql> {
+  const dataDir = pgliteDataDir(url);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
+  try {
+    await db.waitReady;
+  } catch (err) {
+    throw new Error(`cannot open PGlite database at ${dataDir ?? "memory"}: ${(err as Error).message}`);
+  }
+  return wrapPglite(db);
 }
