@@ -4,7 +4,8 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli.js";
 
 const BIN = fileURLToPath(new URL("../bin/slo-scout.js", import.meta.url));
 const dirs: string[] = [];
@@ -47,35 +48,69 @@ function cli(args: string[], extra: Record<string, string> = {}) {
   };
 }
 
-// Each test spawns a real process that loads TypeScript through tsx: seconds each, more on a busy machine.
-describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
+/** Runs `main` in this process, capturing what it writes: the dispatcher's logic without a process spawn. */
+async function inProcess(args: string[]) {
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((c) => {
+    err += String(c);
+    return true;
+  });
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe("slo-scout dispatcher", () => {
   it("prints help and exits 2 for no command and for an unknown one", async () => {
-    const none = cli([]);
-    expect(await none.done).toBe(2);
-    expect(none.err()).toMatch(/^Usage: slo-scout <command>/);
-    const unknown = cli(["serv"]);
-    expect(await unknown.done).toBe(2);
-    expect(unknown.err()).toContain('unknown command "serv"');
-    expect(unknown.err()).toMatch(/^ {2}serve {9}run the server/m);
+    const none = await inProcess([]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^Usage: slo-scout <command>/);
+    const unknown = await inProcess(["serv"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown command "serv"');
+    expect(unknown.err).toMatch(/^ {2}serve {9}run the server/m);
   });
 
-  it("prints the command's usage and exits 2 for a bad flag", async () => {
+  it("prints the command's usage and exits 2 for a bad flag or a stray argument", async () => {
+    for (const args of [
+      ["serve", "--port", "80"],
+      ["serve", "now"],
+    ]) {
+      const bad = await inProcess(args);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/^slo-scout serve: /);
+      expect(bad.err).toContain("Usage: slo-scout serve");
+    }
+  });
+
+  it("shows help, a command's usage and the version on request", async () => {
+    const help = await inProcess(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^ {2}migrate /m);
+    const serveHelp = await inProcess(["serve", "--help"]);
+    expect(serveHelp.code).toBe(0);
+    expect(serveHelp.out).toMatch(/^Usage: slo-scout serve/);
+    const version = await inProcess(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+// Each test spawns the real binary, which loads TypeScript through tsx: seconds each, more on a busy machine.
+describe.concurrent("slo-scout binary", { timeout: 120_000 }, () => {
+  it("exits 2 with the usage for a bad flag", async () => {
     const bad = cli(["serve", "--port", "80"]);
     expect(await bad.done).toBe(2);
     expect(bad.err()).toContain("slo-scout serve: Unknown option '--port'");
     expect(bad.err()).toContain("Usage: slo-scout serve");
-  });
-
-  it("shows help and the version on request", async () => {
-    const help = cli(["--help"]);
-    expect(await help.done).toBe(0);
-    expect(help.out()).toContain("serve");
-    const serveHelp = cli(["serve", "--help"]);
-    expect(await serveHelp.done).toBe(0);
-    expect(serveHelp.out()).toMatch(/^Usage: slo-scout serve/);
-    const version = cli(["--version"]);
-    expect(await version.done).toBe(0);
-    expect(version.out()).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   it("refuses a bad DATABASE_URL with one line naming it, and exits 1", async () => {
@@ -165,5 +200,5 @@ describe.concurrent("slo-scout CLI", { timeout: 120_000 }, () => {
     expect(code).toBe(1);
     expect(again.err()).toMatch(/^slo-scout serve: .*EADDRINUSE/m);
     expect(again.out()).not.toContain("applied database migrations");
-  }, 180_000);
+  }, 300_000);
 });
