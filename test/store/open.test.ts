@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -32,8 +32,17 @@ describe("openStores on the embedded defaults", () => {
         metadata: { service: "checkout", windowStart: 0, fingerprint: "f", template: "hello" },
       },
     ]);
+    // While it is open, another process cannot open it (a live pid holds the lock).
+    writeFileSync(join(dir, "other.lock"), String(process.ppid));
+    mkdirSync(join(dir, "other"), { recursive: true });
+    await expect(openSql({ DATABASE_URL: `pglite://${dir}/other` })).rejects.toThrow(
+      new RegExp(`in use by process ${process.ppid}`),
+    );
     await first.close();
     expect(existsSync(join(dir, "db", "PG_VERSION"))).toBe(true);
+    expect(existsSync(join(dir, "db.lock"))).toBe(false);
+    // A lock left by a process that died is taken over.
+    writeFileSync(join(dir, "db.lock"), "999999999");
 
     // A restart finds everything where it was left.
     const again = await openStores(config);

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
@@ -53,14 +53,69 @@ export function wrapPglite(db: PGlite): Sql {
   return wrap(db, transaction, closeDb);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite has no locking of its own and two processes writing one data directory corrupt it, so a
+ * sibling `<dir>.lock` holds the owner's pid; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = `${dataDir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      const release = () => rmSync(lock, { force: true });
+      process.once("exit", release);
+      return () => {
+        process.off("exit", release);
+        release();
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(readFileSync(lock, "utf8"));
+      if (owner && owner !== process.pid && alive(owner)) {
+        throw new Error(
+          `the PGlite database at ${dataDir} is in use by process ${owner}; stop it first, or point DATABASE_URL at Postgres to share one database between processes`,
+        );
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the PGlite database at ${dataDir} (${lock})`);
+}
+
 export async function openPglite(url: string): Promise<Sql> {
   const dataDir = pgliteDataDir(url);
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
   const db = new PGlite({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
   try {
     await db.waitReady;
   } catch (err) {
+    unlock();
     throw new Error(`cannot open PGlite database at ${dataDir ?? "memory"}: ${(err as Error).message}`);
   }
-  return wrapPglite(db);
+  const sql = wrapPglite(db);
+  return {
+    ...sql,
+    async close() {
+      try {
+        await sql.close();
+      } finally {
+        unlock();
+      }
+    },
+  };
 }
