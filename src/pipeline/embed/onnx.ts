@@ -4,8 +4,24 @@ import { join, resolve } from "node:path";
 import type { Embedder } from "../../store/ports.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
-type Ort = typeof import("onnxruntime-node");
-type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
+/**
+ * The slice of onnxruntime-node used here, declared locally so the code type-checks where the optional
+ * package is absent.
+ */
+interface OrtTensor {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+}
+interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+}
+interface Ort {
+  Tensor: new (type: "int64", data: BigInt64Array, dims: number[]) => OrtTensor;
+  InferenceSession: { create(path: string): Promise<Session> };
+}
+const ORT_PACKAGE = "onnxruntime-node";
 
 export interface OnnxModelFiles {
   modelPath: string;
@@ -40,7 +56,7 @@ export function onnxModelDir(url: string): string {
 /** True when the optional onnxruntime-node package can be resolved, without loading its native code. */
 export function onnxRuntimeInstalled(): boolean {
   try {
-    createRequire(import.meta.url).resolve("onnxruntime-node");
+    createRequire(import.meta.url).resolve(ORT_PACKAGE);
     return true;
   } catch {
     return false;
@@ -82,7 +98,7 @@ export class OnnxEmbedder implements Embedder {
       attention_mask: b.attentionMask,
       token_type_ids: b.tokenTypeIds,
     };
-    const feeds: Record<string, InstanceType<Ort["Tensor"]>> = {};
+    const feeds: Record<string, OrtTensor> = {};
     for (const name of session.inputNames) {
       const data = available[name];
       if (!data) {
@@ -116,7 +132,7 @@ export class OnnxEmbedder implements Embedder {
     const loading = (async () => {
       let ort: Ort;
       try {
-        ort = await import("onnxruntime-node");
+        ort = (await import(ORT_PACKAGE)) as Ort;
       } catch (err) {
         throw new Error(
           `EMBEDDINGS_URL=onnx://… needs the optional package onnxruntime-node, which failed to load (${(err as Error).message}); install it with: npm install onnxruntime-node`,
