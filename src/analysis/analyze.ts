@@ -39,6 +39,7 @@ import {
   latencyCandidate,
   logCandidate,
   type MetricInventory,
+  metricJourneys,
   rumCandidate,
   type SliCandidate,
   sliCandidates,
@@ -223,8 +224,17 @@ export async function analyzeService(
   const windowDays = parseWindowDays(window);
   const stepMs = opts.stepMs ?? DEFAULT_STEP_MS;
   if (DAY_MS % stepMs !== 0) throw new HistoryError(`step ${stepMs} ms must divide a day (e.g. 5m or 1h)`);
+  const catalog = deps.catalog ?? storeCatalog(sql);
   const known = await knownServices(sql);
-  if (!known.includes(service)) throw new UnknownServiceError(service, known);
+  if (!known.includes(service)) {
+    const metricServices = new Set<string>();
+    for (const s of await catalog.requestSeries()) {
+      const v = s.labels.service ?? s.labels.service_name ?? s.labels.job;
+      if (v) metricServices.add(v.split("/").pop()!);
+    }
+    if (!metricServices.has(service))
+      throw new UnknownServiceError(service, [...new Set([...known, ...metricServices])].sort());
+  }
 
   const latest = opts.end ?? (await latestDataTime(sql)) ?? Date.now();
   const end = Math.floor(latest / stepMs) * stepMs;
@@ -258,9 +268,17 @@ export async function analyzeService(
   addWebVitalSeries(derived, vitals, range);
   const main = deps.querier ?? storeQuerier(sql);
   const querier = routedQuerier(main, derived);
-  const inventory: MetricInventory = await loadInventory(deps.catalog ?? storeCatalog(sql), derived);
+  const inventory: MetricInventory = await loadInventory(catalog, derived);
 
-  const journeys = chosen.length ? chosen : capsules.length ? [logsJourney(service)] : [];
+  // No traces: journeys from the request metrics' route labels, else the logs.
+  const fromMetrics = chosen.length ? [] : metricJourneys(service, inventory).slice(0, opts.maxJourneys ?? 8);
+  const journeys = chosen.length
+    ? chosen
+    : fromMetrics.length
+      ? fromMetrics
+      : capsules.length
+        ? [logsJourney(service)]
+        : [];
   if (journeys.length === 0) {
     warnings.push(
       `no journeys, metrics or logs of ${service} in the ${historyDays} days before ${new Date(end).toISOString()}`,

@@ -427,3 +427,42 @@ export function rumCandidate(
     total,
   };
 }
+
+/**
+ * Journeys read from request metrics alone (service + method + route label sets), for a service that
+ * sends metrics but no traces: its SLIs can still be measured, only its call graph is unknown.
+ */
+export function metricJourneys(service: string, inv: MetricInventory): Journey[] {
+  const seen = new Map<string, Journey>();
+  for (const f of families(inv)) {
+    for (const labels of inv.series(f.metric)) {
+      const svc = firstLabel(labels, SERVICE_LABELS);
+      if (!svc || !serviceMatches(labels[svc], service)) continue;
+      const routeLabel = firstLabel(labels, ROUTE_LABELS);
+      const methodLabel = firstLabel(labels, METHOD_LABELS);
+      const route = routeLabel ? labels[routeLabel] : undefined;
+      if (!route) continue;
+      const method = methodLabel ? labels[methodLabel]!.toUpperCase() : undefined;
+      const op = method ? `${method} ${route}` : route;
+      const key = `${service} ${op}`;
+      if (seen.has(key)) continue;
+      seen.set(key, {
+        key,
+        service,
+        ...(method ? { method } : {}),
+        route,
+        entrySpans: [op],
+        downstream: [],
+        signature: "",
+        trafficShare: 0,
+        requests: 0,
+        errorShare: 0,
+        depth: 0,
+        userFacing: false,
+        score: 0,
+        exampleTraceIds: [],
+      });
+    }
+  }
+  return [...seen.values()].sort((a, b) => a.key.localeCompare(b.key));
+}

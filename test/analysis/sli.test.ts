@@ -9,6 +9,7 @@ import {
   inventoryOf,
   latencyCandidate,
   logCandidate,
+  metricJourneys,
   rumCandidate,
   sliCandidates,
   sliId,
@@ -244,6 +245,27 @@ describe("SLI candidates", () => {
     // Counts are exact up to the 1 ms extrapolation of each step's range (3·10⁻⁶).
     expect(total).toBeCloseTo(2400, 1);
     expect(good / total).toBeCloseTo(1 - 48 / 2400, 7);
+  });
+
+  it("reads journeys from request metrics for a service without traces", () => {
+    const inv = inventoryOf([
+      { name: "http_requests_total", labels: { job: "shop/api", handler: "/a", method: "get", code: "200" } },
+      { name: "http_requests_total", labels: { job: "shop/api", handler: "/a", method: "get", code: "500" } },
+      {
+        name: "http_requests_total",
+        labels: { job: "shop/api", handler: "/b", method: "post", code: "200" },
+      },
+      {
+        name: "http_requests_total",
+        labels: { job: "shop/other", handler: "/c", method: "get", code: "200" },
+      },
+    ]);
+    const js = metricJourneys("api", inv);
+    expect(js.map((j) => j.key)).toEqual(["api GET /a", "api POST /b"]);
+    const c = sliCandidates(js[0]!, inv);
+    expect(c.availability[0]!.sli.promql.good).toBe(
+      'sum(increase(http_requests_total{job="shop/api",handler="/a",method="get",code!~"5.."}[5m]))',
+    );
   });
 
   it("writes RUM SLIs as parseable PromQL on the good threshold bucket", () => {
