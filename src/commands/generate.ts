@@ -14,7 +14,7 @@ import { basename, dirname, extname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { type Command, UsageError } from "../cli.js";
 import type { Slo } from "../core/slo.js";
-import { buildRuleArtifacts } from "../generators/artifacts.js";
+import { buildDocArtifacts, buildRuleArtifacts } from "../generators/artifacts.js";
 import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../generators/generate.js";
 import { parseDuration } from "../generators/prom-format.js";
 import { LowTrafficGuardError } from "../generators/recording-rules.js";
@@ -44,6 +44,8 @@ Options (named as Sloth's, so scripts port over):
       --alert-annotation k=v       annotation added to every alert, e.g. runbook_url=https://…/{service}/{slo}
                                    ({service}, {slo}, {id} are filled in; repeatable)
       --no-tests                   do not generate promtool rule tests
+      --docs                       also write dashboards/<service>.json (Grafana) and
+                                   runbooks/<service>/<slo>.md (needs --out DIR)
 `;
 
 function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
@@ -110,6 +112,7 @@ function parse(args: string[]) {
       "min-events": { type: "string" },
       "alert-annotation": { type: "string", multiple: true },
       "no-tests": { type: "boolean", default: false },
+      docs: { type: "boolean", default: false },
     },
   });
 }
@@ -159,6 +162,8 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
   const out = values.out === "-" ? undefined : values.out;
   const outFile =
     out !== undefined && /\.ya?ml$/i.test(out) && !(existsSync(out) && statSync(out).isDirectory());
+  if (values.docs && (out === undefined || outFile))
+    throw new UsageError("--docs writes several files: give --out a directory");
   if (outFile && files.length > 1)
     throw new UsageError("--out FILE takes a single spec file; give a directory for several");
 
@@ -196,7 +201,8 @@ async function generate({ values, positionals }: ReturnType<typeof parse>): Prom
         tests: !values["no-tests"],
       });
       notes.push(...built.notes);
-      for (const a of built.artifacts) {
+      const docs = values.docs ? buildDocArtifacts(built.rules) : [];
+      for (const a of [...built.artifacts, ...docs]) {
         const target = join(staging, a.path);
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, a.content);

@@ -1,9 +1,11 @@
 import type { Artifact } from "../core/proposal.js";
 import type { Slo } from "../core/slo.js";
 import { type GenerateOptions, generateAll, ruleFile } from "./generate.js";
+import { buildDashboard } from "./grafana.js";
 import type { SloRules } from "./model.js";
 import { ruleTests } from "./rule-tests.js";
 import { ruleFileToYaml, ruleTestsToYaml } from "./rules-yaml.js";
+import { buildRunbook, type RunbookContext } from "./runbook.js";
 
 export interface RuleArtifacts {
   rules: SloRules[];
@@ -43,4 +45,36 @@ export function buildRuleArtifacts(
     }
   }
   return { rules, artifacts, notes };
+}
+
+/**
+ * The human side of a rule set: one Grafana dashboard per service (`dashboards/<service>.json`) and one
+ * runbook per SLO (`runbooks/<service>/<slo>.md`). `context` adds what analysis knows (journey DAG, top
+ * error fingerprints) to an SLO's runbook, keyed by SLO id.
+ */
+export function buildDocArtifacts(
+  rules: SloRules[],
+  context: Record<string, RunbookContext> = {},
+): Artifact[] {
+  const out: Artifact[] = [];
+  const byService = new Map<string, SloRules[]>();
+  for (const r of rules) byService.set(r.slo.service, [...(byService.get(r.slo.service) ?? []), r]);
+  for (const [service, list] of byService) {
+    out.push({
+      kind: "dashboard",
+      path: `dashboards/${service}.json`,
+      content: `${JSON.stringify(buildDashboard(service, list), null, 2)}\n`,
+      service,
+    });
+    for (const r of list) {
+      out.push({
+        kind: "runbook",
+        path: `runbooks/${service}/${r.slo.name}.md`,
+        content: buildRunbook(r, context[r.slo.id] ?? {}),
+        service,
+        sloId: r.slo.id,
+      });
+    }
+  }
+  return out;
 }

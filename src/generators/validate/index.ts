@@ -5,8 +5,10 @@ import { type Document, LineCounter, parseAllDocuments, parseDocument, stringify
 import { parseDuration } from "../prom-format.js";
 import { formatIssue, loadSpecs, specKind } from "../spec/index.js";
 import { lineAt, type SpecDoc } from "../spec/source.js";
+import { dashboardValidator } from "./dashboard.js";
 import { lineOfOffset, promqlErrors } from "./promql.js";
 import { checkRules, findPromtool, testRules } from "./promtool.js";
+import { runbookValidator } from "./runbook.js";
 
 /**
  * Validation of an artifact directory. Each kind of artifact has a validator that claims its files; add a
@@ -269,7 +271,13 @@ const specValidator: ArtifactValidator = {
 };
 
 /** The validators `validate` runs, in order. Add new artifact kinds here. */
-export const VALIDATORS: ArtifactValidator[] = [specValidator, rulesValidator, ruleTestsValidator];
+export const VALIDATORS: ArtifactValidator[] = [
+  specValidator,
+  rulesValidator,
+  ruleTestsValidator,
+  dashboardValidator,
+  runbookValidator,
+];
 
 function relativize(message: string, files: ArtifactFile[]): string {
   let out = message;
