@@ -47,6 +47,10 @@ export const Slo = z.object({
     z.object({ raw: z.object({ errorRatioQuery: z.string() }) }),
   ]),
   labels: z.record(z.string(), z.string()).default({}),
+  /** Prometheus rule-group `interval` per group (Sloth's `interval: {slierror, metadata, alert}`); unset = global. */
+  ruleIntervals: z
+    .object({ sli: z.string().optional(), meta: z.string().optional(), alerts: z.string().optional() })
+    .optional(),
   alerting: z
     .object({
       name: z.string().optional(),

@@ -41,6 +41,8 @@ export function periodMs(slo: Slo): number {
   return ms;
 }
 
+const withInterval = (g: RuleGroup, interval?: string): RuleGroup => (interval ? { ...g, interval } : g);
+
 /** All rules for one SLO: pure, no I/O. */
 export function generateSloRules(slo: Slo, opts: GenerateOptions = {}): SloRules {
   const catalog = opts.catalog ?? new WindowsCatalog();
@@ -53,13 +55,24 @@ export function generateSloRules(slo: Slo, opts: GenerateOptions = {}): SloRules
     if (alerts.length > 0 && (opts.minEvents ?? slo.alerting.minEvents) !== undefined) {
       sli.push(...eventRecordingRules(slo, windows, labels));
     }
-    out.sli = { name: `sloth-slo-sli-recordings-${slo.id}`, rules: sli };
-    out.meta = {
-      name: `sloth-slo-meta-recordings-${slo.id}`,
-      rules: metadataRecordingRules(slo, windows, labels, infoFor(slo, opts.version ?? "slo-scout")),
-    };
+    out.sli = withInterval(
+      { name: `sloth-slo-sli-recordings-${slo.id}`, rules: sli },
+      slo.ruleIntervals?.sli,
+    );
+    out.meta = withInterval(
+      {
+        name: `sloth-slo-meta-recordings-${slo.id}`,
+        rules: metadataRecordingRules(slo, windows, labels, infoFor(slo, opts.version ?? "slo-scout")),
+      },
+      slo.ruleIntervals?.meta,
+    );
   }
-  if (alerts.length > 0) out.alerts = { name: `sloth-slo-alerts-${slo.id}`, rules: alerts };
+  if (alerts.length > 0) {
+    out.alerts = withInterval(
+      { name: `sloth-slo-alerts-${slo.id}`, rules: alerts },
+      slo.ruleIntervals?.alerts,
+    );
+  }
   return out;
 }
 

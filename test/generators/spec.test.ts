@@ -195,3 +195,23 @@ spec:
     );
   });
 });
+
+describe("Sloth rule-group intervals", () => {
+  it("carry over to the groups, with `all` as the default, and survive export", async () => {
+    const text = SLOTH.replace(
+      "    objective: 99.9\n",
+      "    objective: 99.9\n    interval:\n      all: 5m\n      slierror: 4m\n",
+    );
+    const { slos, issues } = load(text);
+    expect(issues).toEqual([]);
+    expect(slos[0]!.ruleIntervals).toEqual({ sli: "4m", meta: "5m", alerts: "5m" });
+    const { generateSloRules } = await import("../../src/generators/generate.js");
+    const rules = generateSloRules(slos[0]!);
+    expect([rules.sli?.interval, rules.meta?.interval, rules.alerts?.interval]).toEqual(["4m", "5m", "5m"]);
+    const { toSlothSpecs } = await import("../../src/generators/spec/index.js");
+    expect(load(toSlothSpecs(slos)).slos[0]!.ruleIntervals).toEqual(slos[0]!.ruleIntervals);
+    expect(messages(text.replace("all: 5m", "all: often")).join("\n")).toMatch(
+      /spec\.yml:9: slos\[0\]\.interval\.all: must be a duration such as 2m, got "often"/,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import type { AlertSpec, Slo } from "../../core/slo.js";
+import { parseDuration } from "../prom-format.js";
 import { toYaml } from "../rules-yaml.js";
 import { finishSlo, lineAt, type Path, Reader, type SpecDoc, type SpecIssue } from "./source.js";
 
@@ -134,6 +135,23 @@ export function loadSlothSpec(sd: SpecDoc, opts: LoadOptions): { slos: Slo[]; is
         ...(minEvents !== undefined ? { minEvents } : {}),
       },
     };
+    const { value: interval, path: intervalPath } = r.object(item, at, ["interval"]);
+    if (interval) {
+      const ri: Record<string, string> = {};
+      const fields: [keyof NonNullable<Slo["ruleIntervals"]>, string[]][] = [
+        ["sli", ["slierror", "sliError", "sli_error", "all"]],
+        ["meta", ["metadata", "all"]],
+        ["alerts", ["alert", "all"]],
+      ];
+      for (const [key, names] of fields) {
+        const { value, path } = r.pick(interval, intervalPath, names);
+        if (value === undefined) continue;
+        if (typeof value !== "string" || parseDuration(value) === undefined) {
+          r.issue(path, `must be a duration such as 2m, got ${JSON.stringify(value)}`);
+        } else ri[key] = value;
+      }
+      candidate.ruleIntervals = ri;
+    }
     const alertName = r.string(alerting, alertingPath, ["name"]);
     if (alertName !== undefined) candidate.alerting.name = alertName;
     const slo = finishSlo(r, candidate, (field) => locate(fields, field, at));
@@ -199,6 +217,15 @@ export function toSlothSpecs(slos: Slo[]): string {
               objective: s.objective,
               ...(s.description ? { description: s.description } : {}),
               ...(Object.keys(s.labels).length ? { labels: s.labels } : {}),
+              ...(s.ruleIntervals
+                ? {
+                    interval: {
+                      ...(s.ruleIntervals.sli ? { slierror: s.ruleIntervals.sli } : {}),
+                      ...(s.ruleIntervals.meta ? { metadata: s.ruleIntervals.meta } : {}),
+                      ...(s.ruleIntervals.alerts ? { alert: s.ruleIntervals.alerts } : {}),
+                    },
+                  }
+                : {}),
               sli,
               alerting,
             };
