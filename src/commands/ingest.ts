@@ -21,8 +21,8 @@ import type { OtlpSignal } from "../pipeline/receivers/otlp-proto.js";
 import type { Pipeline } from "../pipeline/run.js";
 import { startConfiguredPipeline } from "../pipeline/worker.js";
 import { migrate } from "../store/migrate.js";
-import { openBlobs, openSql } from "../store/open.js";
-import type { BlobStore, Sql } from "../store/ports.js";
+import { openBlobs, openSql, openVectors } from "../store/open.js";
+import type { BlobStore, Sql, VectorStore } from "../store/ports.js";
 
 /**
  * `slo-scout ingest`: a file, stdin or the demo shop through the receivers' decoders onto the configured
@@ -61,6 +61,7 @@ const USAGE = [
 interface Storage {
   sql: Sql;
   blobs: BlobStore;
+  vectors: VectorStore;
   pipeline: Pipeline;
 }
 
@@ -79,12 +80,15 @@ export interface IngestSummary {
 async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<Storage> {
   const sql = await openSql(config);
   let blobs: BlobStore | undefined;
+  let vectors: VectorStore | undefined;
   try {
     await migrate(sql);
     blobs = await openBlobs(config);
-    const pipeline = await startConfiguredPipeline(config, { bus, sql, blobs, logger });
-    return { sql, blobs, pipeline };
+    vectors = await openVectors(config, sql);
+    const pipeline = await startConfiguredPipeline(config, { bus, sql, blobs, vectors, logger });
+    return { sql, blobs, vectors, pipeline };
   } catch (err) {
+    await vectors?.close().catch(() => {});
     await blobs?.close().catch(() => {});
     await sql.close().catch(() => {});
     throw err;
@@ -286,6 +290,7 @@ export const command: Command = {
     } finally {
       await storage?.pipeline.stop().catch(() => {});
       await bus.close().catch(() => {});
+      await storage?.vectors.close().catch(() => {});
       await storage?.blobs.close().catch(() => {});
       await storage?.sql.close().catch(() => {});
     }
