@@ -150,5 +150,8 @@ console.log(
 console.log(`per journey   p50 ${fmt(quantile(perJourney, 0.5))}   p95 ${fmt(quantile(perJourney, 0.95))}`);
 console.log(`per service   p50 ${fmt(quantile(perService, 0.5))}   p95 ${fmt(quantile(perService, 0.95))}`);
 console.log(
+  `CPU per service p50 ${fmt(quantile(cpuPerService, 0.5))}   p95 ${fmt(quantile(cpuPerService, 0.95))} (wall times include waiting for a core)`,
+);
+console.log(
   `${services} services in ${(totalMs / 1000).toFixed(1)} s (goals: p95 < 500 ms per journey, < 60 s for 50 services)`,
 );

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EdgeStats, ExampleTrace, RouteStats, WebVitalStats } from "../core/aggregates.js";
+import type { Capsule } from "../core/capsule.js";
 import type { InstrumentationRecommendation } from "../core/evidence.js";
 import type { SliHistory } from "../core/history.js";
 import type { Journey } from "../core/journey.js";
@@ -12,7 +13,6 @@ import {
   listRouteStats,
   listWebVitalStats,
 } from "../store/repos/aggregates.js";
-import { listCapsules } from "../store/repos/capsules.js";
 import { listServices } from "../store/repos/services.js";
 import { buildEvidence, type ErrorCapsule, journeyServices, topErrorCapsules } from "./evidence.js";
 import { DAY_MS, HistoryError, InsufficientHistoryError, parseWindowDays } from "./history.js";
@@ -140,6 +140,27 @@ async function knownServices(sql: Sql): Promise<string[]> {
   return [...names].sort();
 }
 
+/** Severity counts of a service's capsules per window (no samples): the input of the log SLI. */
+async function logCounts(
+  sql: Sql,
+  service: string,
+  since: number,
+  until: number,
+): Promise<Array<Pick<Capsule, "service" | "windowStart" | "severityCounts">>> {
+  const { rows } = await sql.query<{
+    window_start: number | string;
+    severity_counts: Capsule["severityCounts"];
+  }>(
+    `SELECT window_start, severity_counts FROM capsules WHERE service = $1 AND window_start >= $2 AND window_start < $3`,
+    [service, since, until],
+  );
+  return rows.map((r) => ({
+    service,
+    windowStart: Number(r.window_start),
+    severityCounts: r.severity_counts,
+  }));
+}
+
 async function latestDataTime(sql: Sql): Promise<number | undefined> {
   const { rows } = await sql.query<{ r: number | string | null; c: number | string | null }>(
     `SELECT (SELECT max(window_start) FROM route_stats) AS r, (SELECT max(window_start) FROM capsules) AS c`,
@@ -259,7 +280,7 @@ export async function analyzeService(
   const chosen = inScope.slice(0, opts.maxJourneys ?? 8);
 
   // SLO-Scout's derived series (log severities, web vitals) next to the team's metrics.
-  const capsules = await listCapsules(sql, { service, since: start, until: end, limit: 200_000 });
+  const capsules = await logCounts(sql, service, start, end);
   const vitals: WebVitalStats[] = chosen.some((j) => j.userFacing)
     ? await listWebVitalStats(sql, { since: start, until: end })
     : [];

@@ -289,9 +289,20 @@ export function discoverJourneys(input: JourneyInput, options: JourneyOptions = 
       latency: r.latency,
     });
   }
+  // A call whose callee's spans were lost (a partial trace) names the peer by host, e.g.
+  // `api-gateway.shop.svc.cluster.local`: that is the instrumented service of that name.
+  const emitters = new Set([...input.routes.map((r) => r.service), ...input.edges.map((e) => e.from)]);
+  const peerService = (to: string) => {
+    if (emitters.has(to)) return to;
+    const host = to.split(":")[0]!;
+    return [...emitters].find((s) => host.startsWith(`${s}.`)) ?? to;
+  };
   // Edges per raw journey key.
   const rawEdges = new Map<string, Map<string, EdgeAcc>>();
-  for (const e of input.edges) {
+  const byHost = new Set<string>();
+  for (const raw of input.edges) {
+    const e = { ...raw, to: peerService(raw.to) };
+    if (e.to !== raw.to) byHost.add(`${e.journeyKey}\u0000${edgeId(e)}`);
     let m = rawEdges.get(e.journeyKey);
     if (!m) {
       m = new Map();
@@ -320,6 +331,8 @@ export function discoverJourneys(input: JourneyInput, options: JourneyOptions = 
     const parentService = rawEntries.get(parentKey)?.service;
     for (const e of m.values()) {
       if (!instrumented.has(e.to) || e.to === e.from || e.to === parentService) continue;
+      // Seen only from the caller's side (its spans were lost): no operation of the callee to key on.
+      if (byHost.has(`${parentKey}\u0000${edgeId(e)}`)) continue;
       if (e.from === e.to) continue;
       const key = `${e.to} ${e.operation}`;
       addEntry(rawEntries, key, {

@@ -134,6 +134,19 @@ describe("journey discovery", () => {
     const own = journeys.filter((j) => j.key === "checkout POST /checkout");
     expect(own).toHaveLength(1);
     expect(own[0]!.requests).toBe(102);
+    // A trace that lost api-gateway's spans names it by host: it is still api-gateway.
+    const lost = discoverJourneys({
+      routes: [route(CHECKOUT)],
+      edges: [
+        ...checkoutEdges(),
+        edge(CHECKOUT, "frontend", "api-gateway.shop.svc.cluster.local", "POST", { calls: 2 }),
+      ],
+    });
+    const j = lost.journeys.find((x) => x.key === CHECKOUT)!;
+    expect(j.downstream.map((e) => e.to)).not.toContain("api-gateway.shop.svc.cluster.local");
+    expect(
+      j.downstream.filter((e) => e.from === "frontend" && e.to === "api-gateway").map((e) => e.calls),
+    ).toEqual([100, 2]);
     // A trace that lost its browser root is the same journey, only not from a browser.
     const r = discoverJourneys({
       routes: [
