@@ -1,25 +1,14 @@
+import { SeededRandom } from "../core/random.js";
+
 /**
  * Uniform reservoir sampling (Vitter's Algorithm R): keeps at most `capacity` items of a stream, each
  * item seen so far equally likely to be kept. The random source is a seeded PRNG whose state is part
  * of the reservoir's JSON, so tests are deterministic and a restored reservoir continues identically.
  */
 
+export { SeededRandom };
+
 export const DEFAULT_SAMPLES_PER_FINGERPRINT = 10;
-
-/** mulberry32: a small, fast 32-bit PRNG; `next()` is uniform in [0, 1). */
-export class SeededRandom {
-  constructor(public state: number) {
-    this.state = state >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
 
 /**
  * One step of Algorithm R on a plain array: `seen` counts the items offered so far INCLUDING this one.

@@ -1,4 +1,5 @@
 import type { SliHistory } from "../../src/core/history.js";
+import { seededRandom } from "../../src/core/random.js";
 
 /**
  * Seeded synthetic SLI histories for tests: steady traffic with a daily cycle, Poisson-like bad events at a
@@ -28,17 +29,6 @@ export interface SynthSpec {
 
 export const START = Date.UTC(2026, 9, 1);
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function poisson(lambda: number, rand: () => number): number {
   if (lambda <= 0) return 0;
   if (lambda > 50) {
@@ -60,7 +50,7 @@ function poisson(lambda: number, rand: () => number): number {
 export function synthHistory(spec: SynthSpec): SliHistory {
   const stepMs = spec.stepMs ?? 300_000;
   const start = spec.start ?? START;
-  const rand = rng(spec.seed ?? 1);
+  const rand = seededRandom(spec.seed ?? 1);
   const n = Math.round((spec.days * 86_400_000) / stepMs);
   const points: SliHistory["points"] = [];
   for (let i = 0; i < n; i++) {

@@ -1,3 +1,4 @@
+import { seededRandom } from "../../src/core/random.js";
 import type { RawSeries } from "../../src/promql/types.js";
 
 /**
@@ -9,18 +10,6 @@ import type { RawSeries } from "../../src/promql/types.js";
 
 export const START = Date.UTC(2025, 0, 1);
 export const HOURS = 3;
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface CounterSpec {
   labels: Record<string, string>;
@@ -52,7 +41,7 @@ function counter(spec: CounterSpec, rand: () => number): RawSeries {
 }
 
 export function dataset(): RawSeries[] {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const min = 60_000;
   const series: RawSeries[] = [];
   const req = (instance: string, code: string, perScrape: () => number, extra: Partial<CounterSpec> = {}) =>

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/core/random.js";
 import { migrate } from "../../src/store/migrate.js";
 import type { VectorItem } from "../../src/store/ports.js";
 import { DIMENSIONS } from "../../src/store/vectors/check.js";
@@ -7,17 +8,6 @@ import { availableEngines, OPEN_TIMEOUT_MS, type TestDb } from "./engines.js";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomVector(next: () => number): number[] {
   return Array.from({ length: DIMENSIONS }, () => next() * 2 - 1);
@@ -52,7 +42,7 @@ for (const engine of await availableEngines()) {
   describe(`pgvector store on ${engine.name}`, () => {
     let db: TestDb;
     let store: PgVectorStore;
-    const next = rng(42);
+    const next = seededRandom(42);
     const items = Array.from({ length: 400 }, (_, i) => item(i, randomVector(next)));
 
     let beforeMigration: unknown;
@@ -87,7 +77,7 @@ for (const engine of await availableEngines()) {
     });
 
     it("ranks like an exact cosine search (recall@10 >= 0.9) with scores in order", async () => {
-      const q = rng(7);
+      const q = seededRandom(7);
       let found = 0;
       const queries = 10;
       for (let n = 0; n < queries; n++) {
@@ -127,7 +117,7 @@ for (const engine of await availableEngines()) {
     });
 
     it("upserting an id again replaces its vector and metadata", async () => {
-      const fresh = randomVector(rng(99));
+      const fresh = randomVector(seededRandom(99));
       const replaced = {
         ...items[5]!,
         vector: fresh,

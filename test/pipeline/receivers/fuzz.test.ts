@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../../src/core/random.js";
 import { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { TOPICS } from "../../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../../src/pipeline/bus/memory.js";
@@ -19,18 +20,6 @@ import { testConfig } from "./harness.js";
 
 const PER_ENDPOINT = 1500;
 const TIME_BUDGET_MS = 5_000;
-
-/** mulberry32: a seeded generator so a failure can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: Buffer, rand: () => number): Buffer {
   const b = Buffer.from(seed);
@@ -285,7 +274,7 @@ describe("receivers under fuzzed input", () => {
   it.each(Object.keys(cases))(
     "%s never answers 5xx",
     async (endpoint) => {
-      const rand = rng(endpoint.length * 7919);
+      const rand = seededRandom(endpoint.length * 7919);
       const list = cases[endpoint]!;
       const statuses = new Map<number, number>();
       const started = Date.now();
