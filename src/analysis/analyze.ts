@@ -183,9 +183,15 @@ async function loadAggregates(sql: Sql, service: string, since: number, until: n
     listRouteStats(sql, { service, since, until }),
     Promise.all(keys.map((k) => listRouteStats(sql, { journeyKey: k, since, until }))),
   ]);
+  // All journeys of the entry services involved, so a journey's traffic share is of its whole service.
+  const entryServices = [...new Set(otherRoutes.flat().map((r) => r.service))].filter((s) => s !== service);
+  const siblings = await Promise.all(
+    entryServices.map((s) => listRouteStats(sql, { service: s, since, until })),
+  );
   const routes = new Map<string, RouteStats>();
-  for (const r of [...ownRoutes, ...otherRoutes.flat()])
+  for (const r of [...ownRoutes, ...otherRoutes.flat(), ...siblings.flat()]) {
     routes.set(`${r.journeyKey}\u0000${r.windowStart}`, r);
+  }
   return { routes: [...routes.values()], edges };
 }
 
