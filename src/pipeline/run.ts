@@ -27,7 +27,7 @@ import {
   saveWatermark,
 } from "../store/repos/stream-state.js";
 import type { Bus, BusBatch, Subscription } from "./bus/bus.js";
-import { TOPICS } from "./bus/bus.js";
+import { BusSaturatedError, TOPICS } from "./bus/bus.js";
 import { capsuleKey } from "./capsules.js";
 import type { FingerprinterState } from "./fingerprint/fingerprinter.js";
 import type { Redactor } from "./redact.js";
@@ -81,6 +81,10 @@ const eventsTotal = counter("slo_scout_pipeline_events_total", "Events the strea
 const droppedLate = counter(
   "slo_scout_pipeline_dropped_late_total",
   "Events that arrived after their window closed (beyond the allowed lateness)",
+);
+const announcementsDropped = counter(
+  "slo_scout_pipeline_announcements_dropped_total",
+  "capsule-events not published because the topic was full (no consumer keeping up)",
 );
 const redelivered = counter(
   "slo_scout_pipeline_redelivered_total",
@@ -227,11 +231,17 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
    * are not repeated.
    */
   async function announce(changes: StageChanges) {
-    if (changes.capsuleEvents.length > 0) {
+    if (changes.capsuleEvents.length === 0) return;
+    try {
       await deps.bus.publish(
         TOPICS.capsuleEvents,
         changes.capsuleEvents.map((e) => ({ key: e.service, value: e })),
       );
+    } catch (err) {
+      // Nobody reading the announcements (the in-process bus with no subscriber fills up) must not stop
+      // the stage: they are counted as dropped, and the capsules table still holds every count.
+      if (!(err instanceof BusSaturatedError)) throw err;
+      announcementsDropped.inc(changes.capsuleEvents.length);
     }
   }
 

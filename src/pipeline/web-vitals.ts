@@ -56,11 +56,11 @@ export function vitalsOf(rum: RumEvent): [Vital, number][] {
 /** Pages fold query strings and id-like segments so one route is one row. */
 export function pageKey(page: string | undefined): string {
   if (!page) return "(unknown)";
-  let path = page;
+  let path = page.split(/[?#]/)[0]!;
   try {
-    path = new URL(page, "http://x").pathname;
+    path = decodeURI(new URL(page, "http://x").pathname);
   } catch {
-    path = page.split("?")[0]!;
+    // not a URL: keep the text before any query string
   }
   return path
     .split("/")

@@ -15,6 +15,7 @@ describe("web vitals", () => {
   it("folds query strings and ids out of page keys", () => {
     expect(pageKey("https://shop.example/products/12345?ref=x")).toBe("/products/:id");
     expect(pageKey(undefined)).toBe("(unknown)");
+    expect(pageKey("/products/{id}")).toBe("/products/{id}");
   });
 
   it("keeps one histogram per service, page and vital per hour, with the good threshold on a bound", () => {

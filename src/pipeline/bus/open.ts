@@ -18,5 +18,7 @@ export function openBus(config: BusConfig, logger?: Pick<Logger, "error">): Bus 
       onError,
     });
   }
-  return new MemoryBus({ capacity: config.INGEST_BUFFER_EVENTS, onError });
+  // One process consumes every partition of an in-process bus, one batch at a time: more partitions would
+  // add no parallelism, only reorder events across services (and split a trace's spans apart in time).
+  return new MemoryBus({ partitions: 1, capacity: config.INGEST_BUFFER_EVENTS, onError });
 }
