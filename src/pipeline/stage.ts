@@ -43,7 +43,6 @@ export interface StageChanges {
 
 export interface StageCounters {
   events: number;
-  invalid: number;
   droppedLate: number;
 }
 
@@ -57,7 +56,7 @@ export class TelemetryStage {
   private fingerprinterChanged = false;
   private samples: MetricSeries[] = [];
   private capsuleEvents: CapsuleEvent[] = [];
-  readonly counters: StageCounters = { events: 0, invalid: 0, droppedLate: 0 };
+  readonly counters: StageCounters = { events: 0, droppedLate: 0 };
 
   constructor(
     private readonly options: StageOptions,
