@@ -43,8 +43,11 @@ export interface Bus {
     group: string,
     handler: (batch: BusBatch<T>) => Promise<void>,
   ): Promise<Subscription>;
-  /** True when the bus cannot take more right now; receivers answer 503 + Retry-After. */
-  saturated(): boolean;
+  /**
+   * True when the bus cannot take more right now (on `topic`, or on any topic); receivers answer 503 +
+   * Retry-After. A full topic nobody reads (capsule-events on the in-process bus) must not stop ingest.
+   */
+  saturated(topic?: string): boolean;
   /** In-process: waits until every subscribed group has handled what was published. Kafka: sends what waits. */
   flush(): Promise<void>;
   ping(): Promise<void>;

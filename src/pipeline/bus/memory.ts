@@ -112,8 +112,10 @@ export class MemoryBus implements Bus {
     };
   }
 
-  saturated(): boolean {
-    for (const t of this.topics.values()) if (this.pending(t) >= this.capacity) return true;
+  saturated(topic?: string): boolean {
+    for (const t of this.topics.values()) {
+      if ((topic === undefined || t.name === topic) && this.pending(t) >= this.capacity) return true;
+    }
     return false;
   }
 

@@ -86,7 +86,7 @@ export class Ingestor {
   /** True when a new request should be refused before its body is even read. */
   overloaded(receiver: string): boolean {
     const g = this.gate(receiver);
-    return this.bus.saturated() || g.heldEvents >= g.maxEvents;
+    return this.bus.saturated(TOPICS.rawTelemetry) || g.heldEvents >= g.maxEvents;
   }
 
   async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
@@ -95,7 +95,8 @@ export class Ingestor {
       metrics.records(receiver, signal, "rejected", result.rejected);
       return;
     }
-    if (this.bus.saturated()) throw new IngestUnavailableError(`the bus is saturated; retry later`);
+    if (this.bus.saturated(TOPICS.rawTelemetry))
+      throw new IngestUnavailableError(`the bus is saturated; retry later`);
     const gate = this.gate(receiver);
     const n = result.events.length;
     if (!gate.tryTakeEvents(n)) {

@@ -142,3 +142,17 @@ describe("openBus", () => {
     await kafka.close();
   });
 });
+
+describe("MemoryBus saturation per topic", () => {
+  it("reports a full topic without calling the whole bus full for another topic", async () => {
+    const bus = new MemoryBus({ capacity: 2 });
+    await bus.publish("announcements", [
+      { key: "a", value: 1 },
+      { key: "b", value: 2 },
+    ]);
+    expect(bus.saturated("announcements")).toBe(true);
+    expect(bus.saturated("raw-telemetry")).toBe(false);
+    expect(bus.saturated()).toBe(true);
+    await bus.close();
+  });
+});
