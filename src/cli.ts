@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConfigError } from "./config.js";
 
 /**
@@ -15,6 +16,17 @@ export interface Command {
 
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** `node:util` parseArgs, strict, with a bad flag turned into a UsageError (exit 2 with the usage). */
+export function parseFlags<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T & { strict: true }>> {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {

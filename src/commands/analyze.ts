@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import {
   type AnalysisResult,
@@ -9,7 +8,7 @@ import {
 import { HistoryError, parseWindowDays } from "../analysis/history.js";
 import { prometheusCatalog } from "../analysis/history-source.js";
 import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { type Config, loadConfig } from "../config.js";
 import type { Proposal } from "../core/proposal.js";
 import { findSimilarCapsules } from "../pipeline/embed/similar.js";
@@ -57,30 +56,20 @@ export function parseTime(text: string, flag: string): number {
 }
 
 export function parseAnalyzeFlags(args: string[]): AnalyzeFlags {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        window: { type: "string", default: "28d" },
-        json: { type: "boolean", default: false },
-        end: { type: "string" },
-        step: { type: "string", default: "5m" },
-        quantile: { type: "string", default: "0.95" },
-        "max-journeys": { type: "string", default: "8" },
-        "no-llm": { type: "boolean", default: false },
-        "no-save": { type: "boolean", default: false },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      window: { type: "string", default: "28d" },
+      json: { type: "boolean", default: false },
+      end: { type: "string" },
+      step: { type: "string", default: "5m" },
+      quantile: { type: "string", default: "0.95" },
+      "max-journeys": { type: "string", default: "8" },
+      "no-llm": { type: "boolean", default: false },
+      "no-save": { type: "boolean", default: false },
+    },
+  });
   if (positionals.length !== 1) throw new UsageError("give exactly one service name");
   try {
     parseWindowDays(values.window);

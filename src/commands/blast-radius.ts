@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { type DryRunReport, dryRun } from "../generators/validate/dry-run.js";
 import { type BlastRadiusReport, blastRadius } from "../governance/blast-radius.js";
@@ -92,22 +91,16 @@ export const command: Command = {
   summary: "what committing generated artifacts would change, and whether the policy allows it",
   usage: USAGE,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: {
-          against: { type: "string", default: "." },
-          alertmanager: { type: "string" },
-          history: { type: "string" },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseFlags({
+      args,
+      options: {
+        against: { type: "string", default: "." },
+        alertmanager: { type: "string" },
+        history: { type: "string" },
+        json: { type: "boolean" },
+      },
+      allowPositionals: true,
+    });
     const [dir, ...extra] = parsed.positionals;
     if (!dir || extra.length > 0) throw new UsageError("name exactly one directory of generated artifacts");
     const repo = parsed.values.against!;

@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import type { Capsule } from "../core/capsule.js";
 import { parseDuration } from "../promql/parse.js";
@@ -69,23 +68,15 @@ export const command: Command = {
   summary: "list a service's log fingerprints with counts and redacted samples",
   usage: USAGE,
   async run(args) {
-    let parsed: ReturnType<typeof parse>;
-    const parse = () =>
-      parseArgs({
-        args,
-        options: {
-          since: { type: "string", default: "24h" },
-          limit: { type: "string", default: "20" },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    try {
-      parsed = parse();
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseFlags({
+      args,
+      options: {
+        since: { type: "string", default: "24h" },
+        limit: { type: "string", default: "20" },
+        json: { type: "boolean" },
+      },
+      allowPositionals: true,
+    });
     const [service, ...extra] = parsed.positionals;
     if (!service || extra.length > 0) throw new UsageError("name exactly one service");
     let sinceMs: number;

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { fingerprintBatch, type ParsedLine } from "../pipeline/fingerprint/batch.js";
 import { csvRow } from "../pipeline/fingerprint/csv.js";
@@ -58,16 +57,11 @@ export function formatResults(results: readonly ParsedLine[], out: "csv" | "json
 }
 
 function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { raw: { type: "boolean" }, out: { type: "string" }, service: { type: "string" } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseFlags({
+    args,
+    allowPositionals: true,
+    options: { raw: { type: "boolean" }, out: { type: "string" }, service: { type: "string" } },
+  });
 }
 
 export const command: Command = {

@@ -11,8 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative } from "node:path";
-import { parseArgs } from "node:util";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import type { Slo } from "../core/slo.js";
 import { buildDocArtifacts, buildRuleArtifacts } from "../generators/artifacts.js";
 import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../generators/generate.js";
@@ -85,21 +84,13 @@ interface Plan {
 }
 
 function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError((err as Error).message);
-  }
-  return generate(parsed);
+  return generate(parse(args));
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseFlags({
     args,
     allowPositionals: true,
-    strict: true,
     options: {
       input: { type: "string", short: "i" },
       out: { type: "string", short: "o" },

@@ -1,9 +1,8 @@
 import { createReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import pino, { type Logger } from "pino";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { type Config, loadConfig } from "../config.js";
 import { alignedNow, createDemoShop } from "../demo/index.js";
 import type { Bus } from "../pipeline/bus/bus.js";
@@ -161,15 +160,7 @@ export const command: Command = {
   summary: "load telemetry from a file, stdin or the demo shop through the receivers' decoders",
   usage: USAGE,
   async run(args) {
-    let parsed: ReturnType<
-      typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
-    >;
-    try {
-      parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseFlags({ args, options: OPTIONS, allowPositionals: true });
     if (values.demo) {
       if (positionals.length > 0 || values.format)
         throw new UsageError("--demo takes no file and no --format");

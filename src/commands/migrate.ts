@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { migrate, storeFeatures } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
@@ -13,11 +12,7 @@ export const command: Command = {
     'each one applied, or "up to date". Running it again changes nothing.',
   ].join("\n"),
   async run(args) {
-    try {
-      parseArgs({ args, options: {}, strict: true, allowPositionals: false });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    parseFlags({ args, options: {}, allowPositionals: false });
     const config = loadConfig();
     const sql = await openSql(config);
     try {

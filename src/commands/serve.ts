@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import pino from "pino";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { openBus } from "../pipeline/bus/open.js";
 import { buildServer } from "../server/app.js";
@@ -24,11 +23,7 @@ export const command: Command = {
     "(see README.md), e.g. PORT=8080 DATABASE_URL=postgres://postgres@127.0.0.1:5432/slo slo-scout serve",
   ].join("\n"),
   async run(args) {
-    try {
-      parseArgs({ args, options: {}, strict: true, allowPositionals: false });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    parseFlags({ args, options: {}, allowPositionals: false });
     const config = loadConfig();
     const logger = pino({ level: config.LOG_LEVEL });
     const started = Date.now();

@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { analyzeService } from "../analysis/analyze.js";
 import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
 import { type Simulation, simulate } from "../analysis/simulate.js";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import type { SliHistory } from "../core/history.js";
 import type { Sli } from "../core/slo.js";
@@ -24,29 +23,19 @@ are the ones slo-scout analyze prints.
   --every 1h        spacing of the budget curve; default 1h`;
 
 function parse(args: string[]) {
-  let parsed: ReturnType<typeof run>;
-  function run() {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        sli: { type: "string" },
-        target: { type: "string" },
-        window: { type: "string", default: "28d" },
-        json: { type: "boolean", default: false },
-        end: { type: "string" },
-        step: { type: "string", default: "5m" },
-        every: { type: "string", default: "1h" },
-      },
-    });
-  }
-  try {
-    parsed = run();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    allowPositionals: true,
+    options: {
+      sli: { type: "string" },
+      target: { type: "string" },
+      window: { type: "string", default: "28d" },
+      json: { type: "boolean", default: false },
+      end: { type: "string" },
+      step: { type: "string", default: "5m" },
+      every: { type: "string", default: "1h" },
+    },
+  });
   if (positionals.length !== 1) throw new UsageError("give exactly one service name");
   if (!values.sli) throw new UsageError("--sli <id> is required (the ids are printed by slo-scout analyze)");
   if (values.target === undefined) throw new UsageError("--target <percent> is required, e.g. --target 99.9");

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { type Command, UsageError } from "../cli.js";
+import { type Command, parseFlags, UsageError } from "../cli.js";
 import { validatePath } from "../generators/validate/index.js";
 
 const usage = `Usage: slo-scout validate <dir | file> [options]
@@ -15,13 +14,7 @@ Options:
 `;
 
 async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(args);
   if (positionals.length !== 1) throw new UsageError("give exactly one directory or file to validate");
   const target = positionals[0]!;
   if (!existsSync(target)) {
@@ -50,10 +43,9 @@ async function run(args: string[]): Promise<number> {
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseFlags({
     args,
     allowPositionals: true,
-    strict: true,
     options: {
       "require-promtool": { type: "boolean", default: false },
       quiet: { type: "boolean", short: "q", default: false },
