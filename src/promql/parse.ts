@@ -1,5 +1,6 @@
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
+import { parseDuration as parseModelDuration } from "../generators/prom-format.js";
 import type {
   AggregateOp,
   BinaryOp,
@@ -46,29 +47,16 @@ const BINARY_OPS: Record<string, BinaryOp> = {
   Unless: "unless",
 };
 
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  y: 365 * 86_400_000,
-};
-
-/** Parses a Prometheus duration (`5m`, `1h30m`, `30d`, or a number of seconds) into milliseconds. */
+/**
+ * Parses a PromQL duration into milliseconds: a Prometheus duration (`5m`, `1h30m`, `30d`, the units in
+ * Prometheus' order, read by the same parser the generators use) or, as PromQL also allows, seconds.
+ */
 export function parseDuration(text: string): number {
   const t = text.trim();
   if (/^[0-9]+(\.[0-9]+)?$/.test(t)) return Math.round(Number(t) * 1000);
-  const re = /([0-9]+)(ms|[smhdwy])/gy;
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(t); m; m = re.exec(t)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    consumed = re.lastIndex;
-  }
-  if (consumed === 0 || consumed !== t.length) throw new Error(`invalid duration ${JSON.stringify(text)}`);
-  return total;
+  const ms = parseModelDuration(t);
+  if (ms === undefined) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  return ms;
 }
 
 function parseNumber(text: string): number {
