@@ -4,10 +4,10 @@ import { ConfigError } from "./config.js";
 
 /**
  * The `slo-scout` command. Each subcommand lives in `src/commands/<name>.ts` and exports a `command`
- * (summary, usage, run); this file only dispatches, so adding a command is one line in COMMANDS.
+ * (usage, run); this file only dispatches, so adding a command is one line in COMMANDS. The summaries
+ * live here so `--help` does not have to load every command (and its dependencies) to print them.
  */
 export interface Command {
-  summary: string;
   /** Full usage text shown by `slo-scout <name> --help`. */
   usage: string;
   /** Returns the process exit code. Throw UsageError for bad flags (exit 2 with the usage). */
@@ -29,17 +29,47 @@ export function parseFlags<T extends ParseArgsConfig>(
   }
 }
 
-const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
-  serve: () => import("./commands/serve.js"),
-  migrate: () => import("./commands/migrate.js"),
-  generate: () => import("./commands/generate.js"),
-  validate: () => import("./commands/validate.js"),
-  fingerprint: () => import("./commands/fingerprint.js"),
-  capsules: () => import("./commands/capsules.js"),
-  "blast-radius": () => import("./commands/blast-radius.js"),
-  ingest: () => import("./commands/ingest.js"),
-  analyze: () => import("./commands/analyze.js"),
-  simulate: () => import("./commands/simulate.js"),
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  serve: {
+    summary: "run the server: telemetry receivers, /health and /metrics",
+    load: () => import("./commands/serve.js"),
+  },
+  migrate: {
+    summary: "apply the database migrations (safe to run again)",
+    load: () => import("./commands/migrate.js"),
+  },
+  generate: {
+    summary: "generate Prometheus SLO rules, burn-rate alerts and their tests from Sloth or OpenSLO specs",
+    load: () => import("./commands/generate.js"),
+  },
+  validate: {
+    summary: "validate generated artifacts (specs, rule files, rule tests) with file:line messages",
+    load: () => import("./commands/validate.js"),
+  },
+  fingerprint: {
+    summary: "fingerprint log lines: template and fingerprint per line (CSV or JSONL)",
+    load: () => import("./commands/fingerprint.js"),
+  },
+  capsules: {
+    summary: "list a service's log fingerprints with counts and redacted samples",
+    load: () => import("./commands/capsules.js"),
+  },
+  "blast-radius": {
+    summary: "what committing generated artifacts would change, and whether the policy allows it",
+    load: () => import("./commands/blast-radius.js"),
+  },
+  ingest: {
+    summary: "load telemetry from a file, stdin or the demo shop through the receivers' decoders",
+    load: () => import("./commands/ingest.js"),
+  },
+  analyze: {
+    summary: "find a service's journeys and propose SLIs, targets, confidence and evidence",
+    load: () => import("./commands/analyze.js"),
+  },
+  simulate: {
+    summary: "replay an SLI's history against a target: budget over time, breaches, pages and tickets",
+    load: () => import("./commands/simulate.js"),
+  },
 };
 
 function version(): string {
@@ -49,11 +79,10 @@ function version(): string {
   return pkg.version;
 }
 
-async function help(): Promise<string> {
+function help(): string {
   const lines = ["Usage: slo-scout <command> [options]", "", "Commands:"];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    const { command } = await load();
-    lines.push(`  ${name.padEnd(14)}${command.summary}`);
+  for (const [name, { summary }] of Object.entries(COMMANDS)) {
+    lines.push(`  ${name.padEnd(14)}${summary}`);
   }
   lines.push(
     "",
@@ -69,7 +98,7 @@ async function help(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
-    const text = await help();
+    const text = help();
     if (name === undefined) {
       process.stderr.write(`${text}\n`);
       return 2;
@@ -81,12 +110,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`slo-scout: unknown command "${name}"\n\n${await help()}\n`);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`slo-scout: unknown command "${name}"\n\n${help()}\n`);
     return 2;
   }
-  const { command } = await load();
+  const { command } = await entry.load();
   if (rest.includes("-h") || rest.includes("--help")) {
     process.stdout.write(`${command.usage}\n`);
     return 0;

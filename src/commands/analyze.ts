@@ -215,7 +215,6 @@ export async function openAnalysisStore(config: Config): Promise<Sql> {
 }
 
 export const command: Command = {
-  summary: "find a service's journeys and propose SLIs, targets, confidence and evidence",
   usage,
   async run(args) {
     const flags = parseAnalyzeFlags(args);

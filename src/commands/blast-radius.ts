@@ -88,7 +88,6 @@ export function formatReport(r: BlastRadiusReport, violations: Violation[], poli
 }
 
 export const command: Command = {
-  summary: "what committing generated artifacts would change, and whether the policy allows it",
   usage: USAGE,
   async run(args) {
     const parsed = parseFlags({

@@ -65,7 +65,6 @@ export function summarize(capsules: Capsule[]): TemplateSummary[] {
 }
 
 export const command: Command = {
-  summary: "list a service's log fingerprints with counts and redacted samples",
   usage: USAGE,
   async run(args) {
     const parsed = parseFlags({

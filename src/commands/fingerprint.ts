@@ -65,7 +65,6 @@ function parse(args: string[]) {
 }
 
 export const command: Command = {
-  summary: "fingerprint log lines: template and fingerprint per line (CSV or JSONL)",
   usage,
   async run(args) {
     const { values, positionals } = parse(args);

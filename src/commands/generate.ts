@@ -248,7 +248,6 @@ function renameOrCopy(from: string, to: string) {
 }
 
 export const command: Command = {
-  summary: "generate Prometheus SLO rules, burn-rate alerts and their tests from Sloth or OpenSLO specs",
   usage,
   run,
 };

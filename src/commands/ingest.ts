@@ -157,7 +157,6 @@ const PROGRESS_BYTES = 1024 * 1024;
 const DEMO_BATCH = 5000;
 
 export const command: Command = {
-  summary: "load telemetry from a file, stdin or the demo shop through the receivers' decoders",
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseFlags({ args, options: OPTIONS, allowPositionals: true });

@@ -4,7 +4,6 @@ import { migrate, storeFeatures } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
 
 export const command: Command = {
-  summary: "apply the database migrations (safe to run again)",
   usage: [
     "Usage: slo-scout migrate",
     "",

@@ -12,7 +12,6 @@ import { openBlobs, openSql, openVectors } from "../store/open.js";
 import { openQueue } from "../store/open-queue.js";
 
 export const command: Command = {
-  summary: "run the server: telemetry receivers, /health and /metrics",
   usage: [
     "Usage: slo-scout serve",
     "",

@@ -103,7 +103,6 @@ export function renderSimulation(service: string, sli: Sli, s: Simulation): stri
 }
 
 export const command: Command = {
-  summary: "replay an SLI's history against a target: budget over time, breaches, pages and tickets",
   usage,
   async run(args) {
     const flags = parse(args);

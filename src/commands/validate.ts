@@ -54,7 +54,6 @@ function parse(args: string[]) {
 }
 
 export const command: Command = {
-  summary: "validate generated artifacts (specs, rule files, rule tests) with file:line messages",
   usage,
   run,
 };
