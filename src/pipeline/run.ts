@@ -304,6 +304,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       throw err;
     }
     if (offset) nextOffsets.set(offset.key, offset.next);
+    if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
     await announce(changes);
     await refresh(changes.capsules, force);
   }
@@ -323,12 +324,15 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       stage.apply(m.value, now());
     }
     if (last < from) return;
-    const lateBefore = stage.counters.droppedLate;
-    const pending = stage.completeTraces(now());
-    const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
-    const changes = stage.takeChanges(traces);
+    const { changes } = await collect(false);
     await settle(changes, { key, partition: batch.partition, next: last + 1 }, false);
-    if (stage.counters.droppedLate > lateBefore) droppedLate.inc(stage.counters.droppedLate - lateBefore);
+  }
+
+  /** Folds the traces that are due (all, at the end of a run) into the aggregates and takes every change. */
+  async function collect(allTraces: boolean): Promise<{ changes: StageChanges; traces: number }> {
+    const pending = stage.completeTraces(now(), allTraces);
+    const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
+    return { changes: stage.takeChanges(traces), traces: pending.length };
   }
 
   const subscription: Subscription = await deps.bus.subscribe<TelemetryEvent>(
@@ -345,10 +349,9 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   let timer: NodeJS.Timeout | undefined = setInterval(() => {
     chain = chain
       .then(async () => {
-        const pending = stage.completeTraces(now());
-        if (pending.length === 0) return;
-        const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
-        await settle(stage.takeChanges(traces), undefined, false);
+        // Between batches only completed traces can change anything.
+        const { changes, traces } = await collect(false);
+        if (traces > 0) await settle(changes, undefined, false);
       })
       .catch((err) => deps.logger?.error({ err }, "pipeline: completing traces failed"));
   }, 2_000);
@@ -360,11 +363,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     },
     async drain() {
       await deps.bus.flush();
-      const run = chain.then(async () => {
-        const pending = stage.completeTraces(now(), true);
-        const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
-        await settle(stage.takeChanges(traces), undefined, true);
-      });
+      const run = chain.then(async () => settle((await collect(true)).changes, undefined, true));
       chain = run.catch(() => {});
       await run;
     },

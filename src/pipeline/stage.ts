@@ -39,6 +39,8 @@ export interface StageChanges {
   traces: { traceId: string; windowStart: number }[];
   fingerprinterState?: FingerprinterState;
   watermarks: Map<string, number>;
+  /** Events dropped as too late since the previous change set. */
+  droppedLate: number;
 }
 
 export interface StageCounters {
@@ -57,6 +59,7 @@ export class TelemetryStage {
   private samples: MetricSeries[] = [];
   private capsuleEvents: CapsuleEvent[] = [];
   readonly counters: StageCounters = { events: 0, droppedLate: 0 };
+  private droppedLateTaken = 0;
 
   constructor(
     private readonly options: StageOptions,
@@ -188,7 +191,9 @@ export class TelemetryStage {
         ? { fingerprinterState: this.fingerprintStage.fingerprinter.toJSON() }
         : {}),
       watermarks: this.watermarks,
+      droppedLate: this.counters.droppedLate - this.droppedLateTaken,
     };
+    this.droppedLateTaken = this.counters.droppedLate;
     this.samples = [];
     this.capsuleEvents = [];
     this.fingerprinterChanged = false;
