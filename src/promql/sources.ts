@@ -106,15 +106,8 @@ export class MemorySource implements SeriesSource {
     const out: RawSeries[] = [];
     for (const s of this.byName.get(name)?.values() ?? []) {
       if (!matchers.every((m) => matches(s.labels, m))) continue;
-      const lo = lowerBound(s.t, startMs);
-      const hi = upperBound(s.t, endMs);
-      if (hi <= lo) continue;
-      out.push({
-        labels: s.labels,
-        timestamps: s.t.subarray(lo, hi),
-        values: s.v.subarray(lo, hi),
-        stale: s.stale?.subarray(lo, hi),
-      });
+      const slice = sliceSeries(s, startMs, endMs);
+      if (slice) out.push(slice);
     }
     return out;
   }
@@ -174,15 +167,8 @@ export class CachingSource implements SeriesSource {
     }
     const out: RawSeries[] = [];
     for (const s of c.series.values()) {
-      const lo = lowerBound(s.t, startMs);
-      const hi = upperBound(s.t, endMs);
-      if (hi <= lo) continue;
-      out.push({
-        labels: s.labels,
-        timestamps: s.t.subarray(lo, hi),
-        values: s.v.subarray(lo, hi),
-        stale: s.stale.subarray(lo, hi),
-      });
+      const slice = sliceSeries(s, startMs, endMs);
+      if (slice) out.push(slice);
     }
     return out;
   }
@@ -252,4 +238,21 @@ export class PrometheusQuerier implements RangeQuerier {
     });
     return { timestamps, series };
   }
+}
+
+/** The samples of a stored series within [startMs, endMs], as views (no copy); undefined when none. */
+function sliceSeries(
+  s: { labels: RawSeries["labels"]; t: Float64Array; v: Float64Array; stale?: Uint8Array },
+  startMs: number,
+  endMs: number,
+): RawSeries | undefined {
+  const lo = lowerBound(s.t, startMs);
+  const hi = upperBound(s.t, endMs);
+  if (hi <= lo) return undefined;
+  return {
+    labels: s.labels,
+    timestamps: s.t.subarray(lo, hi),
+    values: s.v.subarray(lo, hi),
+    stale: s.stale?.subarray(lo, hi),
+  };
 }
