@@ -368,7 +368,7 @@ export async function analyzeService(
                 ? "rpc"
                 : "http",
           ...(lat ? { histogramBoundsMs: lat.bounds.map((b) => b.ms) } : {}),
-          ...(x?.latency && x.latency.counts.some((n) => n > 0)
+          ...(x?.latency?.counts.some((n) => n > 0)
             ? { p95Ms: latencyThreshold(x.latency, 0.95).thresholdMs }
             : {}),
         }),

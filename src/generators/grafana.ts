@@ -9,6 +9,7 @@ import { formatDuration } from "./prom-format.js";
  * generators write (Sloth's names), with `$datasource` and `$service` variables.
  */
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a JS template
 const DS = { type: "prometheus", uid: "${datasource}" };
 
 const sel = (slo: SloRules) => `{${LABEL.service}="$service", ${LABEL.id}="${slo.slo.id}"}`;

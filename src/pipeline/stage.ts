@@ -61,10 +61,7 @@ export class TelemetryStage {
   readonly counters: StageCounters = { events: 0, droppedLate: 0 };
   private droppedLateTaken = 0;
 
-  constructor(
-    private readonly options: StageOptions,
-    fingerprinterState?: FingerprinterState,
-  ) {
+  constructor(options: StageOptions, fingerprinterState?: FingerprinterState) {
     this.capsules = new CapsuleAggregates(options.windows, options.random);
     this.spans = new SpanAggregates(options.windows, 5, options.random);
     this.vitals = new WebVitalAggregates(options.windows);

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Journey } from "../../src/core/journey.js";
 import { generateAll } from "../../src/generators/generate.js";

@@ -57,3 +57,12 @@ export function tcpProbe(host: string, port: number, timeoutMs = 1000): Promise<
     });
   });
 }
+
+/**
+ * For a suite that depends on something optional (a corpus, a binary): returns `missing` and, when it is
+ * true, prints one line saying what is skipped and why, so no skip goes unexplained.
+ */
+export function skipping(missing: boolean, what: string, reason: string): boolean {
+  if (missing) process.stderr.write(`[skip] ${what}: ${reason}\n`);
+  return missing;
+}

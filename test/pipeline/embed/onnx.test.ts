@@ -6,6 +6,7 @@ import { locateOnnxModel, OnnxEmbedder, onnxRuntimeInstalled } from "../../../sr
 import { openEmbedder } from "../../../src/pipeline/embed/open.js";
 import { basicTokenize, WordPieceTokenizer } from "../../../src/pipeline/embed/wordpiece.js";
 import { writeTinyOnnxModel } from "../../fixtures/embed/tiny-onnx.js";
+import { skipping } from "../../helpers/services.js";
 
 const fixtures = join(import.meta.dirname, "../../fixtures/embed");
 const vocabText = readFileSync(join(fixtures, "vocab.txt"), "utf8");
@@ -118,79 +119,77 @@ describe("openEmbedder with onnx://", () => {
 
 const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-describe.skipIf(!onnxRuntimeInstalled())(
-  "OnnxEmbedder on a tiny generated model (needs onnxruntime-node)",
-  () => {
-    const modelDir = (name: string, dims: number, inputs: string[], outputName?: string) => {
-      const dir = join(tmp, name);
-      mkdirSync(dir, { recursive: true });
-      copyFileSync(join(fixtures, "vocab.txt"), join(dir, "vocab.txt"));
-      const model = writeTinyOnnxModel(join(dir, "model.onnx"), {
-        vocabSize: vocab.length,
-        dims,
-        inputs,
-        ...(outputName ? { outputName } : {}),
-      });
-      return { dir, model };
-    };
-
-    // The model declares no token_type_ids, so this also checks that only declared inputs are fed.
-    const { dir, model } = modelDir("tiny", 384, ["input_ids", "attention_mask"]);
-
-    it("mean-pools the token states under the attention mask and normalises", async () => {
-      const embedder = openEmbedder(config(dir));
-      expect(embedder).toBeInstanceOf(OnnxEmbedder);
-      const [v] = await embedder.embed(["Hello, you!"]);
-      const ids = tokenizer.encode("Hello, you!").inputIds;
-      const mean = Array.from({ length: 384 }, (_, d) =>
-        ids.reduce((s, id) => s + model.embedding[id]![d]!, 0),
-      );
-      const norm = Math.sqrt(dot(mean, mean));
-      expect(v).toHaveLength(384);
-      expect(dot(v!, v!)).toBeCloseTo(1, 5);
-      for (const [d, x] of v!.entries()) expect(x).toBeCloseTo(mean[d]! / norm, 5);
+describe.skipIf(
+  skipping(
+    !onnxRuntimeInstalled(),
+    "OnnxEmbedder tests",
+    "onnxruntime-node (an optional dependency) is not installed",
+  ),
+)("OnnxEmbedder on a tiny generated model (needs onnxruntime-node)", () => {
+  const modelDir = (name: string, dims: number, inputs: string[], outputName?: string) => {
+    const dir = join(tmp, name);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(fixtures, "vocab.txt"), join(dir, "vocab.txt"));
+    const model = writeTinyOnnxModel(join(dir, "model.onnx"), {
+      vocabSize: vocab.length,
+      dims,
+      inputs,
+      ...(outputName ? { outputName } : {}),
     });
+    return { dir, model };
+  };
 
-    it("gives a text the same vector alone and padded in a batch with longer texts", async () => {
-      const embedder = openEmbedder(config(dir));
-      const [alone] = await embedder.embed(["payment declined"]);
-      const batch = await embedder.embed(["payment declined for the order, after 30s", "payment declined"]);
-      expect(batch).toHaveLength(2);
-      for (const [d, x] of alone!.entries()) expect(batch[1]![d]).toBeCloseTo(x, 6);
-      expect(dot(batch[0]!, alone!)).toBeLessThan(0.99);
-    });
+  // The model declares no token_type_ids, so this also checks that only declared inputs are fed.
+  const { dir, model } = modelDir("tiny", 384, ["input_ids", "attention_mask"]);
 
-    it("keeps order across internal batches", async () => {
-      const embedder = new OnnxEmbedder(locateOnnxModel(dir), 384, 2);
-      const texts = ["hello", "how are you", "payment declined", "checkout", "api"];
-      const together = await embedder.embed(texts);
-      for (const [i, t] of texts.entries()) {
-        const [one] = await embedder.embed([t]);
-        expect(dot(together[i]!, one!)).toBeCloseTo(1, 6);
-      }
-      expect(await embedder.embed([])).toEqual([]);
-    });
+  it("mean-pools the token states under the attention mask and normalises", async () => {
+    const embedder = openEmbedder(config(dir));
+    expect(embedder).toBeInstanceOf(OnnxEmbedder);
+    const [v] = await embedder.embed(["Hello, you!"]);
+    const ids = tokenizer.encode("Hello, you!").inputIds;
+    const mean = Array.from({ length: 384 }, (_, d) =>
+      ids.reduce((s, id) => s + model.embedding[id]![d]!, 0),
+    );
+    const norm = Math.sqrt(dot(mean, mean));
+    expect(v).toHaveLength(384);
+    expect(dot(v!, v!)).toBeCloseTo(1, 5);
+    for (const [d, x] of v!.entries()) expect(x).toBeCloseTo(mean[d]! / norm, 5);
+  });
 
-    it("uses the first output when there is no last_hidden_state and rejects a wrong dimension", async () => {
-      const small = modelDir(
-        "small",
-        8,
-        ["input_ids", "attention_mask", "token_type_ids"],
-        "token_embeddings",
-      );
-      await expect(openEmbedder(config(small.dir)).embed(["hello"])).rejects.toThrow(
-        /gives 8-dimensional embeddings but the vector store expects 384/,
-      );
-      const [v] = await openEmbedder(config(small.dir), 8).embed(["hello"]);
-      expect(v).toHaveLength(8);
-    });
+  it("gives a text the same vector alone and padded in a batch with longer texts", async () => {
+    const embedder = openEmbedder(config(dir));
+    const [alone] = await embedder.embed(["payment declined"]);
+    const batch = await embedder.embed(["payment declined for the order, after 30s", "payment declined"]);
+    expect(batch).toHaveLength(2);
+    for (const [d, x] of alone!.entries()) expect(batch[1]![d]).toBeCloseTo(x, 6);
+    expect(dot(batch[0]!, alone!)).toBeLessThan(0.99);
+  });
 
-    it("reports a file that is not an ONNX model", async () => {
-      const bad = join(tmp, "bad");
-      mkdirSync(bad);
-      writeFileSync(join(bad, "model.onnx"), "not a model");
-      copyFileSync(join(fixtures, "vocab.txt"), join(bad, "vocab.txt"));
-      await expect(openEmbedder(config(bad)).embed(["hello"])).rejects.toThrow();
-    });
-  },
-);
+  it("keeps order across internal batches", async () => {
+    const embedder = new OnnxEmbedder(locateOnnxModel(dir), 384, 2);
+    const texts = ["hello", "how are you", "payment declined", "checkout", "api"];
+    const together = await embedder.embed(texts);
+    for (const [i, t] of texts.entries()) {
+      const [one] = await embedder.embed([t]);
+      expect(dot(together[i]!, one!)).toBeCloseTo(1, 6);
+    }
+    expect(await embedder.embed([])).toEqual([]);
+  });
+
+  it("uses the first output when there is no last_hidden_state and rejects a wrong dimension", async () => {
+    const small = modelDir("small", 8, ["input_ids", "attention_mask", "token_type_ids"], "token_embeddings");
+    await expect(openEmbedder(config(small.dir)).embed(["hello"])).rejects.toThrow(
+      /gives 8-dimensional embeddings but the vector store expects 384/,
+    );
+    const [v] = await openEmbedder(config(small.dir), 8).embed(["hello"]);
+    expect(v).toHaveLength(8);
+  });
+
+  it("reports a file that is not an ONNX model", async () => {
+    const bad = join(tmp, "bad");
+    mkdirSync(bad);
+    writeFileSync(join(bad, "model.onnx"), "not a model");
+    copyFileSync(join(fixtures, "vocab.txt"), join(bad, "vocab.txt"));
+    await expect(openEmbedder(config(bad)).embed(["hello"])).rejects.toThrow();
+  });
+});
