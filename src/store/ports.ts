@@ -80,3 +80,93 @@ export interface Embedder {
   readonly dimensions: number;
   embed(texts: string[]): Promise<number[][]>;
 }
+
+/** One file of a change: a repository-relative path and its full new content. */
+export interface ChangeFile {
+  path: string;
+  content: string;
+}
+
+/**
+ * A proposed change to the team's repository: a pull request on GitHub, a merge request on GitLab, a branch
+ * with its record beside it in the local repository.
+ */
+export interface Change {
+  /** The host's id: the PR/MR number on a forge, a sequence number in the local repository. */
+  id: string;
+  /** `slo-scout/<service>`, or `slo-scout/<service>-2`, … when that name is taken. */
+  branch: string;
+  url: string;
+  /** The branch head. */
+  commit: string;
+  /** Every path the change touches relative to its base, sorted. */
+  files: string[];
+  title: string;
+  body: string;
+}
+
+export interface OpenChangeRequest {
+  service: string;
+  title: string;
+  body: string;
+  files: ChangeFile[];
+  /** Globs (picomatch, like the policy's `allowedPaths`) every file must match; anything else is refused. */
+  allowedPaths: string[];
+  /** Branch or commit the change starts from; the host's default branch when absent. */
+  baseRef?: string;
+  /**
+   * When a change for the service is already open: true updates it with a new commit, false (the default)
+   * opens another one on a suffixed branch.
+   */
+  update?: boolean;
+}
+
+export interface UpdateChangeRequest {
+  /** Written on top of the change's head as one new commit; files not named keep their content. */
+  files: ChangeFile[];
+  allowedPaths: string[];
+  title?: string;
+  body?: string;
+  /** Commit message of the new commit; a default naming the change when absent. */
+  message?: string;
+}
+
+/**
+ * Where approved artifacts go. Host-neutral: the local repository, GitHub and GitLab adapters all take
+ * repository-relative paths and return the same `Change`. Bad input (a path outside `allowedPaths`, an
+ * unknown change) throws a `GitHostError`.
+ */
+export interface GitHost {
+  /** The file's content at a branch, tag or commit; undefined when the file does not exist there. */
+  readFile(path: string, ref: string): Promise<string | undefined>;
+  /** One commit holding every file, on a new branch from the base. */
+  openChange(request: OpenChangeRequest): Promise<Change>;
+  updateChange(changeId: string, request: UpdateChangeRequest): Promise<Change>;
+  /** Undefined when there is no such change. */
+  getChange(changeId: string): Promise<Change | undefined>;
+  listChangeFiles(changeId: string): Promise<string[]>;
+  /** Returns the comment's id, for `editComment` (the "analyzing…" reply that is edited when done). */
+  postComment(changeId: string, body: string): Promise<string>;
+  editComment(commentId: string, body: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type GitHostErrorCode =
+  | "bad-path"
+  | "bad-request"
+  | "unknown-ref"
+  | "unknown-change"
+  | "unknown-comment"
+  | "no-changes"
+  | "checked-out";
+
+/** A request the git host refuses; the app layer validates first, so reaching this means a caller bug. */
+export class GitHostError extends Error {
+  override name = "GitHostError";
+  constructor(
+    readonly code: GitHostErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
