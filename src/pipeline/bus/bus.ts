@@ -1,9 +1,21 @@
+import type { TelemetryEvent } from "../../core/telemetry.js";
+
 /** Topics every stage speaks; a stage only publishes or consumes these. */
 export const TOPICS = { rawTelemetry: "raw-telemetry", capsuleEvents: "capsule-events" } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
+/**
+ * The partition key of a `raw-telemetry` event: a span's trace id, so every span of a trace reaches the
+ * worker that assembles it (its services' spans would otherwise land on several workers); the service for
+ * everything else, so one service's log lines stay in order. Windows that several workers may touch are
+ * written by adding to the stored row (see src/pipeline/window-writes.ts).
+ */
+export function eventKey(event: TelemetryEvent): string {
+  return event.kind === "span" ? event.span.traceId : event.service;
+}
+
 export interface BusMessage<T = unknown> {
-  /** Partition key: the service, so one service's windows stay on one worker. */
+  /** Partition key: messages with one key stay in order on one partition, so they reach one worker. */
   key: string;
   value: T;
 }

@@ -15,10 +15,12 @@ import { BusClosedError, BusSaturatedError } from "./bus.js";
 
 /**
  * Kafka via kafkajs. Producer: messages wait up to `lingerMs` to be sent together in one GZIP-compressed
- * `sendBatch` (acks from all in-sync replicas), keyed by the message key so one service stays on one
+ * `sendBatch` (acks from all in-sync replicas), keyed by the message key so one key stays on one
  * partition (kafkajs's default partitioner is Java-compatible murmur2). Consumer: one kafkajs consumer per
  * subscription in the named group, `eachBatch` with auto-commit off; the offset is committed only after the
- * handler resolves, so a crash or a throw redelivers (at least once).
+ * handler resolves, so a crash or a throw redelivers (at least once). A topic is created with `partitions`
+ * partitions the first time it is used, rather than by the broker's auto-creation, whose partition count
+ * is a broker setting the pipeline's workers cannot see.
  */
 
 /** The parts of kafkajs this adapter uses; tests pass a fake. */
@@ -27,7 +29,7 @@ export interface KafkaClient {
   consumer(
     config: ConsumerConfig,
   ): Pick<Consumer, "connect" | "disconnect" | "subscribe" | "run" | "commitOffsets">;
-  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster">;
+  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster" | "createTopics">;
 }
 
 export interface KafkaBusOptions {
@@ -39,6 +41,10 @@ export interface KafkaBusOptions {
   maxBatchMessages?: number;
   /** Messages accepted but not yet acknowledged by Kafka; at this level `saturated()` is true. */
   capacity?: number;
+  /** Partitions of a topic this bus creates: the most pipeline workers one consumer group can use. */
+  partitions?: number;
+  /** Prefix of every topic's name on the cluster, so several deployments (or test runs) can share one. */
+  topicPrefix?: string;
   /** Partitions of one subscription handled at once (each still in order). */
   partitionsConsumedConcurrently?: number;
   onError?: (err: unknown, where: { topic: string; group?: string; partition?: number }) => void;
@@ -61,6 +67,9 @@ export class KafkaBus implements Bus {
   private readonly maxBatchMessages: number;
   private readonly capacity: number;
   private readonly concurrency: number;
+  private readonly partitions: number;
+  private readonly topicPrefix: string;
+  private readonly topicsReady = new Map<string, Promise<void>>();
   private readonly onError: NonNullable<KafkaBusOptions["onError"]>;
   private producerReady: Promise<void> | undefined;
   private admin: ReturnType<KafkaClient["admin"]> | undefined;
@@ -86,6 +95,8 @@ export class KafkaBus implements Bus {
     this.maxBatchMessages = options.maxBatchMessages ?? 1000;
     this.capacity = options.capacity ?? 100_000;
     this.concurrency = options.partitionsConsumedConcurrently ?? 4;
+    this.partitions = options.partitions ?? 3;
+    this.topicPrefix = options.topicPrefix ?? "";
     this.onError = options.onError ?? (() => {});
   }
 
@@ -122,10 +133,11 @@ export class KafkaBus implements Bus {
   ): Promise<Subscription> {
     if (this.closed) throw new BusClosedError("bus is closed");
     const codec = codecFor(topic);
+    const name = await this.ensureTopic(topic);
     const consumer = this.client.consumer({ groupId: group });
     await consumer.connect();
     this.consumers.add(consumer);
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.subscribe({ topics: [name], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -146,7 +158,7 @@ export class KafkaBus implements Bus {
             this.onError(err, { topic, group, partition: batch.partition });
           }
         }
-        if (messages.length > 0) await handler({ topic: batch.topic, partition: batch.partition, messages });
+        if (messages.length > 0) await handler({ topic, partition: batch.partition, messages });
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
         await consumer.commitOffsets([
@@ -174,13 +186,38 @@ export class KafkaBus implements Bus {
 
   async ping(): Promise<void> {
     if (this.closed) throw new BusClosedError("bus is closed");
+    await (await this.connectedAdmin()).describeCluster();
+  }
+
+  private async connectedAdmin(): Promise<ReturnType<KafkaClient["admin"]>> {
     this.admin ??= this.client.admin();
-    this.adminReady ??= this.admin.connect().catch((err) => {
+    const admin = this.admin;
+    this.adminReady ??= admin.connect().catch((err) => {
       this.adminReady = undefined;
       throw err;
     });
     await this.adminReady;
-    await this.admin.describeCluster();
+    return admin;
+  }
+
+  /** The topic's name on the cluster, created (once per process) if missing; a failure is retried next time. */
+  private async ensureTopic(topic: string): Promise<string> {
+    const name = this.topicPrefix + topic;
+    let ready = this.topicsReady.get(name);
+    if (!ready) {
+      ready = (async () => {
+        const admin = await this.connectedAdmin();
+        // Resolves false when the topic exists already, whatever its partition count.
+        await admin.createTopics({
+          topics: [{ topic: name, numPartitions: this.partitions }],
+          waitForLeaders: true,
+        });
+      })();
+      this.topicsReady.set(name, ready);
+      ready.catch(() => this.topicsReady.delete(name));
+    }
+    await ready;
+    return name;
   }
 
   async close(): Promise<void> {
@@ -215,10 +252,14 @@ export class KafkaBus implements Bus {
           throw err;
         });
         await this.producerReady;
+        await Promise.all([...byTopic.keys()].map((topic) => this.ensureTopic(topic)));
         await this.producer.sendBatch({
           acks: -1,
           compression: CompressionTypes.GZIP,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          topicMessages: [...byTopic].map(([topic, messages]) => ({
+            topic: this.topicPrefix + topic,
+            messages,
+          })),
         });
         for (const p of batch) p.resolve();
       } catch (err) {

@@ -1,6 +1,6 @@
 import type { TelemetryEvent } from "../../core/telemetry.js";
 import type { Bus } from "../bus/bus.js";
-import { TOPICS } from "../bus/bus.js";
+import { eventKey, TOPICS } from "../bus/bus.js";
 import type { DecodeResult } from "./decode-result.js";
 import type { IngestMetrics } from "./metrics.js";
 
@@ -116,13 +116,13 @@ export class Ingestor {
 }
 
 /**
- * Publishes one request's events in one call keyed by service (one service's windows stay on one
+ * Publishes one request's events in one call, each keyed by `eventKey` (a trace's spans share a
  * partition). One call, because a bus takes a batch whole or not at all: a client's retry after a
  * refusal then never duplicates half a request.
  */
 export function publishEvents(bus: Bus, events: TelemetryEvent[]): Promise<void> {
   return bus.publish(
     TOPICS.rawTelemetry,
-    events.map((value) => ({ key: value.service, value })),
+    events.map((value) => ({ key: eventKey(value), value })),
   );
 }

@@ -36,6 +36,10 @@ function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } 
       connect: async () => void log.push("admin.connect"),
       disconnect: async () => void log.push("admin.disconnect"),
       describeCluster: async () => ({ brokers: [], controller: 1, clusterId: "c" }),
+      createTopics: async ({ topics }) => {
+        for (const t of topics) log.push(`admin.createTopics ${t.topic}:${t.numPartitions}`);
+        return true;
+      },
     }),
   };
   return { client, log, batches, commits, runs };
@@ -181,7 +185,14 @@ describe("KafkaBus producer", () => {
     const sent = bus.publish("t", [{ key: "a", value: 1 }]);
     await bus.close();
     await sent;
-    expect(k.log).toEqual(["producer.connect", "producer.sendBatch", "producer.disconnect"]);
+    expect(k.log).toEqual([
+      "producer.connect",
+      "admin.connect",
+      "admin.createTopics t:3",
+      "producer.sendBatch",
+      "producer.disconnect",
+      "admin.disconnect",
+    ]);
   });
 });
 
@@ -270,5 +281,18 @@ describe("KafkaBus consumer", () => {
     expect(k.log.filter((l) => l === "admin.connect")).toHaveLength(1);
     await bus.close();
     expect(k.log).toContain("admin.disconnect");
+  });
+
+  it("creates each topic once, with the configured partitions, under the topic prefix", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, partitions: 6, topicPrefix: "t1." });
+    await bus.subscribe(TOPICS.rawTelemetry, "g", async () => {});
+    await bus.publish(TOPICS.rawTelemetry, [{ key: "checkout", value: event("checkout", "hi") }]);
+    await bus.flush();
+    expect(k.log.filter((l) => l.startsWith("admin.createTopics"))).toEqual([
+      "admin.createTopics t1.raw-telemetry:6",
+    ]);
+    expect(k.batches[0]!.topicMessages![0]!.topic).toBe("t1.raw-telemetry");
+    await bus.close();
   });
 });
