@@ -47,6 +47,9 @@ import { type StageChanges, TelemetryStage } from "./stage.js";
  */
 
 type Signal = "span" | "metric" | "log" | "rum";
+/** The next offset of a topic/partition a change set covers. */
+type Offset = { key: string; partition: number; next: number };
+type Collected = { changes: StageChanges; offsets: Offset[]; traces: number };
 
 export const PIPELINE_GROUP = "pipeline";
 const STATE_KEY = "pipeline";
@@ -88,7 +91,7 @@ const announcementsDropped = counter(
 );
 const redelivered = counter(
   "slo_scout_pipeline_redelivered_total",
-  "Messages skipped because their effects were already stored",
+  "Messages skipped because the stage had already applied them",
 );
 const watermarkGauge = gauge(
   "slo_scout_pipeline_watermark_seconds",
@@ -104,14 +107,28 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const refreshMs = deps.refreshMs ?? 5_000;
   const embedBatch = deps.embedBatch ?? 100;
 
-  let stage = await restore();
-  // Offsets stored for an in-process bus belong to a previous process's bus and are ignored.
-  const nextOffsets = new Map<string, number>();
+  const stage = await restore();
+  /**
+   * Per topic/partition: the next offset the stored windows cover, and the next the in-memory stage
+   * covers (ahead of it while a change set waits for the store). Offsets stored for an in-process bus
+   * belong to a previous process's bus and are ignored.
+   */
+  const positions = new Map<string, { partition: number; stored: number; applied: number }>();
   if (deps.bus.durable) {
     for (const o of await loadOffsets(deps.sql, group, TOPICS.rawTelemetry)) {
-      nextOffsets.set(`${o.topic}/${o.partition}`, o.nextOffset);
+      positions.set(`${o.topic}/${o.partition}`, {
+        partition: o.partition,
+        stored: o.nextOffset,
+        applied: o.nextOffset,
+      });
     }
   }
+  /**
+   * Change sets taken from the stage that the store has not taken yet (it is down), oldest first. They
+   * are written before the stage applies anything new, so a change set never holds effects newer than
+   * its offsets; window states are absolute, so writing one again later stores the same rows.
+   */
+  const unwritten: { changes: StageChanges; offsets: Offset[]; force: boolean }[] = [];
   const blobDue = new Map<string, number>();
   const embedded = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
@@ -168,7 +185,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     return new Set(rows.map((r) => r.trace_id));
   }
 
-  async function write(changes: StageChanges, offset?: { partition: number; next: number }) {
+  async function write(changes: StageChanges, offsets: Offset[]) {
     await deps.sql.transaction(async (tx) => {
       await insertSamples(tx, changes.samples);
       await upsertCapsules(tx, changes.capsules);
@@ -216,11 +233,11 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       }
       if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
       for (const [service, wm] of changes.watermarks) await saveWatermark(tx, STATE_KEY, service, wm);
-      if (offset) {
-        await commitOffsets(tx, group, [
-          { topic: TOPICS.rawTelemetry, partition: offset.partition, nextOffset: offset.next },
-        ]);
-      }
+      await commitOffsets(
+        tx,
+        group,
+        offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
+      );
     });
     for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
   }
@@ -290,49 +307,65 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     }
   }
 
-  async function settle(
-    changes: StageChanges,
-    offset: { key: string; partition: number; next: number } | undefined,
-    force: boolean,
-  ) {
-    try {
-      await write(changes, offset);
-    } catch (err) {
-      // In-memory windows already hold this batch; rebuild them from the store so the redelivery the
-      // bus makes after this throw is counted once.
-      stage = await restore();
-      throw err;
+  /**
+   * Stores the change sets waiting for the store, in order; throws while the store refuses (the bus then
+   * redelivers the batch, or the timer tries again), keeping them for the next attempt.
+   */
+  async function writeUnwritten() {
+    while (unwritten.length > 0) {
+      const { changes, offsets, force } = unwritten[0]!;
+      await write(changes, offsets);
+      unwritten.shift();
+      for (const o of offsets) positions.get(o.key)!.stored = o.next;
+      if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
+      await announce(changes);
+      await refresh(changes.capsules, force);
     }
-    if (offset) nextOffsets.set(offset.key, offset.next);
-    if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
-    await announce(changes);
-    await refresh(changes.capsules, force);
+  }
+
+  async function settle(collected: Collected, force: boolean) {
+    unwritten.push({ changes: collected.changes, offsets: collected.offsets, force });
+    await writeUnwritten();
   }
 
   async function handle(batch: BusBatch<TelemetryEvent>) {
+    await writeUnwritten();
     const key = `${batch.topic}/${batch.partition}`;
-    const from = nextOffsets.get(key) ?? 0;
+    let position = positions.get(key);
+    if (!position) {
+      position = { partition: batch.partition, stored: 0, applied: 0 };
+      positions.set(key, position);
+    }
+    // A redelivery after a failed write holds messages the stage has applied but the store lacks: they
+    // are not applied again, and the change set taken below carries their offsets.
     let last = -1;
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       last = Math.max(last, offset);
-      if (offset < from) {
+      if (offset < position.applied) {
         redelivered.inc();
         continue;
       }
       eventsTotal.inc({ kind: m.value.kind });
       stage.apply(m.value, now());
     }
-    if (last < from) return;
-    const { changes } = await collect(false);
-    await settle(changes, { key, partition: batch.partition, next: last + 1 }, false);
+    position.applied = Math.max(position.applied, last + 1);
+    if (last < position.stored) return;
+    await settle(await collect(false), false);
   }
 
-  /** Folds the traces that are due (all, at the end of a run) into the aggregates and takes every change. */
-  async function collect(allTraces: boolean): Promise<{ changes: StageChanges; traces: number }> {
+  /**
+   * Folds the traces that are due (all, at the end of a run) into the aggregates and takes every change,
+   * with the offsets it covers. A failed trace lookup leaves the traces and changes in the stage.
+   */
+  async function collect(allTraces: boolean): Promise<Collected> {
     const pending = stage.completeTraces(now(), allTraces);
     const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
-    return { changes: stage.takeChanges(traces), traces: pending.length };
+    const offsets: Offset[] = [];
+    for (const [key, p] of positions) {
+      if (p.applied > p.stored) offsets.push({ key, partition: p.partition, next: p.applied });
+    }
+    return { changes: stage.takeChanges(traces), offsets, traces: pending.length };
   }
 
   const subscription: Subscription = await deps.bus.subscribe<TelemetryEvent>(
@@ -349,9 +382,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   let timer: NodeJS.Timeout | undefined = setInterval(() => {
     chain = chain
       .then(async () => {
-        // Between batches only completed traces can change anything.
-        const { changes, traces } = await collect(false);
-        if (traces > 0) await settle(changes, undefined, false);
+        await writeUnwritten();
+        // Between batches only completed traces, or a batch whose collect failed, can change anything.
+        const collected = await collect(false);
+        if (collected.traces > 0 || collected.offsets.length > 0) await settle(collected, false);
       })
       .catch((err) => deps.logger?.error({ err }, "pipeline: completing traces failed"));
   }, 2_000);
@@ -363,7 +397,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     },
     async drain() {
       await deps.bus.flush();
-      const run = chain.then(async () => settle((await collect(true)).changes, undefined, true));
+      const run = chain.then(async () => {
+        await writeUnwritten();
+        await settle(await collect(true), true);
+      });
       chain = run.catch(() => {});
       await run;
     },

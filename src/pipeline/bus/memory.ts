@@ -31,6 +31,8 @@ interface Group {
   /** Next offset to deliver, per partition: everything before it is committed. */
   committed: number[];
   busy: boolean[];
+  /** Partitions whose last delivery threw (the consumer could not store it: a store is down). */
+  failing: boolean[];
   members: Member[];
 }
 
@@ -79,6 +81,7 @@ export class MemoryBus implements Bus {
     if (this.pending(t) >= this.capacity) {
       throw new BusSaturatedError(`topic ${topic} holds ${this.pending(t)} unconsumed messages`);
     }
+    if (this.stalled(t)) throw new BusSaturatedError(`the consumer of topic ${topic} is failing`);
     for (const m of messages) {
       t.logs[partitionFor(m.key, this.partitions)]!.push({ key: m.key, value: m.value });
     }
@@ -95,7 +98,12 @@ export class MemoryBus implements Bus {
     let g = t.groups.get(group);
     if (!g) {
       // A new group starts at the oldest retained message, like Kafka's fromBeginning.
-      g = { committed: [...t.base], busy: t.base.map(() => false), members: [] };
+      g = {
+        committed: [...t.base],
+        busy: t.base.map(() => false),
+        failing: t.base.map(() => false),
+        members: [],
+      };
       t.groups.set(group, g);
     }
     const member: Member = { handler: handler as Handler, running: new Set() };
@@ -114,7 +122,8 @@ export class MemoryBus implements Bus {
 
   saturated(topic?: string): boolean {
     for (const t of this.topics.values()) {
-      if ((topic === undefined || t.name === topic) && this.pending(t) >= this.capacity) return true;
+      if ((topic === undefined || t.name === topic) && (this.pending(t) >= this.capacity || this.stalled(t)))
+        return true;
     }
     return false;
   }
@@ -165,6 +174,18 @@ export class MemoryBus implements Bus {
     return n;
   }
 
+  /**
+   * True while a consumer's handler keeps failing on the topic. What this bus holds lives only in this
+   * process's memory, so it takes no more until the consumer stores again: receivers answer 503 and
+   * clients keep the data and retry, instead of an outage growing a backlog that a crash would lose.
+   */
+  private stalled(t: Topic): boolean {
+    for (const g of t.groups.values()) {
+      if (g.members.length > 0 && g.failing.includes(true)) return true;
+    }
+    return false;
+  }
+
   private pump(t: Topic): void {
     if (this.closed) return;
     for (const [groupName, g] of t.groups) {
@@ -195,9 +216,11 @@ export class MemoryBus implements Bus {
       try {
         await member.handler({ topic: t.name, partition: p, messages });
         g.committed[p] = from + messages.length;
+        g.failing[p] = false;
         g.busy[p] = false;
         this.pump(t);
       } catch (err) {
+        g.failing[p] = true;
         this.onError(err, { topic: t.name, group: groupName, partition: p });
         const timer = setTimeout(() => {
           this.timers.delete(timer);

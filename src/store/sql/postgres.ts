@@ -67,6 +67,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   }
   const transaction = async <R>(fn: (tx: Sql) => Promise<R>): Promise<R> => {
     const client = await pool.connect();
+    // A checked-out client whose server goes away (a restart) emits 'error', which would crash the
+    // process unheard; the statement in progress, or the next one, fails with it instead.
+    const ignore = () => {};
+    client.on("error", ignore);
     const tx: Sql = wrap(
       client,
       (nested) => nested(tx),
@@ -76,6 +80,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       await client.query("BEGIN");
       const result = await fn(tx);
       await client.query("COMMIT");
+      client.off("error", ignore);
       client.release();
       return result;
     } catch (err) {
@@ -84,6 +89,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         () => client.release(),
         (rollbackErr: Error) => client.release(rollbackErr),
       );
+      client.off("error", ignore);
       throw err;
     }
   };
