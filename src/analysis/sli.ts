@@ -42,8 +42,12 @@ export interface CounterQuery {
   matchers: Matcher[];
 }
 
-/** The rate window the proposed PromQL uses; generators swap it for their own windows. */
-export const SLI_WINDOW = "5m";
+/**
+ * The range of the stored SLI PromQL: Sloth's template variable, so a proposal's queries go into an SLO
+ * spec as they are and each generator puts in its own windows (`renderWindow`). History is read from the
+ * structured queries with the step as the range, never from these strings.
+ */
+export const SLI_WINDOW = "{{.window}}";
 
 const escapeValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 

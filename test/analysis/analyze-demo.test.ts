@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnalysisResult, analyzeService } from "../../src/analysis/analyze.js";
 import { createDemoShop, type DemoShop } from "../../src/demo/index.js";
+import { renderWindow } from "../../src/generators/recording-rules.js";
 import { promqlErrors } from "../../src/generators/validate/promql.js";
 import { TOPICS } from "../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../src/pipeline/bus/memory.js";
@@ -94,7 +95,8 @@ describe("analyze checkout on the demo shop", () => {
   it("proposes availability and latency SLIs whose PromQL parses and measures what the generator produced", () => {
     const checked: string[] = [];
     for (const p of result.proposals) {
-      for (const q of Object.values(p.sli.promql)) expect(promqlErrors(q!)).toEqual([]);
+      for (const q of Object.values(p.sli.promql))
+        expect(promqlErrors(renderWindow(q!, 300_000))).toEqual([]);
       const t = shop.truth.journeys[p.journey];
       if (!t?.hasMetrics) continue;
       if (p.sli.kind === "availability") {

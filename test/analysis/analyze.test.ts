@@ -7,6 +7,7 @@ import {
   UnknownSliError,
 } from "../../src/analysis/analyze.js";
 import { Proposal } from "../../src/core/proposal.js";
+import { renderWindow } from "../../src/generators/recording-rules.js";
 import { promqlErrors } from "../../src/generators/validate/promql.js";
 import { migrate } from "../../src/store/migrate.js";
 import type { Sql } from "../../src/store/ports.js";
@@ -102,7 +103,8 @@ describe("analyzeService", () => {
     expect(Object.keys(byKind).sort()).toEqual(["availability", "latency"]);
     for (const p of r.proposals) {
       expect(Proposal.parse(p)).toBeTruthy();
-      for (const q of Object.values(p.sli.promql)) expect(promqlErrors(q!)).toEqual([]);
+      for (const q of Object.values(p.sli.promql))
+        expect(promqlErrors(renderWindow(q!, 300_000))).toEqual([]);
       // Each metric evidence selector names stored series.
       for (const e of p.evidence.filter((x) => x.kind === "metric")) {
         const name = e.ref.slice(0, e.ref.indexOf("{"));
@@ -168,7 +170,7 @@ describe("analyzeService", () => {
     expect(r.proposals).toHaveLength(1);
     const p = r.proposals[0]!;
     expect(p.sli).toMatchObject({ kind: "log", source: "logs", journey: "notify (logs)" });
-    for (const q of Object.values(p.sli.promql)) expect(promqlErrors(q!)).toEqual([]);
+    for (const q of Object.values(p.sli.promql)) expect(promqlErrors(renderWindow(q!, 300_000))).toEqual([]);
     // 99 info + 1 error a hour, 3 errors every sixth hour.
     const total = 10 * 24 * 100 + 10 * 4 * 2;
     const bad = 10 * 24 + 10 * 4 * 2;

@@ -17,6 +17,7 @@ import {
 import { latencySli } from "../../src/analysis/targets.js";
 import type { Journey } from "../../src/core/journey.js";
 import { Sli } from "../../src/core/slo.js";
+import { renderWindow } from "../../src/generators/recording-rules.js";
 import { promqlErrors } from "../../src/generators/validate/promql.js";
 import { Evaluator, MemorySource } from "../../src/promql/index.js";
 
@@ -65,7 +66,7 @@ function counter(
   src.add(labels, ts, vs);
 }
 
-const parses = (q: string | undefined) => expect(q && promqlErrors(q)).toEqual([]);
+const parses = (q: string | undefined) => expect(q && promqlErrors(renderWindow(q, 300_000))).toEqual([]);
 
 describe("SLI candidates", () => {
   it("builds availability from the app's counter (5xx bad, 4xx good) and reads its history through the PromQL", async () => {
@@ -94,7 +95,7 @@ describe("SLI candidates", () => {
     const a = c.availability[0]!;
     expect(Sli.parse(a.sli)).toBeTruthy();
     expect(a.sli.promql.good).toBe(
-      'sum(increase(http_server_requests_total{service="payment",route="/v1/charges",method="POST",status!~"5.."}[5m]))',
+      'sum(increase(http_server_requests_total{service="payment",route="/v1/charges",method="POST",status!~"5.."}[{{.window}}]))',
     );
     for (const q of Object.values(a.sli.promql)) parses(q);
     expect(a.sli.id).toBe(sliId("payment POST /v1/charges", "availability", "metrics"));
@@ -144,7 +145,7 @@ describe("SLI candidates", () => {
     const c = sliCandidates(journey("cart", "GET", "/cart"), inv);
     expect(c.availability.map((a) => a.sli.source)).toEqual(["metrics", "span-metrics"]);
     expect(c.availability[0]!.sli.promql.total).toBe(
-      'sum(increase(http_requests_total{job="shop/cart",handler="/cart",http_method="get"}[5m]))',
+      'sum(increase(http_requests_total{job="shop/cart",handler="/cart",http_method="get"}[{{.window}}]))',
     );
     expect(c.availability[0]!.sli.promql.good).toContain('code!~"5.."');
     expect(c.availability[1]!.sli.promql.good).toContain('status_code!="STATUS_CODE_ERROR"');
@@ -264,7 +265,7 @@ describe("SLI candidates", () => {
     expect(js.map((j) => j.key)).toEqual(["api GET /a", "api POST /b"]);
     const c = sliCandidates(js[0]!, inv);
     expect(c.availability[0]!.sli.promql.good).toBe(
-      'sum(increase(http_requests_total{job="shop/api",handler="/a",method="get",code!~"5.."}[5m]))',
+      'sum(increase(http_requests_total{job="shop/api",handler="/a",method="get",code!~"5.."}[{{.window}}]))',
     );
   });
 
