@@ -12,10 +12,31 @@ let compiled: Handlebars.TemplateDelegate | undefined;
 
 export interface RunbookContext {
   journey?: Journey;
-  /** The service's most frequent error templates (already redacted). */
-  fingerprints?: { id: string; template: string; count: number }[];
+  /** The most frequent error templates on the journey (already redacted), most errors first. */
+  fingerprints?: { id: string; template: string; count: number; service?: string }[];
+  /** The periods that used the most error budget in the analysed history, worst first. */
+  budgetConsumers?: { start: number; end: number; note: string }[];
+  /** Trace ids to open in the tracing UI, failing ones first. */
+  exampleTraces?: { id: string; note?: string }[];
   dashboardUrl?: string;
 }
+
+/** The services of a journey level by level from its entry: who calls whom, for "where does it go". */
+export function journeyPath(j: Journey): string[][] {
+  const levels: string[][] = [[j.service]];
+  const seen = new Set([j.service]);
+  for (let level = levels[0]!; level.length > 0; ) {
+    const next = [
+      ...new Set(j.downstream.filter((e) => level.includes(e.from) && !seen.has(e.to)).map((e) => e.to)),
+    ].sort();
+    for (const s of next) seen.add(s);
+    if (next.length > 0) levels.push(next);
+    level = next;
+  }
+  return levels;
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace(/:00\.000Z$/, "Z");
 
 export const RUNBOOK_FRONT_MATTER_KEYS = ["slo", "service", "objective", "period", "generated_by"] as const;
 
@@ -65,5 +86,13 @@ export function buildRunbook(rules: SloRules, ctx: RunbookContext = {}): string 
       .slice(0, 8)
       .map((e) => ({ ...e, errorPercent: round(e.errorShare * 100, 2), p95: round(e.p95Ms, 1) })),
     fingerprints: (ctx.fingerprints ?? []).slice(0, 5),
+    journeyKey: ctx.journey?.key,
+    path: ctx.journey
+      ? journeyPath(ctx.journey)
+          .map((l) => l.join(", "))
+          .join(" → ")
+      : undefined,
+    consumers: (ctx.budgetConsumers ?? []).map((c) => ({ ...c, from: iso(c.start), to: iso(c.end) })),
+    traces: ctx.exampleTraces ?? [],
   });
 }
