@@ -16,8 +16,8 @@ export const capsuleKey = (service: string, fingerprint: string) => `${service}\
 
 /**
  * Capsules: per (service, fingerprint) and hour window, the count, severity counts, first/last seen and a
- * uniform reservoir of at most ten (already redacted) sample lines. A window's state is its absolute
- * aggregate, so it is written with an upsert and can be seeded back from the store after a restart.
+ * uniform reservoir of at most ten (already redacted) sample lines, of what this worker added since the
+ * last write; window-merge.ts adds it to the stored capsule.
  */
 export class CapsuleAggregates {
   readonly windows: TumblingWindows<Capsule>;
@@ -52,7 +52,6 @@ export class CapsuleAggregates {
         c.severityCounts[ev.severity] = (c.severityCounts[ev.severity] ?? 0) + 1;
         if (ev.time < c.firstSeen) c.firstSeen = ev.time;
         if (ev.time > c.lastSeen) c.lastSeen = ev.time;
-        // `count` is the number seen so far, so a window seeded from the store keeps sampling uniformly.
         offerInto(c.samples, c.count, ev.sample, DEFAULT_SAMPLES_PER_FINGERPRINT, this.random);
       },
       ev.service,

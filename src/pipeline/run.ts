@@ -5,17 +5,7 @@ import { counter, gauge } from "../server/metrics.js";
 import { putJsonlGz } from "../store/blobs/jsonl.js";
 import { samplesKey } from "../store/blobs/keys.js";
 import type { BlobStore, Embedder, Sql, VectorStore } from "../store/ports.js";
-import {
-  listEdgeStats,
-  listExampleTraces,
-  listRouteStats,
-  listWebVitalStats,
-  replaceExampleTraces,
-  upsertEdgeStats,
-  upsertRouteStats,
-  upsertWebVitalStats,
-} from "../store/repos/aggregates.js";
-import { capsuleId, listCapsules, setCapsuleBlobRef, upsertCapsules } from "../store/repos/capsules.js";
+import { capsuleId, listCapsules, setCapsuleBlobRef } from "../store/repos/capsules.js";
 import { insertSamples } from "../store/repos/metric-samples.js";
 import { touchService } from "../store/repos/services.js";
 import {
@@ -28,11 +18,10 @@ import {
 } from "../store/repos/stream-state.js";
 import type { Bus, BusBatch, Subscription } from "./bus/bus.js";
 import { BusSaturatedError, TOPICS } from "./bus/bus.js";
-import { capsuleKey } from "./capsules.js";
 import type { FingerprinterState } from "./fingerprint/fingerprinter.js";
 import type { Redactor } from "./redact.js";
-import { SpanAggregates } from "./span-aggregates.js";
 import { type StageChanges, TelemetryStage } from "./stage.js";
+import { addWindowChanges, lockWindows } from "./window-writes.js";
 
 /**
  * Runs the stream stage on the bus: consumes `raw-telemetry`, keeps hourly windows in memory and, per
@@ -106,6 +95,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const windows = { windowMs, allowedLatenessMs: deps.allowedLatenessMs };
   const refreshMs = deps.refreshMs ?? 5_000;
   const embedBatch = deps.embedBatch ?? 100;
+  const random = deps.random ?? Math.random;
 
   const stage = await restore();
   /**
@@ -135,44 +125,11 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
 
   async function restore(): Promise<TelemetryStage> {
     const fp = await loadFingerprintState<FingerprinterState>(deps.sql, STATE_KEY);
-    const s = new TelemetryStage({ windows, redact: deps.redact, random: deps.random ?? Math.random }, fp);
+    const s = new TelemetryStage({ windows, redact: deps.redact, random }, fp);
     const watermarks = await loadWatermarks(deps.sql, STATE_KEY);
-    if (watermarks.size === 0) return s;
+    // Windows hold only what is added after this point (the store adds it), so the watermarks are all the
+    // state a restart needs: they keep events for windows closed before it from counting.
     for (const [service, wm] of watermarks) s.restoreWatermark(service, wm);
-    // Windows that may still receive events: seed them with their stored absolute state.
-    const since = s.capsules.windows.windowStart(
-      Math.min(...watermarks.values()) - windowMs - deps.allowedLatenessMs,
-    );
-    const serviceOf = (journeyKey: string) => journeyKey.split(" ")[0]!;
-    for (const c of await listCapsules(deps.sql, { since, limit: 1_000_000 })) {
-      s.capsules.windows.seed(capsuleKey(c.service, c.fingerprint), c.windowStart, c, c.service);
-    }
-    for (const r of await listRouteStats(deps.sql, { since })) {
-      s.spans.routes.seed(r.journeyKey, r.windowStart, r, r.service);
-    }
-    for (const e of await listEdgeStats(deps.sql, { since })) {
-      s.spans.edges.seed(SpanAggregates.edgeKey(e), e.windowStart, e, serviceOf(e.journeyKey));
-    }
-    const examples = new Map<
-      string,
-      { journeyKey: string; windowStart: number; seen: number; traces: never[] }
-    >();
-    for (const t of await listExampleTraces(deps.sql, { since, limit: 1_000_000 })) {
-      const k = `${t.journeyKey}\u0000${t.windowStart}`;
-      let e = examples.get(k);
-      if (!e) {
-        e = { journeyKey: t.journeyKey, windowStart: t.windowStart, seen: 0, traces: [] };
-        examples.set(k, e);
-      }
-      (e.traces as unknown[]).push(t);
-      e.seen++;
-    }
-    for (const e of examples.values()) {
-      s.spans.examples.seed(e.journeyKey, e.windowStart, e, serviceOf(e.journeyKey));
-    }
-    for (const v of await listWebVitalStats(deps.sql, { since })) {
-      s.vitals.windows.seed([v.service, v.page, v.metric].join("\u0000"), v.windowStart, v, v.service);
-    }
     return s;
   }
 
@@ -185,26 +142,32 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     return new Set(rows.map((r) => r.trace_id));
   }
 
-  async function write(changes: StageChanges, offsets: Offset[]) {
-    await deps.sql.transaction(async (tx) => {
+  /**
+   * A change set the store holds already: its commit succeeded although the caller saw an error (the
+   * connection dropped during COMMIT). Its offsets, or for a change set of traces alone its traces, tell.
+   */
+  async function alreadyStored(tx: Sql, changes: StageChanges, offsets: Offset[]): Promise<boolean> {
+    if (offsets.length > 0) {
+      const stored = new Map(
+        (await loadOffsets(tx, group, TOPICS.rawTelemetry)).map((o) => [o.partition, o.nextOffset]),
+      );
+      return offsets.every((o) => (stored.get(o.partition) ?? 0) >= o.next);
+    }
+    const ids = changes.traces.map((t) => t.traceId);
+    if (ids.length === 0) return false;
+    const { rows } = await tx.query("SELECT 1 FROM applied_traces WHERE trace_id = ANY($1::text[]) LIMIT 1", [
+      ids,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Adds the change set to the stored windows with its offsets; returns the capsules as stored now. */
+  async function write(changes: StageChanges, offsets: Offset[]): Promise<Capsule[]> {
+    const stored = await deps.sql.transaction(async (tx) => {
+      await lockWindows(tx);
+      if (deps.bus.durable && (await alreadyStored(tx, changes, offsets))) return undefined;
       await insertSamples(tx, changes.samples);
-      await upsertCapsules(tx, changes.capsules);
-      await upsertRouteStats(
-        tx,
-        changes.routes.map((r) => r.state),
-      );
-      await upsertEdgeStats(
-        tx,
-        changes.edges.map((e) => e.state),
-      );
-      await replaceExampleTraces(
-        tx,
-        changes.examples.flatMap((e) => e.state.traces),
-      );
-      await upsertWebVitalStats(
-        tx,
-        changes.webVitals.map((v) => v.state),
-      );
+      const capsules = await addWindowChanges(tx, changes, random);
       if (changes.traces.length > 0) {
         await tx.query(
           `INSERT INTO applied_traces (trace_id, window_start)
@@ -238,8 +201,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         group,
         offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
       );
+      return capsules;
     });
     for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
+    return stored ?? [];
   }
 
   /**
@@ -272,7 +237,12 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     }
     for (const [k, { service, windowStart }] of due) {
       blobDue.set(k, t + refreshMs);
-      const capsules = stage.capsulesOf(service, windowStart);
+      const capsules = await listCapsules(deps.sql, {
+        service,
+        since: windowStart,
+        until: windowStart + 1,
+        limit: 1_000_000,
+      });
       const key = samplesKey(service, windowStart);
       await putJsonlGz(
         deps.blobs,
@@ -314,12 +284,12 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   async function writeUnwritten() {
     while (unwritten.length > 0) {
       const { changes, offsets, force } = unwritten[0]!;
-      await write(changes, offsets);
+      const capsules = await write(changes, offsets);
       unwritten.shift();
       for (const o of offsets) positions.get(o.key)!.stored = o.next;
       if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
       await announce(changes);
-      await refresh(changes.capsules, force);
+      await refresh(capsules, force);
     }
   }
 

@@ -62,9 +62,12 @@ export class TraceAssembler {
   }
 }
 
+/** Example traces kept per journey and window. */
+export const EXAMPLES_PER_WINDOW = 5;
+
 type RouteState = RouteStats;
 type EdgeState = EdgeStats;
-interface ExampleState {
+export interface ExampleState {
   journeyKey: string;
   windowStart: number;
   seen: number;
@@ -73,7 +76,8 @@ interface ExampleState {
 
 /**
  * Per-window span aggregates: one RouteStats per journey entry, one EdgeStats per call under a journey,
- * and a uniform reservoir of example traces per journey. States are absolute, so writing them is an upsert.
+ * and a uniform reservoir of example traces per journey, of the traces this worker added since the last
+ * write (window-merge.ts adds them to the stored window).
  */
 export class SpanAggregates {
   readonly routes: TumblingWindows<RouteState>;
@@ -82,7 +86,7 @@ export class SpanAggregates {
 
   constructor(
     options: WindowOptions,
-    private readonly examplesPerWindow = 5,
+    private readonly examplesPerWindow = EXAMPLES_PER_WINDOW,
     private readonly random: () => number = Math.random,
   ) {
     this.routes = new TumblingWindows<RouteState>(options, (journeyKey, windowStart) => ({

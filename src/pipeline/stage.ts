@@ -4,7 +4,7 @@ import { CapsuleAggregates } from "./capsules.js";
 import { Fingerprinter, type FingerprinterState } from "./fingerprint/fingerprinter.js";
 import { createFingerprintStage, type FingerprintStage } from "./fingerprint/stage.js";
 import type { Redactor } from "./redact.js";
-import { SpanAggregates, TraceAssembler } from "./span-aggregates.js";
+import { EXAMPLES_PER_WINDOW, SpanAggregates, TraceAssembler } from "./span-aggregates.js";
 import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
 import { WebVitalAggregates } from "./web-vitals.js";
 import type { WindowOptions } from "./windows.js";
@@ -13,7 +13,8 @@ import type { WindowOptions } from "./windows.js";
  * The stream stage's in-memory state and logic, without I/O: every signal from `raw-telemetry` is routed
  * here — logs, span exceptions and RUM errors are redacted, fingerprinted and counted into capsules; spans
  * are assembled into traces and aggregated per journey; metric series are collected for the samples table;
- * RUM measurements become web-vital histograms. `takeChanges()` hands out what must be persisted.
+ * RUM measurements become web-vital histograms. `takeChanges()` hands out what must be persisted: what
+ * this stage added to each window since the last call (the store adds it to the window's total).
  *
  * Redaction comes before fingerprinting, so no PII can become part of a template, a sample or a hash.
  */
@@ -31,10 +32,10 @@ export interface StageChanges {
   samples: MetricSeries[];
   capsules: Capsule[];
   capsuleEvents: CapsuleEvent[];
-  routes: ReturnType<SpanAggregates["routes"]["takeDirty"]>;
-  edges: ReturnType<SpanAggregates["edges"]["takeDirty"]>;
-  examples: ReturnType<SpanAggregates["examples"]["takeDirty"]>;
-  webVitals: ReturnType<WebVitalAggregates["windows"]["takeDirty"]>;
+  routes: ReturnType<SpanAggregates["routes"]["takeChanges"]>;
+  edges: ReturnType<SpanAggregates["edges"]["takeChanges"]>;
+  examples: ReturnType<SpanAggregates["examples"]["takeChanges"]>;
+  webVitals: ReturnType<WebVitalAggregates["windows"]["takeChanges"]>;
   /** Trace ids whose aggregates are in this change set. */
   traces: { traceId: string; windowStart: number }[];
   fingerprinterState?: FingerprinterState;
@@ -63,7 +64,7 @@ export class TelemetryStage {
 
   constructor(options: StageOptions, fingerprinterState?: FingerprinterState) {
     this.capsules = new CapsuleAggregates(options.windows, options.random);
-    this.spans = new SpanAggregates(options.windows, 5, options.random);
+    this.spans = new SpanAggregates(options.windows, EXAMPLES_PER_WINDOW, options.random);
     this.vitals = new WebVitalAggregates(options.windows);
     this.assembler = new TraceAssembler({
       quietMs: options.traceQuietMs ?? 10_000,
@@ -76,7 +77,7 @@ export class TelemetryStage {
     });
   }
 
-  /** Every aggregator's windows, for seeding from the store and for the watermarks. */
+  /** Every aggregator's windows, for the watermarks. */
   get windows() {
     return [
       this.capsules.windows,
@@ -177,12 +178,12 @@ export class TelemetryStage {
   takeChanges(traces: { traceId: string; windowStart: number }[]): StageChanges {
     const changes: StageChanges = {
       samples: this.samples,
-      capsules: this.capsules.windows.takeDirty().map((e) => ({ ...e.state, samples: [...e.state.samples] })),
+      capsules: this.capsules.windows.takeChanges().map((e) => e.state),
       capsuleEvents: this.capsuleEvents,
-      routes: this.spans.routes.takeDirty(),
-      edges: this.spans.edges.takeDirty(),
-      examples: this.spans.examples.takeDirty(),
-      webVitals: this.vitals.windows.takeDirty(),
+      routes: this.spans.routes.takeChanges(),
+      edges: this.spans.edges.takeChanges(),
+      examples: this.spans.examples.takeChanges(),
+      webVitals: this.vitals.windows.takeChanges(),
       traces,
       ...(this.fingerprinterChanged
         ? { fingerprinterState: this.fingerprintStage.fingerprinter.toJSON() }
@@ -194,15 +195,6 @@ export class TelemetryStage {
     this.samples = [];
     this.capsuleEvents = [];
     this.fingerprinterChanged = false;
-    for (const w of this.windows) w.evictClosed();
     return changes;
-  }
-
-  /** Open capsules of one service-window, for its samples blob. */
-  capsulesOf(service: string, windowStart: number): Capsule[] {
-    return this.capsules.windows
-      .entries()
-      .filter((e) => e.windowStart === windowStart && e.state.service === service)
-      .map((e) => e.state);
   }
 }

@@ -1,11 +1,11 @@
 /**
  * Event-time tumbling windows with a watermark and allowed lateness, keyed by an arbitrary string.
  *
- * The state of a window is ABSOLUTE (the full aggregate so far), so writing it is an upsert that replaces
- * the stored row: re-applying a stored state is harmless, and a consumer that stores window states together
- * with its bus offset in one transaction gets an exactly-once effect. After a restart, windows that are
- * still open must be seeded from the store before new events are applied, or their counts would restart
- * from zero; `missing()` names them.
+ * A window here holds what THIS process added to it since the last `takeChanges()`, not its total: several
+ * pipeline workers may add to one window (spans are partitioned by trace, so one journey's traces reach
+ * every worker), so the store adds each contribution to the stored row rather than replacing it. A
+ * consumer that stores the contributions together with its bus offset in one transaction gets an
+ * exactly-once effect, and a restart needs only the watermarks back, not the windows.
  */
 export interface WindowOptions {
   windowMs: number;
@@ -28,7 +28,7 @@ export type Clock = string;
 export type AddOutcome = "applied" | "late";
 
 export class TumblingWindows<S> {
-  private readonly open = new Map<string, WindowEntry<S> & { dirty: boolean; clock: Clock }>();
+  private readonly changed = new Map<string, WindowEntry<S>>();
   private readonly maxEventTime = new Map<Clock, number>();
   droppedLate = 0;
 
@@ -58,35 +58,12 @@ export class TumblingWindows<S> {
     return windowStart + this.options.windowMs + this.options.allowedLatenessMs <= this.watermark(clock);
   }
 
-  /** Windows the given events would touch that are neither open here nor closed: load these from the store. */
-  missing(
-    events: Iterable<{ key: string; time: number; clock?: Clock }>,
-  ): { key: string; windowStart: number }[] {
-    const out = new Map<string, { key: string; windowStart: number }>();
-    for (const { key, time, clock = "" } of events) {
-      const windowStart = this.windowStart(time);
-      const id = this.id(key, windowStart);
-      if (!this.open.has(id) && !this.closed(windowStart, clock)) out.set(id, { key, windowStart });
-    }
-    return [...out.values()];
-  }
-
   /**
    * Restores the watermark persisted before a restart, so an event for a window that closed before the
-   * restart is still dropped as late instead of starting that window again from zero.
+   * restart is still dropped as late instead of changing a window that analysis already treats as final.
    */
   restoreWatermark(time: number, clock: Clock = ""): void {
     if (time > this.watermark(clock)) this.maxEventTime.set(clock, time);
-  }
-
-  entries(): WindowEntry<S>[] {
-    return [...this.open.values()].map(({ key, windowStart, state }) => ({ key, windowStart, state }));
-  }
-
-  /** Restores a window's stored state (after a restart); ignored when the window is already open. */
-  seed(key: string, windowStart: number, state: S, clock: Clock = ""): void {
-    const id = this.id(key, windowStart);
-    if (!this.open.has(id)) this.open.set(id, { key, windowStart, state, dirty: false, clock });
   }
 
   add(key: string, time: number, apply: (state: S) => void, clock: Clock = ""): AddOutcome {
@@ -96,41 +73,24 @@ export class TumblingWindows<S> {
       return "late";
     }
     const id = this.id(key, windowStart);
-    let entry = this.open.get(id);
+    let entry = this.changed.get(id);
     if (!entry) {
-      entry = { key, windowStart, state: this.init(key, windowStart), dirty: false, clock };
-      this.open.set(id, entry);
+      entry = { key, windowStart, state: this.init(key, windowStart) };
+      this.changed.set(id, entry);
     }
     apply(entry.state);
-    entry.dirty = true;
     if (time > this.watermark(clock)) this.maxEventTime.set(clock, time);
     return "applied";
   }
 
-  /** Windows changed since the last call, with their absolute state; they are marked clean. */
-  takeDirty(): WindowEntry<S>[] {
-    const out: WindowEntry<S>[] = [];
-    for (const entry of this.open.values()) {
-      if (!entry.dirty) continue;
-      entry.dirty = false;
-      out.push({ key: entry.key, windowStart: entry.windowStart, state: entry.state });
-    }
+  /** What was added to each window since the last call; the windows start again from empty. */
+  takeChanges(): WindowEntry<S>[] {
+    const out = [...this.changed.values()];
+    this.changed.clear();
     return out;
   }
 
-  /** Drops closed, clean windows from memory; returns how many were dropped. */
-  evictClosed(): number {
-    let n = 0;
-    for (const [id, entry] of this.open) {
-      if (!entry.dirty && this.closed(entry.windowStart, entry.clock)) {
-        this.open.delete(id);
-        n++;
-      }
-    }
-    return n;
-  }
-
   get size(): number {
-    return this.open.size;
+    return this.changed.size;
   }
 }

@@ -116,10 +116,10 @@ describe("TraceAssembler and SpanAggregates", () => {
     const [trace] = assembler.drain(1500);
     const agg = new SpanAggregates({ windowMs: 3_600_000, allowedLatenessMs: 0 }, 5, () => 0.5);
     agg.apply(summarizeTrace(trace!));
-    const [route] = agg.routes.takeDirty();
+    const [route] = agg.routes.takeChanges();
     expect(route?.state).toMatchObject({ requests: 1, errors: 1, fromBrowser: 1, service: "api-gateway" });
-    expect(agg.edges.takeDirty().map((e) => e.state.errors)).toContain(1);
-    expect(agg.examples.takeDirty()[0]?.state.traces).toHaveLength(1);
+    expect(agg.edges.takeChanges().map((e) => e.state.errors)).toContain(1);
+    expect(agg.examples.takeChanges()[0]?.state.traces).toHaveLength(1);
   });
 
   it("pushes out the oldest trace when the buffer is full", () => {

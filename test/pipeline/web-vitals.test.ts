@@ -28,7 +28,7 @@ describe("web vitals", () => {
         values: { lcp },
       });
     }
-    const [row] = agg.windows.takeDirty();
+    const [row] = agg.windows.takeChanges();
     const h = row!.state.histogram;
     const good = h.counts.slice(0, h.bounds.indexOf(2500) + 1).reduce((a, b) => a + b, 0);
     expect(row!.state).toMatchObject({ service: "frontend", page: "/cart", metric: "LCP", count: 4 });

@@ -6,7 +6,7 @@ const counter = (lateness = 10 * 60_000) =>
   new TumblingWindows<{ n: number }>({ windowMs: HOUR, allowedLatenessMs: lateness }, () => ({ n: 0 }));
 
 function counts(w: TumblingWindows<{ n: number }>) {
-  return Object.fromEntries(w.takeDirty().map((e) => [`${e.key}@${e.windowStart / HOUR}`, e.state.n]));
+  return Object.fromEntries(w.takeChanges().map((e) => [`${e.key}@${e.windowStart / HOUR}`, e.state.n]));
 }
 
 describe("TumblingWindows", () => {
@@ -34,23 +34,14 @@ describe("TumblingWindows", () => {
     expect(counts(w)).toEqual({ "a@0": 1, "a@1": 1 });
   });
 
-  it("hands out each change once and evicts only clean closed windows", () => {
+  it("hands out each contribution once and starts its windows again from empty", () => {
     const w = counter(0);
     w.add("a", 10, (s) => s.n++);
     w.add("a", HOUR + 1, (s) => s.n++);
-    expect(w.evictClosed()).toBe(0);
-    expect(w.takeDirty()).toHaveLength(2);
-    expect(w.takeDirty()).toHaveLength(0);
-    expect(w.evictClosed()).toBe(1);
-    expect(w.size).toBe(1);
-  });
-
-  it("continues a seeded window from its stored state after a restart", () => {
-    const w = counter();
-    expect(w.missing([{ key: "a", time: 50 }])).toEqual([{ key: "a", windowStart: 0 }]);
-    w.seed("a", 0, { n: 7 });
-    expect(w.missing([{ key: "a", time: 50 }])).toEqual([]);
-    w.add("a", 50, (s) => s.n++);
-    expect(counts(w)).toEqual({ "a@0": 8 });
+    expect(counts(w)).toEqual({ "a@0": 1, "a@1": 1 });
+    expect(w.takeChanges()).toHaveLength(0);
+    w.add("a", HOUR + 2, (s) => s.n++);
+    expect(counts(w)).toEqual({ "a@1": 1 });
+    expect(w.size).toBe(0);
   });
 });
