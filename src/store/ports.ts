@@ -48,6 +48,8 @@ export interface VectorStore {
   upsert(items: VectorItem[]): Promise<void>;
   search(vector: number[], k: number, filter?: VectorFilter): Promise<VectorHit[]>;
   get(id: string): Promise<VectorItem | undefined>;
+  /** Removes the items with these ids; ids the store does not hold are ignored. */
+  delete(ids: string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

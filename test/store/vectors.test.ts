@@ -135,6 +135,18 @@ for (const engine of await availableEngines()) {
       expect(await store.get("missing")).toBeUndefined();
     });
 
+    it("deletes by id, ignoring ids it does not hold", async () => {
+      const extra = [item(2000, randomVector(next)), item(2001, randomVector(next))];
+      await store.upsert(extra);
+      await store.delete([extra[0]!.id, extra[1]!.id, "absent:0"]);
+      await store.delete([]);
+      expect(await store.get(extra[0]!.id)).toBeUndefined();
+      const [hit] = await store.search(extra[1]!.vector, 1);
+      expect(hit?.id).not.toBe(extra[1]!.id);
+      const count = await db.sql.query("SELECT count(*)::int AS n FROM capsule_vectors");
+      expect(count.rows[0]).toEqual({ n: items.length });
+    });
+
     it("rejects vectors it cannot index, naming the problem", async () => {
       await expect(store.upsert([item(1000, [1, 2, 3])])).rejects.toThrow(
         /has 3 dimensions; the vector store expects 384/,

@@ -16,15 +16,18 @@ export type MilvusApi = Pick<
   | "createCollection"
   | "createIndex"
   | "loadCollectionSync"
-  | "upsert"
+  | "insert"
   | "search"
   | "get"
+  | "delete"
   | "checkHealth"
   | "closeConnection"
 >;
 
 interface Status {
   error_code: string | number;
+  /** Newer servers put the outcome here and may leave error_code at "Success" on failure. */
+  code?: number;
   reason: string;
 }
 
@@ -86,7 +89,7 @@ function truncateBytes(text: string, max: number): string {
 }
 
 function check(op: string, status: Status | undefined): void {
-  if (status && status.error_code !== "Success" && status.error_code !== 0) {
+  if (status && ((status.error_code !== "Success" && status.error_code !== 0) || (status.code ?? 0) !== 0)) {
     throw new Error(`milvus: ${op} failed: ${status.reason || status.error_code}`);
   }
 }
@@ -202,8 +205,11 @@ export async function openMilvusVectors(options: MilvusOptions): Promise<VectorS
         template: truncateBytes(it.metadata.template, TEMPLATE_MAX_BYTES),
         embedding: it.vector,
       }));
-      const res = await client.upsert({ ...name, data: rows });
-      check("upsert", res.status);
+      // A delete and an insert rather than Milvus' upsert (which is the same two steps inside): before
+      // 2.3.10 an upsert hashed the wrong field for the partition key, so the row landed in a partition
+      // that a search filtered by service never reads (milvus-io/milvus#30607, the server on PyPI is 2.3.5).
+      check("delete", (await client.delete({ ...name, ids: rows.map((r) => r.id) })).status);
+      check("insert", (await client.insert({ ...name, data: rows })).status);
     },
 
     async search(vector, k, filter) {
@@ -233,12 +239,22 @@ export async function openMilvusVectors(options: MilvusOptions): Promise<VectorS
       return res.data[0] && toItem(res.data[0]);
     },
 
+    async delete(ids) {
+      if (ids.length === 0) return;
+      await ensureCollection();
+      const res = await client.delete({ ...name, ids: [...new Set(ids)] });
+      check("delete", res.status);
+    },
+
     async ping() {
-      await ensureCollection().catch((err: Error) => {
-        throw new Error(`milvus at ${parseMilvusUrl(options.url).address}: ${err.message}`);
-      });
-      const health = await client.checkHealth();
-      if (!health.isHealthy) throw new Error(`milvus: unhealthy (${JSON.stringify(health.reasons)})`);
+      // Every failure names the backend and its address: /health shows this message as the reason.
+      try {
+        await ensureCollection();
+        const health = await client.checkHealth();
+        if (!health.isHealthy) throw new Error(`unhealthy (${JSON.stringify(health.reasons)})`);
+      } catch (err) {
+        throw new Error(`milvus at ${parseMilvusUrl(options.url).address}: ${(err as Error).message}`);
+      }
     },
 
     async close() {

@@ -150,6 +150,11 @@ export async function openPgVectors(sql: Sql, options: { dimensions?: number } =
       return rows[0] && toItem(rows[0]);
     },
 
+    async delete(ids) {
+      if (ids.length === 0) return;
+      await sql.query("DELETE FROM capsule_vectors WHERE id = ANY($1::text[])", [ids]);
+    },
+
     async ping() {
       await sql.query("SELECT 1 FROM capsule_vectors LIMIT 0");
     },
