@@ -29,7 +29,7 @@ export interface KafkaClient {
   consumer(
     config: ConsumerConfig,
   ): Pick<Consumer, "connect" | "disconnect" | "subscribe" | "run" | "commitOffsets">;
-  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster" | "createTopics">;
+  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster" | "listTopics" | "createTopics">;
 }
 
 export interface KafkaBusOptions {
@@ -207,7 +207,8 @@ export class KafkaBus implements Bus {
     if (!ready) {
       ready = (async () => {
         const admin = await this.connectedAdmin();
-        // Resolves false when the topic exists already, whatever its partition count.
+        // Asked first because kafkajs logs an error for creating a topic that exists (it then resolves false).
+        if ((await admin.listTopics()).includes(name)) return;
         await admin.createTopics({
           topics: [{ topic: name, numPartitions: this.partitions }],
           waitForLeaders: true,

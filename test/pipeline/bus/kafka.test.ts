@@ -36,6 +36,7 @@ function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } 
       connect: async () => void log.push("admin.connect"),
       disconnect: async () => void log.push("admin.disconnect"),
       describeCluster: async () => ({ brokers: [], controller: 1, clusterId: "c" }),
+      listTopics: async () => [],
       createTopics: async ({ topics }) => {
         for (const t of topics) log.push(`admin.createTopics ${t.topic}:${t.numPartitions}`);
         return true;
