@@ -116,7 +116,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   /**
    * Change sets taken from the stage that the store has not taken yet (it is down), oldest first. They
    * are written before the stage applies anything new, so a change set never holds effects newer than
-   * its offsets; window states are absolute, so writing one again later stores the same rows.
+   * its offsets; a failed transaction stored nothing, so writing the set again adds it once.
    */
   const unwritten: { changes: StageChanges; offsets: Offset[]; force: boolean }[] = [];
   const blobDue = new Map<string, number>();
