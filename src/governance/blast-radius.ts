@@ -51,6 +51,26 @@ const ref = (a: AlertInFile): AlertRef => ({
   ...(severityOf(a) ? { severity: severityOf(a) } : {}),
 });
 
+/** A journey covers a service it enters at or calls anywhere along its path (e.g. api-gateway → checkout). */
+function passesThrough(j: Journey, services: string[]): boolean {
+  return services.includes(j.service) || j.downstream.some((e) => services.includes(e.to));
+}
+
+/** Services a journey reaches from `from` onwards: its callers upstream are not its dependents. */
+function downstreamOf(j: Journey, from: string[]): Set<string> {
+  const reached = new Set(from.filter((s) => passesThrough(j, [s])));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of j.downstream) {
+      if (reached.has(e.from) && !reached.has(e.to)) {
+        reached.add(e.to);
+        grew = true;
+      }
+    }
+  }
+  return reached;
+}
+
 export function blastRadius(input: BlastRadiusInput): BlastRadiusReport {
   const existingByPath = new Map(input.existing.map((f) => [f.path, f.content]));
   const files = input.changes.map((f) => {
@@ -78,9 +98,10 @@ export function blastRadius(input: BlastRadiusInput): BlastRadiusReport {
   const removed = current.filter((a) => replaced.has(a.path) && !proposedIds.has(identity(a))).map(ref);
 
   const services = [...new Set(proposed.map(serviceOf).filter((s): s is string => !!s))].sort();
-  const covered = (input.journeys ?? []).filter((j) => services.includes(j.service));
+  const covered = (input.journeys ?? []).filter((j) => passesThrough(j, services));
   const dependents = new Set<string>();
-  for (const j of covered) for (const e of j.downstream) if (!services.includes(e.to)) dependents.add(e.to);
+  for (const j of covered)
+    for (const s of downstreamOf(j, services)) if (!services.includes(s)) dependents.add(s);
 
   const routes = new Map<string, { receiver: string; via: string; alerts: string[] }>();
   if (input.router) {
