@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type Command, UsageError } from "./commands/command.js";
 import { ConfigError } from "./config.js";
 
 /**
@@ -7,28 +7,6 @@ import { ConfigError } from "./config.js";
  * (usage, run); this file only dispatches, so adding a command is one line in COMMANDS. The summaries
  * live here so `--help` does not have to load every command (and its dependencies) to print them.
  */
-export interface Command {
-  /** Full usage text shown by `slo-scout <name> --help`. */
-  usage: string;
-  /** Returns the process exit code. Throw UsageError for bad flags (exit 2 with the usage). */
-  run(args: string[]): Promise<number>;
-}
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** `node:util` parseArgs, strict, with a bad flag turned into a UsageError (exit 2 with the usage). */
-export function parseFlags<T extends ParseArgsConfig>(
-  config: T,
-): ReturnType<typeof parseArgs<T & { strict: true }>> {
-  try {
-    return parseArgs({ ...config, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   serve: {
     summary: "run the server: telemetry receivers, /health and /metrics",

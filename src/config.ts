@@ -71,6 +71,11 @@ export const ConfigSchema = z.object({
       message: "must be one of fatal, error, warn, info, debug, trace, silent (e.g. info)",
     })
     .default("info"),
+  /** The local git repository approved changes are committed to (created on first use). */
+  SLO_SCOUT_REPO: z
+    .string()
+    .min(1, { message: "must be a directory path (e.g. ./slo-scout-repo)" })
+    .default("./slo-scout-repo"),
   /** Where the embedded database and blobs live when DATABASE_URL / BLOB_URL are not set. */
   DATA_DIR: z.string().default("./.slo-scout"),
   /** Largest accepted request body after decompression. */

@@ -161,7 +161,8 @@ async function logCounts(
   }));
 }
 
-async function latestDataTime(sql: Sql): Promise<number | undefined> {
+/** The newest time any stored telemetry covers: where an analysis or a dry-run over the store ends. */
+export async function latestDataTime(sql: Sql): Promise<number | undefined> {
   const { rows } = await sql.query<{ r: number | string | null; c: number | string | null }>(
     `SELECT (SELECT max(window_start) FROM route_stats) AS r, (SELECT max(window_start) FROM capsules) AS c`,
   );

@@ -1,22 +1,13 @@
-import { SingleBar } from "cli-progress";
-import {
-  type AnalysisResult,
-  type AnalyzeDeps,
-  analyzeService,
-  refusedForShortHistory,
-} from "../analysis/analyze.js";
-import { HistoryError, parseWindowDays } from "../analysis/history.js";
-import { prometheusCatalog } from "../analysis/history-source.js";
-import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
-import { type Command, parseFlags, UsageError } from "../cli.js";
-import { type Config, loadConfig } from "../config.js";
+import type { AnalysisResult } from "../analysis/analyze.js";
+import { parseWindowDays } from "../analysis/history.js";
+import { analyze } from "../app/analyze.js";
+import { openApp } from "../app/context.js";
+import { loadConfig } from "../config.js";
 import type { Proposal } from "../core/proposal.js";
-import { findSimilarCapsules } from "../pipeline/embed/similar.js";
-import { PrometheusQuerier, parseDuration } from "../promql/index.js";
-import { migrate } from "../store/migrate.js";
-import { openSql, openVectors } from "../store/open.js";
-import type { Sql } from "../store/ports.js";
-import { saveProposal } from "../store/repos/proposals.js";
+import { parseDuration } from "../promql/index.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
+import { cliLogger } from "./logger.js";
+import { progressBar } from "./progress.js";
 
 const usage = `Usage: slo-scout analyze <service> [--window 28d] [--json] [options]
 
@@ -103,38 +94,6 @@ export function parseAnalyzeFlags(args: string[]): AnalyzeFlags {
   };
 }
 
-/** Where history comes from: Prometheus when configured, else the store. */
-export function historyDeps(config: Config, sql: Sql): Pick<AnalyzeDeps, "sql" | "querier" | "catalog"> {
-  if (!config.PROMETHEUS_URL) return { sql };
-  return {
-    sql,
-    querier: new PrometheusQuerier(config.PROMETHEUS_URL),
-    catalog: prometheusCatalog(config.PROMETHEUS_URL),
-  };
-}
-
-/** A progress bar on stderr, only on a terminal (no escape codes in logs or pipes). */
-export function progressBar(enabled: boolean): Pick<AnalyzeDeps, "onProgress"> & { stop(): void } {
-  if (!enabled) return { stop() {} };
-  const bar = new SingleBar({
-    format: "reading history [{bar}] {value}/{total} {label}",
-    stream: process.stderr,
-    hideCursor: true,
-  });
-  let started = false;
-  return {
-    onProgress({ done, total, label }) {
-      if (!started) {
-        bar.start(Math.max(total, 1), done, { label });
-        started = true;
-      } else bar.update(done, { label });
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
-}
-
 // ── text rendering ──────────────────────────────────────────────────────────────────────────────────
 
 const pct = (x: number, d = 3) => `${Number(x.toFixed(d))}%`;
@@ -208,73 +167,37 @@ export function renderText(r: AnalysisResult): string {
   return `${out.join("\n")}\n`;
 }
 
-export async function openAnalysisStore(config: Config): Promise<Sql> {
-  const sql = await openSql(config);
-  await migrate(sql);
-  return sql;
-}
-
 export const command: Command = {
   usage,
   async run(args) {
     const flags = parseAnalyzeFlags(args);
-    const config = loadConfig();
-    const sql = await openAnalysisStore(config);
+    const app = await openApp(loadConfig(), { logger: cliLogger() });
     const bar = progressBar(Boolean(process.stderr.isTTY));
-    let closeVectors: (() => Promise<void>) | undefined;
     try {
-      const settings = flags.llm ? llmSettingsFromConfig(config) : undefined;
-      let llm: AnalyzeDeps["llm"];
-      if (settings) {
-        const vectors = await openVectors(config, sql);
-        closeVectors = () => vectors.close();
-        const { openEmbedder } = await import("../pipeline/embed/open.js");
-        const { redact } = await import("../pipeline/redact.js");
-        const embedder = openEmbedder(config);
-        llm = {
-          settings,
-          findSimilarCapsules: async (q) =>
-            (
-              await findSimilarCapsules({ sql, vectors, embedder, redact }, q.text, q.k, {
-                service: q.service,
-              })
-            ).map((h) => h.capsule),
-        };
-      }
-      const result = await analyzeService(
-        flags.service,
-        { ...historyDeps(config, sql), ...(llm ? { llm } : {}), onProgress: bar.onProgress },
-        {
-          window: flags.window,
-          stepMs: flags.stepMs,
-          quantile: flags.quantile,
-          maxJourneys: flags.maxJourneys,
-          ...(flags.end !== undefined
-            ? { end: flags.end }
-            : config.PROMETHEUS_URL
-              ? { end: Date.now() }
-              : {}),
-        },
-      );
+      const outcome = await analyze(app, {
+        service: flags.service,
+        window: flags.window,
+        stepMs: flags.stepMs,
+        quantile: flags.quantile,
+        maxJourneys: flags.maxJourneys,
+        llm: flags.llm,
+        save: flags.save,
+        ...(flags.end !== undefined ? { end: flags.end } : {}),
+        onProgress: bar.onProgress,
+      });
       bar.stop();
-      const refused = refusedForShortHistory(result);
-      if (refused) {
-        process.stderr.write(`slo-scout analyze: ${refused}\n`);
-        if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (!outcome.ok) {
+        if (outcome.refusal.code === "bad-request") throw new UsageError(outcome.refusal.reason);
+        process.stderr.write(`slo-scout analyze: ${outcome.refusal.reason}\n`);
         return 1;
       }
-      if (flags.save) {
-        for (const p of result.proposals) await saveProposal(sql, p);
-      }
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result));
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(outcome.value, null, 2)}\n` : renderText(outcome.value),
+      );
       return 0;
-    } catch (err) {
-      bar.stop();
-      if (err instanceof HistoryError) throw new UsageError(err.message);
-      throw err;
     } finally {
-      await closeVectors?.();
-      await sql.close();
+      bar.stop();
+      await app.close();
     }
   },
 };

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { type DryRunReport, dryRun } from "../generators/validate/dry-run.js";
 import { type BlastRadiusReport, blastRadius } from "../governance/blast-radius.js";
@@ -13,6 +12,7 @@ import { parseDuration, StoreSource } from "../promql/index.js";
 import { migrate } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
 import { listJourneys } from "../store/repos/services.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 const USAGE = [
   "Usage: slo-scout blast-radius <dir> [--against REPO_DIR] [--alertmanager FILE] [--history 28d] [--json]",

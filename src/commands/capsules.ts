@@ -1,4 +1,3 @@
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import type { Capsule } from "../core/capsule.js";
 import { parseDuration } from "../promql/parse.js";
@@ -6,6 +5,7 @@ import { migrate } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
 import { listCapsules } from "../store/repos/capsules.js";
 import { listServices } from "../store/repos/services.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 const USAGE = [
   "Usage: slo-scout capsules <service> [--since 24h] [--limit 20] [--json]",

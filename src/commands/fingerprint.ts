@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { fingerprintBatch, type ParsedLine } from "../pipeline/fingerprint/batch.js";
 import { csvRow } from "../pipeline/fingerprint/csv.js";
 import { createRedactor } from "../pipeline/redact.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 const usage = `Usage: slo-scout fingerprint <file|-> [--raw] [--out csv|jsonl] [--service NAME]
 

@@ -11,7 +11,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative } from "node:path";
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import type { Slo } from "../core/slo.js";
 import { buildDocArtifacts, buildRuleArtifacts } from "../generators/artifacts.js";
 import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../generators/generate.js";
@@ -20,6 +19,7 @@ import { LowTrafficGuardError } from "../generators/recording-rules.js";
 import { formatIssue, loadSpecs, type SpecIssue } from "../generators/spec/index.js";
 import { readArtifact, validateFiles } from "../generators/validate/index.js";
 import { parseAlertWindows, WindowsCatalog, WindowsError } from "../generators/windows.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 const usage = `Usage: slo-scout generate <spec.yml | dir> [options]
 

@@ -2,7 +2,6 @@ import { createReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import cliProgress from "cli-progress";
 import pino, { type Logger } from "pino";
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import { type Config, loadConfig } from "../config.js";
 import { alignedNow, createDemoShop } from "../demo/index.js";
 import type { Bus } from "../pipeline/bus/bus.js";
@@ -22,6 +21,7 @@ import { startConfiguredPipeline } from "../pipeline/worker.js";
 import { migrate } from "../store/migrate.js";
 import { openBlobs, openSql, openVectors } from "../store/open.js";
 import type { BlobStore, Sql, VectorStore } from "../store/ports.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 /**
  * `slo-scout ingest`: a file, stdin or the demo shop through the receivers' decoders onto the configured

@@ -1,7 +1,7 @@
-import { type Command, parseFlags } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { migrate, storeFeatures } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
+import { type Command, parseFlags } from "./command.js";
 
 export const command: Command = {
   usage: [

@@ -1,5 +1,4 @@
 import pino from "pino";
-import { type Command, parseFlags } from "../cli.js";
 import { loadConfig } from "../config.js";
 import { openBus } from "../pipeline/bus/open.js";
 import { buildServer } from "../server/app.js";
@@ -10,6 +9,7 @@ import { WORKERS } from "../server/workers.js";
 import { migrate } from "../store/migrate.js";
 import { openBlobs, openSql, openVectors } from "../store/open.js";
 import { openQueue } from "../store/open-queue.js";
+import { type Command, parseFlags } from "./command.js";
 
 export const command: Command = {
   usage: [

@@ -1,12 +1,14 @@
-import { analyzeService } from "../analysis/analyze.js";
-import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
-import { type Simulation, simulate } from "../analysis/simulate.js";
-import { type Command, parseFlags, UsageError } from "../cli.js";
+import { parseWindowDays } from "../analysis/history.js";
+import type { Simulation } from "../analysis/simulate.js";
+import { openApp } from "../app/context.js";
+import { simulateSli } from "../app/simulate.js";
 import { loadConfig } from "../config.js";
-import type { SliHistory } from "../core/history.js";
 import type { Sli } from "../core/slo.js";
 import { parseDuration } from "../promql/index.js";
-import { historyDeps, openAnalysisStore, parseTime, progressBar } from "./analyze.js";
+import { parseTime } from "./analyze.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
+import { cliLogger } from "./logger.js";
+import { progressBar } from "./progress.js";
 
 const usage = `Usage: slo-scout simulate <service> --sli <id> --target <percent> [--window 28d] [--json]
 
@@ -106,55 +108,35 @@ export const command: Command = {
   usage,
   async run(args) {
     const flags = parse(args);
-    const config = loadConfig();
-    const sql = await openAnalysisStore(config);
+    const app = await openApp(loadConfig(), { logger: cliLogger() });
     const bar = progressBar(Boolean(process.stderr.isTTY));
     try {
-      let found: { sli: Sli; history: SliHistory } | undefined;
-      await analyzeService(
-        flags.service,
-        {
-          ...historyDeps(config, sql),
-          onProgress: bar.onProgress,
-          onHistory: (sli, history) => {
-            found = { sli, history };
-          },
-        },
-        {
-          window: flags.window,
-          stepMs: flags.stepMs,
-          sliId: flags.sli,
-          ...(flags.end !== undefined
-            ? { end: flags.end }
-            : config.PROMETHEUS_URL
-              ? { end: Date.now() }
-              : {}),
-        },
-      );
-      bar.stop();
-      if (!found) throw new Error(`SLI ${flags.sli} has no history in the analysed range`);
-      const sim = simulate(found.history, {
+      const outcome = await simulateSli(app, {
+        service: flags.service,
+        sliId: flags.sli,
         target: flags.target,
-        windowDays: flags.windowDays,
+        window: flags.window,
+        stepMs: flags.stepMs,
         everyMs: flags.everyMs,
-        label: `${found.sli.journey} ${found.sli.kind} SLI`,
+        ...(flags.end !== undefined ? { end: flags.end } : {}),
+        onProgress: bar.onProgress,
       });
-      process.stdout.write(
-        flags.json
-          ? `${JSON.stringify({ service: flags.service, sli: found.sli, window: flags.window, simulation: sim }, null, 2)}\n`
-          : renderSimulation(flags.service, found.sli, sim),
-      );
-      return 0;
-    } catch (err) {
       bar.stop();
-      if (err instanceof InsufficientHistoryError) {
-        process.stderr.write(`slo-scout simulate: ${err.message}\n`);
+      if (!outcome.ok) {
+        if (outcome.refusal.code === "bad-request") throw new UsageError(outcome.refusal.reason);
+        process.stderr.write(`slo-scout simulate: ${outcome.refusal.reason}\n`);
         return 1;
       }
-      if (err instanceof HistoryError) throw new UsageError(err.message);
-      throw err;
+      const { sli, simulation } = outcome.value;
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ service: flags.service, sli, window: flags.window, simulation }, null, 2)}\n`
+          : renderSimulation(flags.service, sli, simulation),
+      );
+      return 0;
     } finally {
-      await sql.close();
+      bar.stop();
+      await app.close();
     }
   },
 };

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { type Command, parseFlags, UsageError } from "../cli.js";
 import { validatePath } from "../generators/validate/index.js";
+import { type Command, parseFlags, UsageError } from "./command.js";
 
 const usage = `Usage: slo-scout validate <dir | file> [options]
 

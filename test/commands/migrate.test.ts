@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { UsageError } from "../../src/cli.js";
+import { UsageError } from "../../src/commands/command.js";
 import { command } from "../../src/commands/migrate.js";
 import { loadMigrations } from "../../src/store/migrate.js";
 

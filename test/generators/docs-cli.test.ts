@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { UsageError } from "../../src/cli.js";
+import { UsageError } from "../../src/commands/command.js";
 import { command } from "../../src/commands/generate.js";
 import { validatePath } from "../../src/generators/validate/index.js";
 

@@ -71,6 +71,18 @@ export async function replaceJourneys(
   });
 }
 
+/** Adds or updates journeys of any services, leaving their other journeys in place. */
+export async function upsertJourneys(sql: Sql, journeys: Journey[], now = Date.now()): Promise<void> {
+  if (journeys.length === 0) return;
+  const parsed = journeys.map((j) => Journey.parse(j));
+  await sql.query(
+    `INSERT INTO journeys (key, service, data, updated_at)
+     SELECT key, service, data, $2 FROM jsonb_to_recordset($1::jsonb) AS r(key text, service text, data jsonb)
+     ON CONFLICT (key) DO UPDATE SET service = EXCLUDED.service, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`,
+    [JSON.stringify(parsed.map((j) => ({ key: j.key, service: j.service, data: j }))), now],
+  );
+}
+
 /** Highest score first. */
 export async function listJourneys(sql: Sql, service?: string): Promise<Journey[]> {
   const { rows } = await sql.query<{ data: unknown }>(

@@ -1,0 +1,190 @@
+import type { Proposal } from "../core/proposal.js";
+import { specFromProposals } from "../generators/spec/from-proposals.js";
+import type { BlastRadiusReport } from "../governance/blast-radius.js";
+import { checkApproval } from "../governance/guard.js";
+import type { Change, GitHost } from "../store/ports.js";
+import { appendAudit } from "../store/repos/audit.js";
+import { getProposal, listProposals, saveProposal } from "../store/repos/proposals.js";
+import { assess, repoPolicy } from "./assess.js";
+import { buildChangeSet, type RepoFile } from "./change-set.js";
+import type { AppContext } from "./context.js";
+import { LAYOUT } from "./layout.js";
+import { done, type Outcome, refuse } from "./outcome.js";
+import { type Actor, stillOpen, unknownProposal } from "./proposals.js";
+
+export interface ApproveRequest {
+  by: Actor;
+  /** Overrides the recommended target (percent) of every approved proposal. */
+  target?: number;
+  /** The branch the change starts from; the host's default branch when absent. */
+  baseRef?: string;
+}
+
+export interface ApprovedChange {
+  service: string;
+  change: Change;
+  proposals: Proposal[];
+  files: RepoFile[];
+  blastRadius: BlastRadiusReport;
+  notes: string[];
+}
+
+/** What the base of a change is called when no branch is named: the git host's default branch. */
+const DEFAULT_REF = "HEAD";
+
+async function resolve(app: AppContext, ids: string[] | "all"): Promise<Outcome<Proposal[]>> {
+  if (ids === "all") {
+    const open = await listProposals(app.sql, { status: "proposed", limit: 200 });
+    if (open.length === 0) return refuse("unknown-id", 'no open proposals. Run "analyze <service>" first.');
+    return done(open);
+  }
+  if (ids.length === 0) return refuse("bad-request", "name at least one proposal id, or all");
+  const found: Proposal[] = [];
+  for (const id of new Set(ids)) {
+    const p = await getProposal(app.sql, id);
+    if (!p) return refuse("unknown-id", unknownProposal(id));
+    const open = stillOpen(p);
+    if (!open.ok) return open;
+    found.push(p);
+  }
+  return done(found);
+}
+
+/**
+ * Approves proposals: their service's SLO spec (merged into the one the repository keeps) → rules,
+ * alerts, rule tests, dashboard and runbooks → validation → the repository's policy → blast radius → one
+ * change per service on the git host, audited. Any refusal (unknown id, decided already, not an allowed
+ * approver, invalid artifacts, policy) comes back before anything is written.
+ */
+export async function approve(
+  app: AppContext,
+  ids: string[] | "all",
+  req: ApproveRequest,
+): Promise<Outcome<ApprovedChange[]>> {
+  if (req.target !== undefined && !(req.target > 0 && req.target < 100))
+    return refuse("bad-request", `the target must be a percentage between 0 and 100, got ${req.target}`);
+  const resolved = await resolve(app, ids);
+  if (!resolved.ok) return resolved;
+  const host = await app.gitHost();
+  const ref = req.baseRef ?? DEFAULT_REF;
+  const policy = await repoPolicy(host, ref);
+  const unauthorized = checkApproval(policy.policy, req.by.login, [
+    { id: req.by.login, ...(req.by.teams ? { teams: req.by.teams } : {}) },
+  ]);
+  if (unauthorized.length > 0)
+    return refuse(
+      "unauthorized",
+      `${req.by.login} may not approve under ${policy.source}`,
+      unauthorized.map((v) => v.message),
+    );
+
+  const byService = new Map<string, Proposal[]>();
+  for (const p of resolved.value) {
+    const approved = req.target === undefined ? p : withTarget(p, req.target);
+    byService.set(p.service, [...(byService.get(p.service) ?? []), approved]);
+  }
+
+  // Everything is built and checked first, so one bad service stops the whole approval before any write.
+  const planned: {
+    service: string;
+    proposals: Proposal[];
+    files: RepoFile[];
+    notes: string[];
+    blast: BlastRadiusReport;
+  }[] = [];
+  for (const [service, approved] of byService) {
+    const specPath = LAYOUT.spec(service);
+    const existing = await host.readFile(specPath, ref);
+    const spec = specFromProposals(service, approved, { ...(existing !== undefined ? { existing } : {}) });
+    const built = buildChangeSet(service, spec);
+    if (!built.ok) return built;
+    const assessment = await assess(app, host, built.value.files, ref, policy);
+    if (!assessment.validation.ok)
+      return refuse(
+        "validation-failed",
+        `the artifacts for ${service} did not pass validation; nothing was committed`,
+        assessment.validation.messages,
+      );
+    if (assessment.violations.length > 0)
+      return refuse(
+        "policy",
+        `${policy.source} refuses the change for ${service}; nothing was committed`,
+        assessment.violations.map((v) => `[${v.rule}] ${v.message}`),
+      );
+    planned.push({
+      service,
+      proposals: approved,
+      files: built.value.files,
+      notes: [...built.value.notes, ...assessment.validation.notes],
+      blast: assessment.blastRadius,
+    });
+  }
+
+  const out: ApprovedChange[] = [];
+  for (const plan of planned) {
+    const change = await host.openChange({
+      service: plan.service,
+      title: changeTitle(plan.service, plan.proposals),
+      body: changeBody(plan.service, plan.proposals, plan.blast),
+      files: plan.files,
+      allowedPaths: policy.policy.allowedPaths,
+      ...(req.baseRef ? { baseRef: req.baseRef } : {}),
+      update: true,
+    });
+    const now = app.now();
+    await app.sql.transaction(async (tx) => {
+      for (const p of plan.proposals) await saveProposal(tx, { ...p, status: "committed" }, now);
+      await appendAudit(tx, {
+        at: now,
+        actor: `${req.by.source}:${req.by.login}`,
+        action: "approve",
+        subject: `service:${plan.service}`,
+        source: req.by.source,
+        ...(req.by.chat ? { chat: req.by.chat } : {}),
+        details: {
+          proposals: plan.proposals.map((p) => p.id),
+          change: { id: change.id, branch: change.branch, url: change.url, commit: change.commit },
+          files: change.files,
+        },
+      });
+    });
+    out.push({
+      service: plan.service,
+      change,
+      proposals: plan.proposals.map((p) => ({ ...p, status: "committed" as const })),
+      files: plan.files,
+      blastRadius: plan.blast,
+      notes: plan.notes,
+    });
+  }
+  return done(out);
+}
+
+function withTarget(p: Proposal, target: number): Proposal {
+  return { ...p, target: { ...p.target, recommended: target, errorBudget: (100 - target) / 100 } };
+}
+
+function changeTitle(service: string, proposals: Proposal[]): string {
+  const names = proposals.map((p) => `${p.name ?? p.journey} ${p.target.recommended}%`);
+  return `SLOs for ${service}: ${names.join(", ")}`.slice(0, 250);
+}
+
+function changeBody(service: string, proposals: Proposal[], blast: BlastRadiusReport): string {
+  const lines = [
+    `SLO-Scout approved ${proposals.length} SLO${proposals.length === 1 ? "" : "s"} for **${service}**.`,
+    "",
+    ...proposals.map(
+      (p) =>
+        `- ${p.name ?? p.journey} (${p.sli.kind}): target ${p.target.recommended}%, proposal \`${p.id}\`, confidence ${p.confidence.score.toFixed(2)}`,
+    ),
+    "",
+    `Files: ${blast.files.map((f) => `\`${f.path}\` (${f.status})`).join(", ")}`,
+    `Alerts: ${blast.alerts.added.length} added, ${blast.alerts.changed.length} changed, ${blast.alerts.removed.length} removed`,
+    ...(blast.pagesPerMonth !== undefined
+      ? [`Expected pages per month (dry-run): ${blast.pagesPerMonth.toFixed(1)}`]
+      : []),
+    "",
+    `Regenerate after editing the spec: \`slo-scout generate ${LAYOUT.spec(service)} -o rules\``,
+  ];
+  return `${lines.join("\n")}\n`;
+}

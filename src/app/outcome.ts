@@ -1,0 +1,31 @@
+/**
+ * What a use case returns: its value, or a refusal a person can act on. Refusals are expected outcomes
+ * (an unknown id, a decision already taken, a policy that says no), so they are data with a code a chat
+ * can branch on and a reason it can show, never a thrown string. Bugs and outages still throw.
+ */
+export type RefusalCode =
+  | "unknown-id"
+  | "unknown-service"
+  | "already-decided"
+  | "unauthorized"
+  | "policy"
+  | "validation-failed"
+  | "not-enough-history"
+  | "bad-request";
+
+export interface Refusal {
+  code: RefusalCode;
+  /** One or two sentences for a person: what is wrong and what to do. */
+  reason: string;
+  /** The individual messages behind the reason (validator output, policy violations). */
+  details?: string[];
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+
+export const done = <T>(value: T): Outcome<T> => ({ ok: true, value });
+
+export const refuse = <T = never>(code: RefusalCode, reason: string, details?: string[]): Outcome<T> => ({
+  ok: false,
+  refusal: { code, reason, ...(details && details.length > 0 ? { details } : {}) },
+});

@@ -1,0 +1,63 @@
+import type { Proposal } from "../core/proposal.js";
+import { appendAudit } from "../store/repos/audit.js";
+import { getProposal, listProposals, setProposalStatus } from "../store/repos/proposals.js";
+import type { AppContext } from "./context.js";
+import { done, type Outcome, refuse } from "./outcome.js";
+
+/** Who asks, from where: every decision is audited with it. */
+export interface Actor {
+  /** The login on the host (GitHub/GitLab user, Slack user id, local user): what the policy names. */
+  login: string;
+  /** Teams the host says the person belongs to, for the policy's approver teams. */
+  teams?: string[];
+  source: "github" | "gitlab" | "slack" | "cli" | "api";
+  /** The conversation: a PR/MR URL or a Slack channel/thread. */
+  chat?: string;
+}
+
+/** Newest first; all services when none is given. */
+export async function proposals(
+  app: AppContext,
+  q: { service?: string; status?: Proposal["status"] } = {},
+): Promise<Proposal[]> {
+  return listProposals(app.sql, { ...q, limit: 200 });
+}
+
+export async function proposal(app: AppContext, id: string): Promise<Outcome<Proposal>> {
+  const p = await getProposal(app.sql, id);
+  return p ? done(p) : refuse("unknown-id", unknownProposal(id));
+}
+
+export const unknownProposal = (id: string) =>
+  `no proposal ${id}. List them with "proposals", or run "analyze <service>" first.`;
+
+/** Refuses a proposal that is not open any more, naming the decision already taken. */
+export function stillOpen(p: Proposal): Outcome<Proposal> {
+  return p.status === "proposed"
+    ? done(p)
+    : refuse("already-decided", `proposal ${p.id} is already ${p.status}; analyze again for a new one.`);
+}
+
+export async function reject(
+  app: AppContext,
+  id: string,
+  req: { by: Actor; reason?: string },
+): Promise<Outcome<Proposal>> {
+  const found = await proposal(app, id);
+  if (!found.ok) return found;
+  const open = stillOpen(found.value);
+  if (!open.ok) return open;
+  await app.sql.transaction(async (tx) => {
+    await setProposalStatus(tx, id, "rejected", app.now());
+    await appendAudit(tx, {
+      at: app.now(),
+      actor: `${req.by.source}:${req.by.login}`,
+      action: "reject",
+      subject: id,
+      source: req.by.source,
+      ...(req.by.chat ? { chat: req.by.chat } : {}),
+      details: { service: found.value.service, ...(req.reason ? { reason: req.reason } : {}) },
+    });
+  });
+  return done({ ...found.value, status: "rejected" });
+}
