@@ -55,9 +55,7 @@ export async function startPostgresInstance(): Promise<PostgresInstance> {
       await run(file!, rest, { timeout: 60_000 });
     } catch (err) {
       const e = err as Error & { stderr?: string };
-      throw new Error(
-        `${args.slice(0, 2).join(" ")} failed: ${(e.stderr || e.message).trim().split("\n")[0]}`,
-      );
+      throw new Error(`${args[0]} failed: ${(e.stderr || e.message).trim().split("\n")[0]}`);
     }
   };
 
