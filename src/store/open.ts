@@ -44,8 +44,8 @@ export async function openBlobs(
 
 /**
  * pgvector in the relational store for `pgvector://` (default; exact search on a Postgres without the
- * extension), Milvus for `milvus://host:19530[/collection]`. The pgvector store shares `sql` and leaves
- * closing it to the caller.
+ * extension), Milvus for `milvus://host:19530[/collection]` (behind the pending_vectors queue in `sql`).
+ * The pgvector store shares `sql` and leaves closing it to the caller.
  */
 export async function openVectors(config: Pick<Config, "VECTOR_URL">, sql: Sql): Promise<VectorStore> {
   const url = config.VECTOR_URL;
@@ -55,7 +55,9 @@ export async function openVectors(config: Pick<Config, "VECTOR_URL">, sql: Sql):
   }
   if (url.startsWith("milvus://")) {
     const { openMilvusVectors } = await import("./vectors/milvus.js");
-    return openMilvusVectors({ url });
+    const { withPendingVectors } = await import("./vectors/pending.js");
+    // Milvus can be down while the database is up: its vectors wait in the database meanwhile.
+    return withPendingVectors(sql, await openMilvusVectors({ url }));
   }
   throw new Error(`VECTOR_URL must start with pgvector:// or milvus:// (e.g. milvus://localhost:19530)`);
 }
