@@ -115,7 +115,10 @@ export class WordPieceTokenizer {
   }
 }
 
-/** BERT's BasicTokenizer with do_lower_case (which also strips accents). */
+/**
+ * BERT's BasicTokenizer with do_lower_case (which also strips accents), as Hugging Face's tokenizers library
+ * implements it: that is the tokenizer sentence-transformers runs, so it decides which ids the model saw.
+ */
 export function basicTokenize(text: string): string[] {
   let cleaned = "";
   for (const ch of text) {
@@ -128,8 +131,10 @@ export function basicTokenize(text: string): string[] {
   const words: string[] = [];
   for (const raw of cleaned.split(" ")) {
     if (raw === "") continue;
-    const word = raw
-      .toLowerCase()
+    // Lowercased a character at a time: String.prototype.toLowerCase on the whole word would turn a
+    // word-final capital sigma into final sigma (ς), which tokenizers never produces.
+    const word = Array.from(raw, (ch) => ch.toLowerCase())
+      .join("")
       .normalize("NFD")
       .replace(/\p{Mn}/gu, "");
     let current = "";
@@ -145,13 +150,15 @@ export function basicTokenize(text: string): string[] {
   return words;
 }
 
+/** Space separators plus the line and paragraph separators (U+2028, U+2029), which tokenizers also splits on. */
 function isWhitespace(ch: string): boolean {
-  return ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || /\p{Zs}/u.test(ch);
+  return ch === "\t" || ch === "\n" || ch === "\r" || /[\p{Zs}\p{Zl}\p{Zp}]/u.test(ch);
 }
 
+/** Dropped before tokenizing: control and format characters, and private-use ones as tokenizers does. */
 function isControl(ch: string): boolean {
   if (ch === "\t" || ch === "\n" || ch === "\r") return false;
-  return /[\p{Cc}\p{Cf}]/u.test(ch);
+  return /[\p{Cc}\p{Cf}\p{Co}]/u.test(ch);
 }
 
 /** BERT counts all non-alphanumeric ASCII (such as $, ^, `) as punctuation, beyond Unicode's P* classes. */

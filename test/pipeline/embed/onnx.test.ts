@@ -63,6 +63,8 @@ describe("WordPiece tokenizer", () => {
     ]);
     expect(tokenizer.tokenize("Café Déjà-vu.")).toEqual(["cafe", "deja", "-", "vu", "."]);
     expect(basicTokenize("a\u0000b\u200Bc\u00A0d")).toEqual(["abc", "d"]);
+    // As Hugging Face's tokenizers: σ even word-final, U+2028 splits, private-use characters vanish.
+    expect(basicTokenize("ΟΔΟΣ a\u2028b c\uE000d")).toEqual(["οδοσ", "a", "b", "cd"]);
     expect(tokenizer.tokenize("x".repeat(101))).toEqual(["[UNK]"]);
   });
 
