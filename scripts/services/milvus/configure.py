@@ -37,23 +37,41 @@ def free_port(start: int, taken: set) -> int:
     raise RuntimeError(f"no free port in {start}..{start + 999}")
 
 
+def os_port(taken: set) -> int:
+    """A free port from the OS's ephemeral range."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in taken:
+            taken.add(port)
+            return port
+
+
 def main() -> None:
     binary_parent, instance_dir, grpc_port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     milvus._initialize_data_files(binary_parent)  # pylint: disable=protected-access
 
     config = milvus.MilvusServerConfig(data_dir=instance_dir)
     config.resolve_storage()
-    # The gRPC port as given (the caller checked it is free), every other component port from its
-    # default upwards. The package's own resolve() binds without SO_REUSEADDR, so a restart within a
-    # minute of a stop would fail on the gRPC port.
+    # The gRPC port as given (the caller checked it is free). The instance on Milvus' usual 19530 gets the
+    # other usual ports (from each default upwards); any other instance (a test's) gets ports from the
+    # OS, so that it cannot take a port such as Kafka's 9092 while that service is briefly stopped. The
+    # package's own resolve() binds without SO_REUSEADDR, so a restart within a minute of a stop would
+    # fail on the gRPC port.
     taken = {grpc_port}
+    usual = grpc_port == 19530
+
+    def pick(default: int) -> int:
+        return free_port(default, taken) if usual else os_port(taken)
+
     for key, item in config.configurable_items.items():
         if key.endswith("_port"):
-            item[1] = grpc_port if key == "proxy_port" else free_port(item[1], taken)
+            item[1] = grpc_port if key == "proxy_port" else pick(item[1])
     config.write_config()
     etcd_port = config.get("etcd_port")
-    etcd_peer_port = free_port(etcd_port + 1, taken)
-    metrics_port = free_port(9091, taken)
+    etcd_peer_port = pick(etcd_port + 1)
+    metrics_port = pick(9091)
 
     etcd_yaml = f"{config.base_data_dir}/configs/etcd.yaml"
     with open(etcd_yaml, "w", encoding="utf-8") as out:
