@@ -1,0 +1,693 @@
+import type { AnalysisResult, SkippedSli } from "../analysis/analyze.js";
+import type { Simulation } from "../analysis/simulate.js";
+import type { EvidencePointer } from "../core/evidence.js";
+import type { Journey } from "../core/journey.js";
+import type { Proposal, TargetRung } from "../core/proposal.js";
+import type { AlertRef, BlastRadiusReport } from "../governance/blast-radius.js";
+import type { Change } from "../store/ports.js";
+import { num, pct, share, utc } from "./format.js";
+import type { Refusal, RefusalCode } from "./outcome.js";
+
+/**
+ * What a reply shows, as plain data: one view-model per thing a use case returns (an analysis, a change,
+ * a refusal, a simulation, a list of proposals), built without I/O so every chat, the CLI and the API
+ * render the same content. Lists are cut to what a comment can hold, with the number left out, and free
+ * text from telemetry is clipped; formatting for a medium (Markdown here) is the renderer's job.
+ */
+
+/** How a command is written for the reader to copy: `/slo-scout approve …` in a chat, a shell line on the CLI. */
+export interface CommandStyle {
+  prefix: string;
+  suffix: string;
+  /** Makes the command text safe between prefix and suffix (e.g. inside a double-quoted shell word). */
+  quote(command: string): string;
+}
+
+/** Commands as a chat reads them; `prefix` is the bot's slash command and a space. */
+export function chatCommands(prefix = "/slo-scout "): CommandStyle {
+  return { prefix, suffix: "", quote: (c) => c };
+}
+
+/** Commands as one shell line, `slo-scout chat "<command>"`: the shell's `\ " $ \`` are escaped. */
+export function cliCommands(prefix = 'slo-scout chat "'): CommandStyle {
+  return { prefix, suffix: '"', quote: (c) => c.replace(/[\\"$`]/g, "\\$&") };
+}
+
+export interface ViewOptions {
+  commands: CommandStyle;
+}
+
+/** A command to copy, and why one would run it. */
+export interface NextCommand {
+  command: string;
+  why: string;
+}
+
+/** The first items of a list, how many were left out, and how many there are in all. */
+export interface Shown<T> {
+  items: T[];
+  more: number;
+  total: number;
+}
+
+export const LIMITS = {
+  rows: 20,
+  proposals: 12,
+  evidence: 10,
+  ladder: 12,
+  graphs: 4,
+  edges: 30,
+  chartPoints: 60,
+  name: 120,
+  text: 300,
+  query: 2000,
+} as const;
+
+function shown<T>(items: readonly T[], max: number): Shown<T> {
+  return { items: items.slice(0, max), more: Math.max(0, items.length - max), total: items.length };
+}
+
+/** Free text from telemetry, cut so one value cannot fill a comment. */
+export function clip(s: string, max: number = LIMITS.text): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** An argument the command language's shell-style parser reads back as one word. */
+function arg(s: string): string {
+  return /^[\w.:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+function command(opts: ViewOptions, words: string[], why: string): NextCommand {
+  const { prefix, suffix, quote } = opts.commands;
+  return { command: `${prefix}${quote(words.map(arg).join(" "))}${suffix}`, why };
+}
+
+// ─── proposals ───────────────────────────────────────────────────────────────────────────────────────
+
+export interface ProposalSummary {
+  /** Position in the reply (`#1`), shared by tables, charts and details. */
+  n: number;
+  id: string;
+  name: string;
+  service: string;
+  journey: string;
+  kind: Proposal["sli"]["kind"];
+  status: Proposal["status"];
+  window: string;
+  target: Proposal["target"];
+  /** Bad events one window may hold at the recommended target, from the backtest's average traffic. */
+  allowedBadPerWindow?: number;
+  /** Budget the worst window of the backtest used at the recommended target (1 = all of it). */
+  worstWindowBudgetUsed?: number;
+  attainment: number;
+  historyDays: number;
+  confidence: number;
+}
+
+export interface LadderRow extends TargetRung {
+  role?: "recommended" | "aspirational" | "safe";
+}
+
+export interface EvidenceRow {
+  kind: EvidencePointer["kind"];
+  ref: string;
+  range?: string;
+  note?: string;
+}
+
+export interface ProposalDetails extends ProposalSummary {
+  description?: string;
+  rationale?: string;
+  threshold?: string;
+  promql: { label: string; query: string }[];
+  ladder: Shown<LadderRow>;
+  confidenceParts: { name: string; score: number; weight: number; detail: string }[];
+  evidence: Shown<EvidenceRow>;
+  warnings: string[];
+}
+
+const sameTarget = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+
+function rungAt(p: Proposal, target: number): TargetRung | undefined {
+  return p.backtest.ladder.find((r) => sameTarget(r.target, target));
+}
+
+function summary(p: Proposal, n: number): ProposalSummary {
+  const rung = rungAt(p, p.target.recommended);
+  return {
+    n,
+    id: p.id,
+    name: clip(p.name ?? `${p.journey} ${p.sli.kind}`, LIMITS.name),
+    service: clip(p.service, LIMITS.name),
+    journey: clip(p.journey, LIMITS.name),
+    kind: p.sli.kind,
+    status: p.status,
+    window: p.window,
+    target: p.target,
+    ...(rung?.allowedBadPerWindow !== undefined ? { allowedBadPerWindow: rung.allowedBadPerWindow } : {}),
+    ...(rung ? { worstWindowBudgetUsed: rung.worstWindowBudgetUsed } : {}),
+    attainment: p.backtest.attainment,
+    historyDays: p.backtest.days,
+    confidence: p.confidence.score,
+  };
+}
+
+function roleOf(p: Proposal, target: number): LadderRow["role"] {
+  if (sameTarget(target, p.target.recommended)) return "recommended";
+  if (p.target.aspirational !== undefined && sameTarget(target, p.target.aspirational)) return "aspirational";
+  if (p.target.safe !== undefined && sameTarget(target, p.target.safe)) return "safe";
+  return undefined;
+}
+
+function evidenceRow(e: EvidencePointer): EvidenceRow {
+  return {
+    kind: e.kind,
+    ref: clip(e.ref, LIMITS.text),
+    ...(e.range ? { range: `${utc(e.range.start)} – ${utc(e.range.end)}` } : {}),
+    ...(e.note ? { note: clip(e.note) } : {}),
+  };
+}
+
+function details(p: Proposal, n: number): ProposalDetails {
+  const q = p.sli.promql;
+  const promql = [
+    { label: "error ratio", query: q.errorRatio },
+    ...(q.good ? [{ label: "good events", query: q.good }] : []),
+    ...(q.total ? [{ label: "all events", query: q.total }] : []),
+  ].map((x) => ({ ...x, query: clip(x.query, LIMITS.query) }));
+  return {
+    ...summary(p, n),
+    ...(p.sli.description ? { description: clip(p.sli.description) } : {}),
+    ...(p.rationale ? { rationale: clip(p.rationale) } : {}),
+    ...(p.sli.threshold ? { threshold: `${num(p.sli.threshold.value, 3)} ${p.sli.threshold.unit}` } : {}),
+    promql,
+    ladder: shown(
+      p.backtest.ladder.map((r) => {
+        const role = roleOf(p, r.target);
+        return role ? { ...r, role } : r;
+      }),
+      LIMITS.ladder,
+    ),
+    confidenceParts: p.confidence.parts.map((c) => ({ ...c, detail: clip(c.detail) })),
+    evidence: shown(p.evidence.map(evidenceRow), LIMITS.evidence),
+    warnings: p.warnings.slice(0, 5).map((w) => clip(w)),
+  };
+}
+
+// ─── charts ──────────────────────────────────────────────────────────────────────────────────────────
+
+/** A mermaid `xychart-beta`: categories or a numeric range on x, one bar series and/or lines. */
+export interface XyChart {
+  title: string;
+  x: { label: string; categories?: string[]; min?: number; max?: number };
+  y: { label: string; min: number; max: number };
+  bars?: number[];
+  lines: number[][];
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * The analysis has no budget curve over time (only `simulate` replays one), so its chart shows what the
+ * backtest does hold: the share of the budget the worst window used at each recommended target, against
+ * the 100% line where the budget runs out.
+ */
+function backtestChart(proposals: ProposalSummary[], window: string): XyChart | undefined {
+  const charted = proposals.filter((p) => p.worstWindowBudgetUsed !== undefined);
+  if (charted.length === 0) return undefined;
+  const used = charted.map((p) => round2(p.worstWindowBudgetUsed! * 100));
+  const days = charted.map((p) => p.historyDays);
+  const [fewest, most] = [num(Math.min(...days), 1), num(Math.max(...days), 1)];
+  return {
+    title: `Backtest over ${fewest === most ? most : `${fewest}–${most}`} days of history: error budget used by the worst ${window} window at the recommended target`,
+    x: { label: "proposal", categories: charted.map((p) => `#${p.n}`) },
+    y: { label: "budget used %", min: 0, max: Math.max(100, Math.ceil(Math.max(...used) / 10) * 10) },
+    bars: used,
+    lines: [used.map(() => 100)],
+  };
+}
+
+/** Every k-th point, ending on the newest, so a long replay still draws as at most `max` points. */
+function thin<T>(points: T[], max: number): T[] {
+  const every = Math.ceil(points.length / max);
+  return points.filter((_, i) => (points.length - 1 - i) % every === 0);
+}
+
+function budgetCurveChart(sim: Simulation): XyChart | undefined {
+  const points = thin(sim.points, LIMITS.chartPoints);
+  const first = points[0];
+  const last = points.at(-1);
+  if (!first || !last || points.length < 2) return undefined;
+  const remaining = points.map((p) => round2(p.budgetRemaining * 100));
+  const lowest = Math.min(0, ...remaining);
+  return {
+    title: `Error budget remaining at ${pct(sim.target)} over a trailing ${sim.windowDays}d window, ${utc(first.t)} to ${utc(last.t)}`,
+    x: { label: "days", min: 0, max: round2((last.t - first.t) / 86_400_000) },
+    y: { label: "budget remaining %", min: Math.floor(lowest / 10) * 10, max: 100 },
+    lines: [remaining],
+  };
+}
+
+// ─── journey graph ───────────────────────────────────────────────────────────────────────────────────
+
+/** A mermaid flowchart: node ids are generated (`n0`, `n1`, …) so any service name is safe as a label. */
+export interface Flowchart {
+  title: string;
+  entry: { id: string; label: string };
+  nodes: { id: string; label: string; focus: boolean }[];
+  edges: { from: string; to: string; label: string }[];
+  /** Service pairs not drawn, to keep the graph readable. */
+  more: number;
+}
+
+function callLabel(calls: number, errorShare: number, unit: string): string {
+  return errorShare > 0 ? `${num(calls)} ${unit} · ${share(errorShare)} errors` : `${num(calls)} ${unit}`;
+}
+
+/** One journey's graph: its entry route, then each service pair with all of its operations' calls. */
+function journeyGraph(j: Journey, focus: string): Flowchart {
+  const ids = new Map<string, string>();
+  const idOf = (service: string) => {
+    let id = ids.get(service);
+    if (!id) {
+      id = `n${ids.size + 1}`;
+      ids.set(service, id);
+    }
+    return id;
+  };
+  idOf(j.service);
+  const pairs = new Map<string, { from: string; to: string; calls: number; bad: number }>();
+  for (const e of j.downstream) {
+    const key = `${e.from}\u0000${e.to}`;
+    const pair = pairs.get(key) ?? { from: e.from, to: e.to, calls: 0, bad: 0 };
+    pair.calls += e.calls;
+    pair.bad += e.calls * e.errorShare;
+    pairs.set(key, pair);
+  }
+  const drawn = shown(
+    [...pairs.values()].sort((a, b) => b.calls - a.calls),
+    LIMITS.edges,
+  );
+  const edges = drawn.items.map((p) => ({
+    from: idOf(p.from),
+    to: idOf(p.to),
+    label: callLabel(p.calls, p.calls > 0 ? p.bad / p.calls : 0, "calls"),
+  }));
+  const entryLabel = [j.method, j.route].filter(Boolean).join(" ") || j.key;
+  return {
+    title: clip(j.key, LIMITS.name),
+    entry: { id: "n0", label: clip(entryLabel, LIMITS.name) },
+    nodes: [...ids].map(([service, id]) => ({
+      id,
+      label: clip(service, LIMITS.name),
+      focus: service === focus,
+    })),
+    edges: [
+      { from: "n0", to: idOf(j.service), label: callLabel(j.requests, j.errorShare, "requests") },
+      ...edges,
+    ],
+    more: drawn.more,
+  };
+}
+
+// ─── analysis ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface JourneyRow {
+  key: string;
+  service: string;
+  requests: number;
+  trafficShare: number;
+  errorShare: number;
+  depth: number;
+  userFacing: boolean;
+}
+
+export interface AnalysisView {
+  kind: "analysis";
+  service: string;
+  window: string;
+  /** The analysed span (the SLO window ending at the newest data); history may cover less of it. */
+  range: { start: string; end: string };
+  journeys: Shown<JourneyRow>;
+  proposals: Shown<ProposalDetails>;
+  /** The first journey's graph is shown; the others go in a collapsed block. */
+  graph?: Flowchart;
+  otherGraphs: Shown<Flowchart>;
+  budgetChart?: XyChart;
+  recommendations: Shown<{ journey?: string; message: string }>;
+  skipped: Shown<SkippedSli>;
+  warnings: string[];
+  next: NextCommand[];
+}
+
+function analysisNext(a: AnalysisResult, opts: ViewOptions): NextCommand[] {
+  const open = a.proposals.filter((p) => p.status === "proposed");
+  const top = open[0];
+  if (!top) {
+    return [command(opts, ["status"], "see what telemetry SLO-Scout holds and what is missing")];
+  }
+  const n = `#${a.proposals.indexOf(top) + 1}`;
+  const next = [
+    command(
+      opts,
+      ["approve", top.id],
+      `approve ${n}, ${clip(top.name ?? top.journey, LIMITS.name)}, at ${pct(top.target.recommended)}`,
+    ),
+  ];
+  if (open.length > 1) {
+    next.push(
+      command(
+        opts,
+        ["approve", "all"],
+        `approve all ${open.length} open proposals at their recommended targets`,
+      ),
+    );
+  }
+  const stricter = top.target.aspirational;
+  if (stricter !== undefined) {
+    next.push(
+      command(
+        opts,
+        ["simulate", top.id, "--target", String(stricter)],
+        `replay ${n} at its aspirational ${pct(stricter)} first`,
+      ),
+    );
+  }
+  return next;
+}
+
+export function analysisView(a: AnalysisResult, opts: ViewOptions): AnalysisView {
+  const proposals = shown(a.proposals, LIMITS.proposals);
+  const detailed = proposals.items.map((p, i) => details(p, i + 1));
+  const chart = backtestChart(detailed, a.window);
+  const graph = a.journeys[0] && journeyGraph(a.journeys[0], a.service);
+  const others = shown(a.journeys.slice(1), LIMITS.graphs - 1);
+  return {
+    kind: "analysis",
+    service: clip(a.service, LIMITS.name),
+    window: a.window,
+    range: { start: utc(a.range.start), end: utc(a.range.end) },
+    journeys: shown(
+      a.journeys.map((j) => ({
+        key: clip(j.key, LIMITS.name),
+        service: clip(j.service, LIMITS.name),
+        requests: j.requests,
+        trafficShare: j.trafficShare,
+        errorShare: j.errorShare,
+        depth: j.depth,
+        userFacing: j.userFacing,
+      })),
+      LIMITS.rows,
+    ),
+    proposals: { ...proposals, items: detailed },
+    ...(graph ? { graph } : {}),
+    otherGraphs: { ...others, items: others.items.map((j) => journeyGraph(j, a.service)) },
+    ...(chart ? { budgetChart: chart } : {}),
+    recommendations: shown(
+      a.recommendations.map((r) => ({
+        ...(r.journey ? { journey: clip(r.journey, LIMITS.name) } : {}),
+        message: clip(r.message),
+      })),
+      LIMITS.rows,
+    ),
+    skipped: shown(
+      a.skipped.map((s) => ({ journey: clip(s.journey, LIMITS.name), kind: s.kind, reason: clip(s.reason) })),
+      LIMITS.rows,
+    ),
+    warnings: a.warnings.slice(0, 10).map((w) => clip(w)),
+    next: analysisNext(a, opts),
+  };
+}
+
+// ─── proposals list ──────────────────────────────────────────────────────────────────────────────────
+
+export interface ProposalsView {
+  kind: "proposals";
+  service?: string;
+  proposals: Shown<ProposalSummary>;
+  counts: Partial<Record<Proposal["status"], number>>;
+  next: NextCommand[];
+}
+
+export function proposalsView(list: Proposal[], opts: ViewOptions & { service?: string }): ProposalsView {
+  const counts: ProposalsView["counts"] = {};
+  for (const p of list) counts[p.status] = (counts[p.status] ?? 0) + 1;
+  const open = list.filter((p) => p.status === "proposed");
+  const next: NextCommand[] = [];
+  if (open[0]) {
+    next.push(
+      command(
+        opts,
+        ["approve", open[0].id],
+        `approve the newest open proposal at ${pct(open[0].target.recommended)}`,
+      ),
+    );
+    next.push(
+      command(
+        opts,
+        ["simulate", open[0].id, "--target", String(open[0].target.recommended)],
+        "replay it first",
+      ),
+    );
+  } else if (opts.service) {
+    next.push(
+      command(
+        opts,
+        ["analyze", opts.service],
+        `find the journeys of ${clip(opts.service, LIMITS.name)} and propose SLOs`,
+      ),
+    );
+  } else {
+    next.push(command(opts, ["status"], "see which services have telemetry to analyze"));
+  }
+  return {
+    kind: "proposals",
+    ...(opts.service ? { service: clip(opts.service, LIMITS.name) } : {}),
+    proposals: shown(
+      list.map((p, i) => summary(p, i + 1)),
+      LIMITS.rows,
+    ),
+    counts,
+    next,
+  };
+}
+
+// ─── simulation ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface SimulationView {
+  kind: "simulation";
+  proposal: ProposalSummary;
+  target: number;
+  windowDays: number;
+  errorBudget: number;
+  summary: Simulation["summary"];
+  chart?: XyChart;
+  breaches: Shown<{ start: string; end: string; minBudgetRemaining: number }>;
+  alerts: Shown<{ severity: string; start: string; windows: string; peakBurnRate: number }>;
+  burnRateWindows: Simulation["burnRateWindows"];
+  warnings: string[];
+  next: NextCommand[];
+}
+
+export function simulationView(
+  input: { proposal: Proposal; simulation: Simulation },
+  opts: ViewOptions,
+): SimulationView {
+  const { proposal: p, simulation: sim } = input;
+  const chart = budgetCurveChart(sim);
+  const target = String(sim.target);
+  const approveWords = sameTarget(sim.target, p.target.recommended)
+    ? ["approve", p.id]
+    : ["approve", p.id, "--target", target];
+  return {
+    kind: "simulation",
+    proposal: summary(p, 1),
+    target: sim.target,
+    windowDays: sim.windowDays,
+    errorBudget: sim.errorBudget,
+    summary: sim.summary,
+    ...(chart ? { chart } : {}),
+    breaches: shown(
+      sim.breaches.map((b) => ({
+        start: utc(b.start),
+        end: utc(b.end),
+        minBudgetRemaining: b.minBudgetRemaining,
+      })),
+      LIMITS.rows,
+    ),
+    alerts: shown(
+      sim.alerts.map((a) => ({
+        severity: a.severity,
+        start: utc(a.start),
+        windows: a.windows.join(", "),
+        peakBurnRate: a.peakBurnRate,
+      })),
+      LIMITS.rows,
+    ),
+    burnRateWindows: sim.burnRateWindows,
+    warnings: sim.warnings.slice(0, 10).map((w) => clip(w)),
+    next: [command(opts, approveWords, `approve ${p.id} at ${pct(sim.target)}`)],
+  };
+}
+
+// ─── change ──────────────────────────────────────────────────────────────────────────────────────────
+
+/** What `approve` returns for one service (its `ApprovedChange` fits). */
+export interface ChangeInput {
+  change: Pick<Change, "branch" | "url" | "files" | "title">;
+  blastRadius: BlastRadiusReport;
+  proposals: Proposal[];
+  /** Remarks from generation (e.g. alerts left untested). */
+  notes?: string[];
+}
+
+export interface ChangeView {
+  kind: "change";
+  title: string;
+  branch: string;
+  url: string;
+  approved: Shown<ProposalSummary>;
+  files: Shown<{ path: string; status?: string }>;
+  services: string[];
+  journeys: Shown<string>;
+  dependents: string[];
+  alerts: {
+    /** Added, changed and removed alerts, in that order. */
+    rows: Shown<AlertRef & { change: "added" | "changed" | "removed" }>;
+    added: number;
+    changed: number;
+    removed: number;
+    unchanged: number;
+  };
+  /** Expected pages a month from the dry-run, when one ran. */
+  pages?: { perMonth: number; byService: { service: string; perMonth: number }[] };
+  routes: Shown<{ receiver: string; via: string; alerts: string[] }>;
+  notes: string[];
+  next: NextCommand[];
+}
+
+export function changeView(input: ChangeInput, opts: ViewOptions): ChangeView {
+  const r = input.blastRadius;
+  const status = new Map(r.files.map((f) => [f.path, f.status]));
+  const alertRows = (["added", "changed", "removed"] as const).flatMap((change) =>
+    r.alerts[change].map((a) => ({ ...a, alert: clip(a.alert, LIMITS.name), change })),
+  );
+  const services = [...new Set(input.proposals.map((p) => p.service))];
+  return {
+    kind: "change",
+    title: clip(input.change.title, LIMITS.name),
+    branch: clip(input.change.branch, LIMITS.name),
+    url: clip(input.change.url, LIMITS.text),
+    approved: shown(
+      input.proposals.map((p, i) => summary(p, i + 1)),
+      LIMITS.rows,
+    ),
+    files: shown(
+      input.change.files.map((path) => {
+        const s = status.get(path);
+        return s ? { path: clip(path), status: s } : { path: clip(path) };
+      }),
+      LIMITS.rows,
+    ),
+    services: r.services.slice(0, LIMITS.rows).map((s) => clip(s, LIMITS.name)),
+    journeys: shown(
+      r.journeys.map((j) => clip(j, LIMITS.name)),
+      LIMITS.rows,
+    ),
+    dependents: r.dependents.slice(0, LIMITS.rows).map((s) => clip(s, LIMITS.name)),
+    alerts: {
+      rows: shown(alertRows, LIMITS.rows),
+      added: r.alerts.added.length,
+      changed: r.alerts.changed.length,
+      removed: r.alerts.removed.length,
+      unchanged: r.alerts.unchanged,
+    },
+    ...(r.pagesPerMonth !== undefined
+      ? {
+          pages: {
+            perMonth: r.pagesPerMonth,
+            byService: Object.entries(r.pagesPerMonthByService ?? {})
+              .slice(0, LIMITS.rows)
+              .map(([service, perMonth]) => ({ service: clip(service, LIMITS.name), perMonth })),
+          },
+        }
+      : {}),
+    routes: shown(
+      r.routes.map((x) => ({
+        receiver: clip(x.receiver, LIMITS.name),
+        via: clip(x.via),
+        alerts: [...new Set(x.alerts)].slice(0, 10).map((a) => clip(a, LIMITS.name)),
+      })),
+      LIMITS.rows,
+    ),
+    notes: (input.notes ?? []).slice(0, 10).map((n) => clip(n)),
+    next:
+      services.length === 1
+        ? [
+            command(
+              opts,
+              ["proposals", services[0]!],
+              `see what is still open for ${clip(services[0]!, LIMITS.name)}`,
+            ),
+          ]
+        : [command(opts, ["proposals"], "see what is still open")],
+  };
+}
+
+// ─── refusal ─────────────────────────────────────────────────────────────────────────────────────────
+
+export interface RefusalView {
+  kind: "refusal";
+  code: RefusalCode;
+  title: string;
+  reason: string;
+  details: Shown<string>;
+  correlationId?: string;
+  next: NextCommand[];
+}
+
+const REFUSAL_TITLES: Record<RefusalCode, string> = {
+  "unknown-id": "Unknown id",
+  "unknown-service": "Unknown service",
+  "already-decided": "Already decided",
+  unauthorized: "Not authorized",
+  policy: "Refused by policy",
+  "validation-failed": "Validation failed",
+  "not-enough-history": "Not enough history",
+  "bad-request": "Not understood",
+  internal: "Something went wrong on our side",
+};
+
+/** Where to go from each refusal when the caller knows nothing better. */
+const REFUSAL_NEXT: Record<RefusalCode, { words: string[]; why: string }> = {
+  "unknown-id": { words: ["proposals"], why: "list the proposals and their ids" },
+  "unknown-service": { words: ["status"], why: "see which services have telemetry" },
+  "already-decided": { words: ["proposals"], why: "list the proposals still open" },
+  unauthorized: { words: ["help"], why: "see who may approve, and how" },
+  policy: { words: ["help"], why: "see how the repository's policy is set" },
+  "validation-failed": { words: ["help"], why: "see the commands" },
+  "not-enough-history": { words: ["status"], why: "see how much history each service has" },
+  "bad-request": { words: ["help"], why: "see the commands and their options" },
+  internal: { words: ["status"], why: "check that SLO-Scout's stores are reachable, then try again" },
+};
+
+export function refusalView(
+  refusal: Refusal & { correlationId?: string },
+  opts: ViewOptions & { next?: { words: string[]; why: string } },
+): RefusalView {
+  const next = opts.next ?? REFUSAL_NEXT[refusal.code];
+  return {
+    kind: "refusal",
+    code: refusal.code,
+    title: REFUSAL_TITLES[refusal.code],
+    reason: clip(refusal.reason, 2 * LIMITS.text),
+    details: shown(
+      (refusal.details ?? []).map((d) => clip(d)),
+      LIMITS.rows,
+    ),
+    ...(refusal.correlationId ? { correlationId: clip(refusal.correlationId, LIMITS.name) } : {}),
+    next: [command(opts, next.words, next.why)],
+  };
+}
+
+export type ViewModel = AnalysisView | ProposalsView | SimulationView | ChangeView | RefusalView;
