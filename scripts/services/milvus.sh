@@ -62,12 +62,21 @@ milvus_up() {
     )
   fi
   # healthz turns OK before the proxy serves requests (after a restart it waits for the old session in
-  # etcd to expire, about 10 s), so readiness is the SDK's CheckHealth answering.
-  if ! { wait_until 120 milvus_ready && wait_until 60 milvus_answers; }; then
-    echo "milvus: not ready on 127.0.0.1:$MILVUS_PORT after 120 s; see $MILVUS_DIR/logs/" >&2
+  # etcd to expire, about 10 s), so readiness is the SDK's CheckHealth answering. A server that exits
+  # while starting (a port taken meanwhile, a bad config) fails at once instead of after the timeout.
+  if ! wait_until 180 milvus_started; then
+    echo "milvus: not ready on 127.0.0.1:$MILVUS_PORT after 180 s; see $MILVUS_DIR/logs/" >&2
+    return 1
+  fi
+  if [ -z "$(milvus_pid)" ]; then
+    echo "milvus: the server exited while starting; see $MILVUS_DIR/logs/stdout.log:" >&2
+    tail -5 "$MILVUS_DIR/logs/stdout.log" >&2
     return 1
   fi
 }
+
+# True once the server answers, or once it has exited (milvus_up tells the two apart).
+milvus_started() { [ -z "$(milvus_pid)" ] || { milvus_ready && milvus_answers; }; }
 
 milvus_down() {
   local pid
