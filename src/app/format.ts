@@ -37,3 +37,8 @@ export function span(ms: number): string {
   if (minutes < 48 * 60) return `${num(minutes / 60, 1)} h`;
   return `${num(minutes / 1440, 1)} d`;
 }
+
+/** Free text from telemetry, cut so one value cannot fill a reply. */
+export function clip(s: string, max = 300): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,12 +1,18 @@
 import type { AnalysisResult, SkippedSli } from "../analysis/analyze.js";
 import type { Simulation } from "../analysis/simulate.js";
 import type { EvidencePointer } from "../core/evidence.js";
-import type { Journey } from "../core/journey.js";
 import type { Proposal, TargetRung } from "../core/proposal.js";
 import type { AlertRef, BlastRadiusReport } from "../governance/blast-radius.js";
 import type { Change } from "../store/ports.js";
-import { num, pct, share, utc } from "./format.js";
+import { clip, num, pct, utc } from "./format.js";
 import type { Refusal, RefusalCode } from "./outcome.js";
+import {
+  backtestChart,
+  budgetCurveChart,
+  type Flowchart,
+  journeyGraph,
+  type XyChart,
+} from "./view-diagrams.js";
 
 /**
  * What a reply shows, as plain data: one view-model per thing a use case returns (an analysis, a change,
@@ -50,14 +56,13 @@ export interface Shown<T> {
   total: number;
 }
 
-export const LIMITS = {
+/** How much of each list and text a reply holds; with these, a reply without details always fits a comment. */
+const LIMITS = {
   rows: 20,
   proposals: 12,
   evidence: 10,
   ladder: 12,
   graphs: 4,
-  edges: 30,
-  chartPoints: 60,
   name: 120,
   text: 300,
   query: 2000,
@@ -65,11 +70,6 @@ export const LIMITS = {
 
 function shown<T>(items: readonly T[], max: number): Shown<T> {
   return { items: items.slice(0, max), more: Math.max(0, items.length - max), total: items.length };
-}
-
-/** Free text from telemetry, cut so one value cannot fill a comment. */
-export function clip(s: string, max: number = LIMITS.text): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 /** An argument the command language's shell-style parser reads back as one word. */
@@ -194,122 +194,6 @@ function details(p: Proposal, n: number): ProposalDetails {
   };
 }
 
-// ─── charts ──────────────────────────────────────────────────────────────────────────────────────────
-
-/** A mermaid `xychart-beta`: categories or a numeric range on x, one bar series and/or lines. */
-export interface XyChart {
-  title: string;
-  x: { label: string; categories?: string[]; min?: number; max?: number };
-  y: { label: string; min: number; max: number };
-  bars?: number[];
-  lines: number[][];
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
-
-/**
- * The analysis has no budget curve over time (only `simulate` replays one), so its chart shows what the
- * backtest does hold: the share of the budget the worst window used at each recommended target, against
- * the 100% line where the budget runs out.
- */
-function backtestChart(proposals: ProposalSummary[], window: string): XyChart | undefined {
-  const charted = proposals.filter((p) => p.worstWindowBudgetUsed !== undefined);
-  if (charted.length === 0) return undefined;
-  const used = charted.map((p) => round2(p.worstWindowBudgetUsed! * 100));
-  const days = charted.map((p) => p.historyDays);
-  const [fewest, most] = [num(Math.min(...days), 1), num(Math.max(...days), 1)];
-  return {
-    title: `Backtest over ${fewest === most ? most : `${fewest}–${most}`} days of history: error budget used by the worst ${window} window at the recommended target`,
-    x: { label: "proposal", categories: charted.map((p) => `#${p.n}`) },
-    y: { label: "budget used %", min: 0, max: Math.max(100, Math.ceil(Math.max(...used) / 10) * 10) },
-    bars: used,
-    lines: [used.map(() => 100)],
-  };
-}
-
-/** Every k-th point, ending on the newest, so a long replay still draws as at most `max` points. */
-function thin<T>(points: T[], max: number): T[] {
-  const every = Math.ceil(points.length / max);
-  return points.filter((_, i) => (points.length - 1 - i) % every === 0);
-}
-
-function budgetCurveChart(sim: Simulation): XyChart | undefined {
-  const points = thin(sim.points, LIMITS.chartPoints);
-  const first = points[0];
-  const last = points.at(-1);
-  if (!first || !last || points.length < 2) return undefined;
-  const remaining = points.map((p) => round2(p.budgetRemaining * 100));
-  const lowest = Math.min(0, ...remaining);
-  return {
-    title: `Error budget remaining at ${pct(sim.target)} over a trailing ${sim.windowDays}d window, ${utc(first.t)} to ${utc(last.t)}`,
-    x: { label: "days", min: 0, max: round2((last.t - first.t) / 86_400_000) },
-    y: { label: "budget remaining %", min: Math.floor(lowest / 10) * 10, max: 100 },
-    lines: [remaining],
-  };
-}
-
-// ─── journey graph ───────────────────────────────────────────────────────────────────────────────────
-
-/** A mermaid flowchart: node ids are generated (`n0`, `n1`, …) so any service name is safe as a label. */
-export interface Flowchart {
-  title: string;
-  entry: { id: string; label: string };
-  nodes: { id: string; label: string; focus: boolean }[];
-  edges: { from: string; to: string; label: string }[];
-  /** Service pairs not drawn, to keep the graph readable. */
-  more: number;
-}
-
-function callLabel(calls: number, errorShare: number, unit: string): string {
-  return errorShare > 0 ? `${num(calls)} ${unit} · ${share(errorShare)} errors` : `${num(calls)} ${unit}`;
-}
-
-/** One journey's graph: its entry route, then each service pair with all of its operations' calls. */
-function journeyGraph(j: Journey, focus: string): Flowchart {
-  const ids = new Map<string, string>();
-  const idOf = (service: string) => {
-    let id = ids.get(service);
-    if (!id) {
-      id = `n${ids.size + 1}`;
-      ids.set(service, id);
-    }
-    return id;
-  };
-  idOf(j.service);
-  const pairs = new Map<string, { from: string; to: string; calls: number; bad: number }>();
-  for (const e of j.downstream) {
-    const key = `${e.from}\u0000${e.to}`;
-    const pair = pairs.get(key) ?? { from: e.from, to: e.to, calls: 0, bad: 0 };
-    pair.calls += e.calls;
-    pair.bad += e.calls * e.errorShare;
-    pairs.set(key, pair);
-  }
-  const drawn = shown(
-    [...pairs.values()].sort((a, b) => b.calls - a.calls),
-    LIMITS.edges,
-  );
-  const edges = drawn.items.map((p) => ({
-    from: idOf(p.from),
-    to: idOf(p.to),
-    label: callLabel(p.calls, p.calls > 0 ? p.bad / p.calls : 0, "calls"),
-  }));
-  const entryLabel = [j.method, j.route].filter(Boolean).join(" ") || j.key;
-  return {
-    title: clip(j.key, LIMITS.name),
-    entry: { id: "n0", label: clip(entryLabel, LIMITS.name) },
-    nodes: [...ids].map(([service, id]) => ({
-      id,
-      label: clip(service, LIMITS.name),
-      focus: service === focus,
-    })),
-    edges: [
-      { from: "n0", to: idOf(j.service), label: callLabel(j.requests, j.errorShare, "requests") },
-      ...edges,
-    ],
-    more: drawn.more,
-  };
-}
-
 // ─── analysis ────────────────────────────────────────────────────────────────────────────────────────
 
 export interface JourneyRow {
@@ -359,7 +243,7 @@ function analysisNext(a: AnalysisResult, opts: ViewOptions): NextCommand[] {
       command(
         opts,
         ["approve", "all"],
-        `approve all ${open.length} open proposals at their recommended targets`,
+        `approve every open proposal (these ${open.length} and any other service's) at its recommended target`,
       ),
     );
   }

@@ -258,4 +258,26 @@ describe("size", () => {
     expect(md).toContain("… 170 more service pairs not drawn.");
     await parseAll(md);
   });
+
+  it("drops the collapsed blocks last, when even the graphs are too big (labels of escaped characters)", async () => {
+    const quotes = (k: number) => `${k}${'"'.repeat(119)}`;
+    const journey = analysis.journeys[0]!;
+    const wide: AnalysisResult = {
+      ...analysis,
+      journeys: Array.from({ length: 4 }, (_, i) => ({
+        ...journey,
+        key: `journey ${i}`,
+        downstream: Array.from({ length: 30 }, (_, k) => ({
+          ...journey.downstream[0]!,
+          from: quotes(k),
+          to: quotes(k + 1),
+        })),
+      })),
+    };
+    const md = renderMarkdown(analysisView(wide, chat));
+    expect(md.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(md).not.toContain("more journey graphs");
+    expect(md).toContain(`Details of ${analysis.proposals.length} proposals were left out`);
+    expect(await parseAll(md)).toEqual(["flowchart-v2", "xychart"]);
+  });
 });
