@@ -1,9 +1,12 @@
 import type { Proposal } from "../core/proposal.js";
-import { specFromProposals } from "../generators/spec/from-proposals.js";
+import { runbookContexts } from "../generators/runbook-context.js";
+import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/from-proposals.js";
+import { SpecError } from "../generators/spec/index.js";
 import type { BlastRadiusReport } from "../governance/blast-radius.js";
 import { checkApproval } from "../governance/guard.js";
 import type { Change, GitHost } from "../store/ports.js";
 import { appendAudit } from "../store/repos/audit.js";
+import { journeysThrough } from "../store/repos/journeys.js";
 import { getProposal, listProposals, saveProposal } from "../store/repos/proposals.js";
 import { assess, repoPolicy } from "./assess.js";
 import { buildChangeSet, type RepoFile } from "./change-set.js";
@@ -28,9 +31,6 @@ export interface ApprovedChange {
   blastRadius: BlastRadiusReport;
   notes: string[];
 }
-
-/** What the base of a change is called when no branch is named: the git host's default branch. */
-const DEFAULT_REF = "HEAD";
 
 async function resolve(app: AppContext, ids: string[] | "all"): Promise<Outcome<Proposal[]>> {
   if (ids === "all") {
@@ -66,7 +66,7 @@ export async function approve(
   const resolved = await resolve(app, ids);
   if (!resolved.ok) return resolved;
   const host = await app.gitHost();
-  const ref = req.baseRef ?? DEFAULT_REF;
+  const ref = req.baseRef;
   const policy = await repoPolicy(host, ref);
   const unauthorized = checkApproval(policy.policy, req.by.login, [
     { id: req.by.login, ...(req.by.teams ? { teams: req.by.teams } : {}) },
@@ -93,10 +93,20 @@ export async function approve(
     blast: BlastRadiusReport;
   }[] = [];
   for (const [service, approved] of byService) {
-    const specPath = LAYOUT.spec(service);
-    const existing = await host.readFile(specPath, ref);
-    const spec = specFromProposals(service, approved, { ...(existing !== undefined ? { existing } : {}) });
-    const built = buildChangeSet(service, spec);
+    const existing = await host.readFile(specPath(service), ref);
+    let spec: RepoFile;
+    try {
+      spec = specFromProposals(service, approved, { ...(existing !== undefined ? { existing } : {}) });
+    } catch (err) {
+      if (err instanceof SpecMergeError || err instanceof SpecError)
+        return refuse("validation-failed", `${specPath(service)} cannot take these SLOs: ${err.message}`);
+      throw err;
+    }
+    const journeys = await journeysThrough(app.sql, [service]);
+    const built = buildChangeSet(service, spec, {
+      period: approved[0]!.window,
+      runbooks: runbookContexts(approved, journeys),
+    });
     if (!built.ok) return built;
     const assessment = await assess(app, host, built.value.files, ref, policy);
     if (!assessment.validation.ok)

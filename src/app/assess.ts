@@ -23,11 +23,11 @@ export interface Assessment {
   policySource: string;
 }
 
-/** The repository's policy at `ref`, or the built-in defaults when it keeps none. */
-export async function repoPolicy(host: GitHost, ref: string): Promise<{ policy: Policy; source: string }> {
+/** The repository's policy at `ref` (default branch when absent), or the built-in defaults. */
+export async function repoPolicy(host: GitHost, ref?: string): Promise<{ policy: Policy; source: string }> {
   const text = await host.readFile(POLICY_PATH, ref);
   if (text === undefined) return { policy: DEFAULT_POLICY, source: "built-in defaults" };
-  return { policy: parsePolicy(text, POLICY_PATH), source: `${POLICY_PATH}@${ref}` };
+  return { policy: parsePolicy(text, POLICY_PATH), source: ref ? `${POLICY_PATH}@${ref}` : POLICY_PATH };
 }
 
 const isRuleFile = (f: RepoFile) => /\.ya?ml$/.test(f.path) && /^\s*groups:/m.test(f.content);
@@ -64,7 +64,7 @@ export async function assess(
   app: AppContext,
   host: GitHost,
   files: RepoFile[],
-  ref: string,
+  ref: string | undefined,
   { policy, source }: { policy: Policy; source: string },
 ): Promise<Assessment> {
   const validation = await validateRepoFiles(files);

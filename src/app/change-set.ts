@@ -35,14 +35,16 @@ export const GENERATE_DEFAULTS: GenerateOptions = {
 /**
  * Every artifact of one service's spec: the spec itself, recording and alert rules with their promtool
  * tests, the Grafana dashboard and a runbook per SLO (`runbooks` adds what analysis knows, by SLO id).
+ * A Sloth spec carries no period, so `period` is the one the SLOs were backtested on, as
+ * `slo-scout generate --default-slo-period` would be told.
  * Pure; a spec that does not load or generate comes back as a validation refusal with file:line messages.
  */
 export function buildChangeSet(
   service: string,
   spec: RepoFile,
-  runbooks: Record<string, RunbookContext> = {},
+  opts: { period: string; runbooks?: Record<string, RunbookContext> },
 ): Outcome<ChangeSet> {
-  const { slos, issues } = loadSpecs(spec.content, spec.path);
+  const { slos, issues } = loadSpecs(spec.content, spec.path, { defaultPeriod: opts.period });
   if (issues.length > 0)
     return refuse("validation-failed", `${spec.path} is not a valid SLO spec`, issues.map(formatIssue));
   if (slos.length === 0) return refuse("validation-failed", `${spec.path} holds no SLOs`);
@@ -52,7 +54,7 @@ export function buildChangeSet(
       rulesPath: LAYOUT.rules(service),
       testsPath: LAYOUT.ruleTests(service),
     });
-    const docs = buildDocArtifacts(built.rules, runbooks);
+    const docs = buildDocArtifacts(built.rules, opts.runbooks ?? {});
     return done({
       service,
       slos,

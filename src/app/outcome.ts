@@ -11,7 +11,9 @@ export type RefusalCode =
   | "policy"
   | "validation-failed"
   | "not-enough-history"
-  | "bad-request";
+  | "bad-request"
+  /** Not the asker's doing: an outage or a bug; the reply carries a correlation id for the log. */
+  | "internal";
 
 export interface Refusal {
   code: RefusalCode;

@@ -1,14 +1,11 @@
 import pino from "pino";
+import { openApp } from "../app/context.js";
 import { loadConfig } from "../config.js";
-import { openBus } from "../pipeline/bus/open.js";
 import { buildServer } from "../server/app.js";
 import type { ServerDeps } from "../server/deps.js";
 import { ROUTES } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
 import { WORKERS } from "../server/workers.js";
-import { migrate } from "../store/migrate.js";
-import { openBlobs, openSql, openVectors } from "../store/open.js";
-import { openQueue } from "../store/open-queue.js";
 import { type Command, parseFlags } from "./command.js";
 
 export const command: Command = {
@@ -26,17 +23,18 @@ export const command: Command = {
     const config = loadConfig();
     const logger = pino({ level: config.LOG_LEVEL });
     const started = Date.now();
-    const deps: ServerDeps = { config, logger };
+    const ctx = await openApp(config, { logger });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const workers: { stop(): Promise<void> }[] = [];
+    let deps: ServerDeps = { config, logger, sql: ctx.sql };
     try {
-      deps.sql = await openSql(config);
-      const { applied } = await migrate(deps.sql);
-      if (applied.length > 0) logger.info({ applied }, "applied database migrations");
-      deps.blobs = await openBlobs(config);
-      deps.vectors = await openVectors(config, deps.sql);
-      deps.bus = openBus(config, logger);
-      deps.queue = await openQueue(config, { logger });
+      deps = {
+        ...deps,
+        blobs: await ctx.blobs(),
+        vectors: await ctx.vectors(),
+        bus: await ctx.bus(),
+        queue: await ctx.queue(),
+      };
       app = await buildServer(deps, { plugins: ROUTES });
       // Workers run before the port opens, so a 200 from /health means the pipeline is consuming too.
       for (const w of WORKERS) {
@@ -47,13 +45,7 @@ export const command: Command = {
     } catch (err) {
       // Close what did open, so a failed start exits instead of hanging on open handles.
       if (app) await shutdown(app, deps, { workers });
-      else {
-        await deps.queue?.close().catch(() => {});
-        await deps.bus?.close().catch(() => {});
-        await deps.vectors?.close().catch(() => {});
-        await deps.blobs?.close().catch(() => {});
-        await deps.sql?.close().catch(() => {});
-      }
+      else await ctx.close();
       throw err;
     }
     exitOnSignals(app, deps, { workers });
@@ -62,7 +54,7 @@ export const command: Command = {
     const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
     logger.info(
       {
-        database: deps.sql.engine,
+        database: ctx.sql.engine,
         bus: config.KAFKA_BROKERS ? "kafka" : "in-process",
         startupMs: Date.now() - started,
       },

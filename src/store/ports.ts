@@ -139,8 +139,11 @@ export interface UpdateChangeRequest {
  * unknown change) throws a `GitHostError`.
  */
 export interface GitHost {
-  /** The file's content at a branch, tag or commit; undefined when the file does not exist there. */
-  readFile(path: string, ref: string): Promise<string | undefined>;
+  /**
+   * The file's content at a branch, tag or commit (the default branch when no ref is given); undefined
+   * when the file does not exist there.
+   */
+  readFile(path: string, ref?: string): Promise<string | undefined>;
   /** One commit holding every file, on a new branch from the base. */
   openChange(request: OpenChangeRequest): Promise<Change>;
   updateChange(changeId: string, request: UpdateChangeRequest): Promise<Change>;

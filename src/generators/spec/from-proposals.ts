@@ -140,7 +140,7 @@ function header(service: string, window: string): string {
   return [
     ` SLOs of ${service}, proposed by SLO-Scout from its telemetry. This file is yours: edit it, then`,
     ` regenerate the rules, alerts, tests, dashboard and runbooks with`,
-    `   slo-scout generate ${specPath(service)} --default-slo-period ${window}`,
+    `   slo-scout generate ${specPath(service)} --default-slo-period ${window} -o rules --docs`,
     ` (a Sloth spec carries no period; the targets were backtested on a ${window} window).`,
   ].join("\n");
 }

@@ -151,7 +151,7 @@ export function localGitHost(options: LocalGitHostOptions): GitHost {
     async readFile(path, ref) {
       checkRepoPath(path);
       const r = await repo();
-      const commit = await resolveRef(r.dir, ref);
+      const commit = await resolveRef(r.dir, ref ?? defaultBranch);
       const entry = text(await git(r.dir, ["ls-tree", "--full-tree", commit, "--", path]));
       // Regular files only: a directory or a symlink (whose blob is its target) is not a file to read.
       const m = /^100(?:644|755) blob ([0-9a-f]+)\t/.exec(entry);
