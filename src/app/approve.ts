@@ -4,7 +4,7 @@ import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/
 import { SpecError } from "../generators/spec/index.js";
 import type { BlastRadiusReport } from "../governance/blast-radius.js";
 import { checkApproval } from "../governance/guard.js";
-import type { Change, GitHost } from "../store/ports.js";
+import type { Change } from "../store/ports.js";
 import { appendAudit } from "../store/repos/audit.js";
 import { journeysThrough } from "../store/repos/journeys.js";
 import { getProposal, listProposals, saveProposal } from "../store/repos/proposals.js";
