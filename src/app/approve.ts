@@ -194,7 +194,7 @@ function changeBody(service: string, proposals: Proposal[], blast: BlastRadiusRe
       ? [`Expected pages per month (dry-run): ${blast.pagesPerMonth.toFixed(1)}`]
       : []),
     "",
-    `Regenerate after editing the spec: \`slo-scout generate ${LAYOUT.spec(service)} -o rules\``,
+    `Regenerate after editing the spec: \`slo-scout generate ${LAYOUT.spec(service)} --default-slo-period ${proposals[0]!.window} -o rules\``,
   ];
   return `${lines.join("\n")}\n`;
 }
