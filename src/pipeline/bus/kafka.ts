@@ -4,11 +4,13 @@ import {
   type Consumer,
   type ConsumerConfig,
   Kafka,
+  type logCreator,
   logLevel,
   Partitioners,
   type Producer,
   type ProducerConfig,
 } from "kafkajs";
+import type { Logger } from "pino";
 import { codecFor } from "./avro.js";
 import type { Bus, BusBatch, BusMessage, ConsumedMessage, Subscription } from "./bus.js";
 import { BusClosedError, BusSaturatedError } from "./bus.js";
@@ -22,6 +24,8 @@ import { BusClosedError, BusSaturatedError } from "./bus.js";
  * partitions the first time it is used, rather than by the broker's auto-creation, whose partition count
  * is a broker setting the pipeline's workers cannot see.
  */
+
+export type BusLogger = Pick<Logger, "error" | "warn" | "info" | "debug">;
 
 /** The parts of kafkajs this adapter uses; tests pass a fake. */
 export interface KafkaClient {
@@ -48,8 +52,50 @@ export interface KafkaBusOptions {
   /** Partitions of one subscription handled at once (each still in order). */
   partitionsConsumedConcurrently?: number;
   onError?: (err: unknown, where: { topic: string; group?: string; partition?: number }) => void;
+  /** Where kafkajs's own warnings and errors go (retries, reconnects); by default its console logger. */
+  logger?: BusLogger;
   /** Injected client (tests); by default a kafkajs `Kafka` on `brokers`. */
   client?: KafkaClient;
+}
+
+/**
+ * kafkajs's retry budget for sends, admin requests and every connection, given in full so its NODE_ENV=test
+ * defaults (15 retries) never apply. Its retries nest (a send retries, and every try reconnects with
+ * retries of its own), so with the broker gone this is what bounds a publish: it is refused within about a
+ * second and the receivers answer 503 + Retry-After, instead of holding the request for minutes. Being
+ * bounded, a failed send is over when the publish is refused, so it cannot land later beside the client's
+ * retry of it (a timer in front of the send could not cancel it). For the same reason the producer is not
+ * kafkajs's idempotent one: that one retries without end, and limiting its retries voids its guarantee.
+ */
+const RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 1000, multiplier: 2, factor: 0.2 };
+/**
+ * A consumer has no client waiting on it: a failing fetch, handler or commit is retried with kafkajs's
+ * production defaults (about 10 s) before kafkajs restarts the consumer, which makes it rejoin its group.
+ */
+const CONSUMER_RETRY = {
+  retries: 5,
+  initialRetryTime: 300,
+  maxRetryTime: 30_000,
+  multiplier: 2,
+  factor: 0.2,
+};
+
+const LOG_METHODS = {
+  [logLevel.NOTHING]: undefined,
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+} as const;
+
+/** kafkajs's log lines through the process's logger, so its level applies to them too. */
+function logCreatorFor(logger: BusLogger): logCreator {
+  // pino stamps its own time, so kafkajs's timestamp is left out.
+  return () =>
+    ({ namespace, level, log: { message, timestamp: _timestamp, ...fields } }) => {
+      const method = LOG_METHODS[level];
+      if (method) logger[method]({ kafkajs: namespace, ...fields }, message);
+    };
 }
 
 interface Pending {
@@ -88,7 +134,10 @@ export class KafkaBus implements Bus {
       new Kafka({
         clientId: options.clientId ?? "slo-scout",
         brokers: options.brokers,
+        retry: RETRY,
+        // kafkajs's info level is a line per connection and group event.
         logLevel: logLevel.WARN,
+        ...(options.logger ? { logCreator: logCreatorFor(options.logger) } : {}),
       });
     this.producer = this.client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     this.lingerMs = options.lingerMs ?? 10;
@@ -134,7 +183,7 @@ export class KafkaBus implements Bus {
     if (this.closed) throw new BusClosedError("bus is closed");
     const codec = codecFor(topic);
     const name = await this.ensureTopic(topic);
-    const consumer = this.client.consumer({ groupId: group });
+    const consumer = this.client.consumer({ groupId: group, retry: CONSUMER_RETRY });
     await consumer.connect();
     this.consumers.add(consumer);
     await consumer.subscribe({ topics: [name], fromBeginning: true });
