@@ -4,6 +4,7 @@ import type { EvidencePointer } from "../core/evidence.js";
 import type { Proposal, TargetRung } from "../core/proposal.js";
 import type { AlertRef, BlastRadiusReport } from "../governance/blast-radius.js";
 import type { Change } from "../store/ports.js";
+import { type Command, DEFAULT_WINDOW, formatCommand } from "./command-language.js";
 import { clip, num, pct, utc } from "./format.js";
 import type { Refusal, RefusalCode } from "./outcome.js";
 import {
@@ -72,15 +73,14 @@ function shown<T>(items: readonly T[], max: number): Shown<T> {
   return { items: items.slice(0, max), more: Math.max(0, items.length - max), total: items.length };
 }
 
-/** An argument the command language's shell-style parser reads back as one word. */
-function arg(s: string): string {
-  return /^[\w.:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+/** A command as text the command language reads back to the same command, in the reader's style. */
+function command(opts: ViewOptions, c: Command, why: string): NextCommand {
+  const { prefix, suffix, quote } = opts.commands;
+  return { command: `${prefix}${quote(formatCommand(c))}${suffix}`, why };
 }
 
-function command(opts: ViewOptions, words: string[], why: string): NextCommand {
-  const { prefix, suffix, quote } = opts.commands;
-  return { command: `${prefix}${quote(words.map(arg).join(" "))}${suffix}`, why };
-}
+const STATUS: Command = { verb: "status" };
+const DAY_MS = 86_400_000;
 
 // ─── proposals ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -228,13 +228,13 @@ function analysisNext(a: AnalysisResult, opts: ViewOptions): NextCommand[] {
   const open = a.proposals.filter((p) => p.status === "proposed");
   const top = open[0];
   if (!top) {
-    return [command(opts, ["status"], "see what telemetry SLO-Scout holds and what is missing")];
+    return [command(opts, STATUS, "see what telemetry SLO-Scout holds and what is missing")];
   }
   const n = `#${a.proposals.indexOf(top) + 1}`;
   const next = [
     command(
       opts,
-      ["approve", top.id],
+      { verb: "approve", proposals: [top.id] },
       `approve ${n}, ${clip(top.name ?? top.journey, LIMITS.name)}, at ${pct(top.target.recommended)}`,
     ),
   ];
@@ -242,7 +242,7 @@ function analysisNext(a: AnalysisResult, opts: ViewOptions): NextCommand[] {
     next.push(
       command(
         opts,
-        ["approve", "all"],
+        { verb: "approve", proposals: "all" },
         `approve every open proposal (these ${open.length} and any other service's) at its recommended target`,
       ),
     );
@@ -252,7 +252,7 @@ function analysisNext(a: AnalysisResult, opts: ViewOptions): NextCommand[] {
     next.push(
       command(
         opts,
-        ["simulate", top.id, "--target", String(stricter)],
+        { verb: "simulate", proposalId: top.id, targetPercent: stricter },
         `replay ${n} at its aspirational ${pct(stricter)} first`,
       ),
     );
@@ -322,14 +322,14 @@ export function proposalsView(list: Proposal[], opts: ViewOptions & { service?: 
     next.push(
       command(
         opts,
-        ["approve", open[0].id],
+        { verb: "approve", proposals: [open[0].id] },
         `approve the newest open proposal at ${pct(open[0].target.recommended)}`,
       ),
     );
     next.push(
       command(
         opts,
-        ["simulate", open[0].id, "--target", String(open[0].target.recommended)],
+        { verb: "simulate", proposalId: open[0].id, targetPercent: open[0].target.recommended },
         "replay it first",
       ),
     );
@@ -337,12 +337,12 @@ export function proposalsView(list: Proposal[], opts: ViewOptions & { service?: 
     next.push(
       command(
         opts,
-        ["analyze", opts.service],
+        { verb: "analyze", service: opts.service, window: { text: DEFAULT_WINDOW, ms: 28 * DAY_MS } },
         `find the journeys of ${clip(opts.service, LIMITS.name)} and propose SLOs`,
       ),
     );
   } else {
-    next.push(command(opts, ["status"], "see which services have telemetry to analyze"));
+    next.push(command(opts, STATUS, "see which services have telemetry to analyze"));
   }
   return {
     kind: "proposals",
@@ -379,10 +379,10 @@ export function simulationView(
 ): SimulationView {
   const { proposal: p, simulation: sim } = input;
   const chart = budgetCurveChart(sim);
-  const target = String(sim.target);
-  const approveWords = sameTarget(sim.target, p.target.recommended)
-    ? ["approve", p.id]
-    : ["approve", p.id, "--target", target];
+  // Approving at the simulated target needs --target only when it is not the recommended one.
+  const approveCommand: Command = sameTarget(sim.target, p.target.recommended)
+    ? { verb: "approve", proposals: [p.id] }
+    : { verb: "approve", proposals: [p.id], targetPercent: sim.target };
   return {
     kind: "simulation",
     proposal: summary(p, 1),
@@ -410,7 +410,7 @@ export function simulationView(
     ),
     burnRateWindows: sim.burnRateWindows,
     warnings: sim.warnings.slice(0, 10).map((w) => clip(w)),
-    next: [command(opts, approveWords, `approve ${p.id} at ${pct(sim.target)}`)],
+    next: [command(opts, approveCommand, `approve ${p.id} at ${pct(sim.target)}`)],
   };
 }
 
@@ -510,11 +510,11 @@ export function changeView(input: ChangeInput, opts: ViewOptions): ChangeView {
         ? [
             command(
               opts,
-              ["proposals", services[0]!],
+              { verb: "proposals", service: services[0]! },
               `see what is still open for ${clip(services[0]!, LIMITS.name)}`,
             ),
           ]
-        : [command(opts, ["proposals"], "see what is still open")],
+        : [command(opts, { verb: "proposals" }, "see what is still open")],
   };
 }
 
@@ -543,21 +543,22 @@ const REFUSAL_TITLES: Record<RefusalCode, string> = {
 };
 
 /** Where to go from each refusal when the caller knows nothing better. */
-const REFUSAL_NEXT: Record<RefusalCode, { words: string[]; why: string }> = {
-  "unknown-id": { words: ["proposals"], why: "list the proposals and their ids" },
-  "unknown-service": { words: ["status"], why: "see which services have telemetry" },
-  "already-decided": { words: ["proposals"], why: "list the proposals still open" },
-  unauthorized: { words: ["help"], why: "see who may approve, and how" },
-  policy: { words: ["help"], why: "see how the repository's policy is set" },
-  "validation-failed": { words: ["help"], why: "see the commands" },
-  "not-enough-history": { words: ["status"], why: "see how much history each service has" },
-  "bad-request": { words: ["help"], why: "see the commands and their options" },
-  internal: { words: ["status"], why: "check that SLO-Scout's stores are reachable, then try again" },
+const HELP: Command = { verb: "help" };
+const REFUSAL_NEXT: Record<RefusalCode, { command: Command; why: string }> = {
+  "unknown-id": { command: { verb: "proposals" }, why: "list the proposals and their ids" },
+  "unknown-service": { command: STATUS, why: "see which services have telemetry" },
+  "already-decided": { command: { verb: "proposals" }, why: "list the proposals still open" },
+  unauthorized: { command: { verb: "help", topic: "approve" }, why: "see who may approve, and how" },
+  policy: { command: HELP, why: "see the commands" },
+  "validation-failed": { command: HELP, why: "see the commands" },
+  "not-enough-history": { command: STATUS, why: "see how much history each service has" },
+  "bad-request": { command: HELP, why: "see the commands and their options" },
+  internal: { command: STATUS, why: "check that SLO-Scout's stores are reachable, then try again" },
 };
 
 export function refusalView(
   refusal: Refusal & { correlationId?: string },
-  opts: ViewOptions & { next?: { words: string[]; why: string } },
+  opts: ViewOptions & { next?: { command: Command; why: string } },
 ): RefusalView {
   const next = opts.next ?? REFUSAL_NEXT[refusal.code];
   return {
@@ -570,7 +571,7 @@ export function refusalView(
       LIMITS.rows,
     ),
     ...(refusal.correlationId ? { correlationId: clip(refusal.correlationId, LIMITS.name) } : {}),
-    next: [command(opts, next.words, next.why)],
+    next: [command(opts, next.command, next.why)],
   };
 }
 

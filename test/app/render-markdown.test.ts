@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Mermaid } from "mermaid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisResult } from "../../src/analysis/analyze.js";
 import type { Simulation } from "../../src/analysis/simulate.js";
+import { parseCommand } from "../../src/app/command-language.js";
 import type { Refusal } from "../../src/app/outcome.js";
 import { COMMENT_LIMIT, renderMarkdown } from "../../src/app/render-markdown.js";
 import {
@@ -40,6 +42,9 @@ const cli = { commands: cliCommands() };
 const afterApproval: Proposal[] = analysis.proposals.map((p) =>
   change.proposals.some((a) => a.id === p.id) ? { ...p, status: "committed" } : p,
 );
+
+/** The commands of the "Next" section, as the reader would copy them. */
+const commandsIn = (markdown: string) => [...markdown.matchAll(/^```text\n(.*)\n```$/gm)].map((m) => m[1]!);
 
 const mermaidBlocks = (markdown: string) =>
   [...markdown.matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
@@ -129,6 +134,21 @@ describe("renderMarkdown on the demo shop", () => {
     expect(rendered.refusal()).toContain('```text\nslo-scout chat "help"\n```');
   });
 
+  it("offers only commands the command language accepts", () => {
+    const views = [
+      analysisView(analysis, chat),
+      changeView(change, chat),
+      refusalView(refusal, chat),
+      simulationView(simulation, chat),
+      proposalsView(afterApproval, chat),
+    ];
+    for (const view of views) {
+      const commands = commandsIn(renderMarkdown(view));
+      expect(commands).toEqual(view.next.map((n) => n.command));
+      for (const c of commands) expect(parseCommand(c), c).toMatchObject({ ok: true });
+    }
+  });
+
   it("renders valid mermaid: a flowchart per journey shown and the budget charts", async () => {
     expect(await parseAll(rendered.analysis())).toEqual([
       "flowchart-v2",
@@ -216,13 +236,20 @@ describe("escaping", () => {
     expect(md.split("\n")[0]).toBe(`## SLO-Scout analysis of \`\`${HOSTILE}\`\``);
   });
 
-  it("quotes hostile arguments in copyable commands, for chats and for the shell", () => {
-    const refused = { code: "not-enough-history" as const, reason: "too short" };
-    const next = { words: ["analyze", 'a"b $x'], why: "analyze again" };
-    expect(renderMarkdown(refusalView(refused, { ...chat, next }))).toContain("/slo-scout analyze 'a\"b $x'");
-    expect(renderMarkdown(refusalView(refused, { ...cli, next }))).toContain(
-      'slo-scout chat "analyze \'a\\"b \\$x\'"',
-    );
+  it("quotes arguments in copyable commands so the command language reads them back, in chats and the shell", () => {
+    const refused = { code: "already-decided" as const, reason: "decided" };
+    const next = {
+      command: { verb: "reject" as const, proposalId: "prop-d565be666fc5", reason: `it's "$HOME" \\ \`x\`` },
+      why: "reject it",
+    };
+    const [chatLine] = commandsIn(renderMarkdown(refusalView(refused, { ...chat, next })));
+    expect(parseCommand(chatLine!)).toEqual({ ok: true, command: next.command });
+    // The CLI line goes through a real shell: `slo-scout chat` stands in for printf, which prints its argument.
+    const [cliLine] = commandsIn(renderMarkdown(refusalView(refused, { ...cli, next })));
+    const viaShell = execFileSync("sh", ["-c", cliLine!.replace(/^slo-scout chat /, "printf %s ")], {
+      encoding: "utf8",
+    });
+    expect(parseCommand(viaShell)).toEqual({ ok: true, command: next.command });
   });
 });
 
