@@ -45,7 +45,7 @@ function compileAll(): Record<Kind, Handlebars.TemplateDelegate> {
     share: (n: number, d: unknown) => share(n, digits(d)),
     span: (ms: number) => span(ms),
     plural: (n: number, one: string, many: string) => `${num(n)} ${num(n) === "1" ? one : many}`,
-    /** A link when the change's URL is a web address, else the location as code (a local repository path). */
+    /** A link when the URL is a web address; a local repository's location is shown as code. */
     link: (text: string, url: string) =>
       /^https?:\/\/[^\s<>]+$/.test(url) ? `[${md(text)}](<${url}>)` : code(url),
   });

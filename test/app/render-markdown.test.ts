@@ -253,6 +253,18 @@ describe("escaping", () => {
   });
 });
 
+describe("change links", () => {
+  const withUrl = (url: string) =>
+    renderMarkdown(changeView({ ...change, change: { ...change.change, url } }, chat));
+
+  it("links a pull request and shows anything else as code", () => {
+    expect(withUrl("https://github.com/shop/ops/pull/7")).toContain(
+      ": [review the change](<https://github.com/shop/ops/pull/7>).",
+    );
+    expect(withUrl("https://x.test/a b)<img>")).toContain(": `https://x.test/a b)<img>`.");
+  });
+});
+
 describe("size", () => {
   it("stays under GitHub's comment limit however much there is, saying what was left out", async () => {
     const long = "x".repeat(100_000);
