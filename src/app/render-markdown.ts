@@ -92,7 +92,14 @@ function* attempts(view: ViewModel): Generator<object> {
   }
 }
 
-/** Blank-line runs left by skipped template sections collapse to one; the reply ends with one newline. */
+/**
+ * Blank-line runs left by skipped template sections collapse to one, except inside fenced blocks (a
+ * query is shown as it is); the reply ends with one newline.
+ */
 function tidy(markdown: string): string {
-  return `${markdown.replace(/\n{3,}/g, "\n\n").trim()}\n`;
+  const collapsed = markdown.replace(
+    /(^(`{3,})[^\n]*\n[\s\S]*?^\2$)|\n{3,}/gm,
+    (_, fenced) => fenced ?? "\n\n",
+  );
+  return `${collapsed.trim()}\n`;
 }

@@ -184,7 +184,7 @@ function hostileAnalysis(): AnalysisResult {
     name: `${HOSTILE} availability`,
     sli: {
       ...p.sli,
-      promql: { ...p.sli.promql, errorRatio: 'sum(rate(x{l="```"}[{{.window}}]))\n```\n# not a heading' },
+      promql: { ...p.sli.promql, errorRatio: 'sum(rate(x{l="```"}[{{.window}}]))\n```\n\n\n# not a heading' },
     },
     evidence: p.evidence.map((e) => ({ ...e, note: `deploy by @alice: ${HOSTILE}` })),
   }));
@@ -229,7 +229,7 @@ describe("escaping", () => {
     expect(prose).not.toMatch(/<script>/);
     expect(prose).not.toMatch(/@alice/);
     // The query is shown verbatim inside a fence longer than its own backtick runs.
-    expect(md).toContain('````promql\nsum(rate(x{l="```"}[{{.window}}]))\n```\n# not a heading\n````');
+    expect(md).toContain('````promql\nsum(rate(x{l="```"}[{{.window}}]))\n```\n\n\n# not a heading\n````');
   });
 
   it("puts the service name in a code span that survives backticks", () => {
