@@ -25,9 +25,10 @@ const escapeText = (s: string) => s.replace(/[\\`*_[\]<>|~&]/g, "\\$&");
  * so the value cannot start a block; a mention goes in a code span so a bot comment never pings anyone.
  */
 export function md(value: string): string {
+  // Only markers that would start a block (followed by a space or the end) are escaped, so `-1` and `0.1` read as they are.
   return withMentions(value, escapeText, code)
-    .replace(/^[#>+=-]/, "\\$&")
-    .replace(/^(\d+)([.)])/, "$1\\$2");
+    .replace(/^(?:#{1,6}|[-+=])(?=[\s=+-]|$)/, "\\$&")
+    .replace(/^(\d{1,9})([.)])(?=\s|$)/, "$1\\$2");
 }
 
 /** Escapes the text between mentions with `other` and writes each mention with `mention`. */

@@ -15,6 +15,8 @@ describe("md", () => {
     expect(md("> quote")).toBe("\\> quote");
     expect(md("1. first")).toBe("1\\. first");
     expect(md("one\n# two")).toBe("one # two");
+    expect(md("---")).toBe("\\---");
+    expect(md("-1 errors, 0.1 score, #1")).toBe("-1 errors, 0.1 score, #1");
   });
 
   it("puts mentions in code spans so nobody is pinged", () => {
