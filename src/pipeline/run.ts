@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Capsule } from "../core/capsule.js";
 import type { TelemetryEvent } from "../core/telemetry.js";
-import { counter, gauge } from "../server/metrics.js";
+import { counter, gauge } from "../observability/metrics.js";
 import { putJsonlGz } from "../store/blobs/jsonl.js";
 import { samplesKey } from "../store/blobs/keys.js";
 import type { BlobStore, Embedder, Sql, VectorStore } from "../store/ports.js";

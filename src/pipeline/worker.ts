@@ -1,8 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { parseDuration } from "../promql/parse.js";
-import type { ServerDeps } from "../server/deps.js";
-import type { PipelineWorker } from "../server/workers.js";
 import type { BlobStore, Sql, VectorStore } from "../store/ports.js";
 import type { Bus } from "./bus/bus.js";
 import { openEmbedder } from "./embed/open.js";
@@ -21,18 +19,3 @@ export function startConfiguredPipeline(
     allowedLatenessMs: parseDuration(config.ALLOWED_LATENESS),
   });
 }
-
-export const streamWorker: PipelineWorker = {
-  name: "stream",
-  async start(deps: ServerDeps) {
-    if (!deps.bus || !deps.sql || !deps.blobs)
-      throw new Error("the stream worker needs the bus, the database and blobs");
-    return startConfiguredPipeline(deps.config, {
-      bus: deps.bus,
-      sql: deps.sql,
-      blobs: deps.blobs,
-      ...(deps.vectors ? { vectors: deps.vectors } : {}),
-      logger: deps.logger,
-    });
-  },
-};

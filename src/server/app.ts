@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { errorBody } from "../core/error-body.js";
+import { registry } from "../observability/metrics.js";
 import type { ServerDeps } from "./deps.js";
-import { errorBody, installErrorHandling } from "./errors.js";
+import { installErrorHandling } from "./errors.js";
 import { registerHealth } from "./health.js";
-import { httpDuration, httpRequests, registry } from "./metrics.js";
+import { httpDuration, httpRequests } from "./metrics.js";
 import type { RoutePlugin } from "./routes.js";
 
 export type { ServerDeps } from "./deps.js";

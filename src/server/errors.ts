@@ -1,15 +1,12 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { ZodError } from "zod";
+import { errorBody } from "../core/error-body.js";
 import { BusSaturatedError } from "../pipeline/bus/bus.js";
 
 /**
- * One error body for every 4xx/5xx the server sends: `{ error: { code, message } }`. Route code throws an
+ * One error body (src/core/error-body.ts) for every 4xx/5xx the server sends. Route code throws an
  * HttpError (or lets a ZodError / BusSaturatedError escape) and the handler here shapes the reply.
  */
-
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
 
 export class HttpError extends Error {
   override name = "HttpError";
@@ -48,8 +45,6 @@ const CODES: Record<number, string> = {
   503: "unavailable",
   504: "gateway_timeout",
 };
-
-export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } });
 
 function zodMessage(err: ZodError): string {
   const issue = err.issues[0];

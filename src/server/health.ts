@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { errorBody } from "../core/error-body.js";
 import type { ServerDeps } from "./deps.js";
-import { errorBody } from "./errors.js";
 
 /** A backend that has not answered in this long counts as down, so /health itself never hangs. */
 const CHECK_TIMEOUT_MS = 3000;

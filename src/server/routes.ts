@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
+import { registry } from "../observability/metrics.js";
 import { receiversPlugin } from "../pipeline/receivers/plugin.js";
 import type { ServerDeps } from "./deps.js";
-import { registry } from "./metrics.js";
 
 /**
  * A route plugin gets the server's deps as its options: `export const otlp: RoutePlugin = async (app,

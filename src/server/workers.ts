@@ -1,4 +1,4 @@
-import { streamWorker } from "../pipeline/worker.js";
+import { startConfiguredPipeline } from "../pipeline/worker.js";
 import type { ServerDeps } from "./deps.js";
 
 /** A background consumer (a bus subscription, a job worker) that `slo-scout serve` runs next to the API. */
@@ -7,8 +7,25 @@ export interface PipelineWorker {
   start(deps: ServerDeps): Promise<{ stop(): Promise<void> }>;
 }
 
+/** The stream stage on the server's backends. */
+export const streamWorker: PipelineWorker = {
+  name: "stream",
+  async start(deps: ServerDeps) {
+    if (!deps.bus || !deps.sql || !deps.blobs)
+      throw new Error("the stream worker needs the bus, the database and blobs");
+    return startConfiguredPipeline(deps.config, {
+      bus: deps.bus,
+      sql: deps.sql,
+      blobs: deps.blobs,
+      ...(deps.vectors ? { vectors: deps.vectors } : {}),
+      logger: deps.logger,
+    });
+  },
+};
+
 /**
  * Every worker `slo-scout serve` starts before the port opens, and stops on shutdown once the bus is
- * flushed (so the in-process bus is drained by them first). Add yours with one line (import it above).
+ * flushed (so the in-process bus is drained by them first). Add yours with one line (define or import it
+ * above).
  */
 export const WORKERS: PipelineWorker[] = [streamWorker];

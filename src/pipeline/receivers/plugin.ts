@@ -3,7 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { Config } from "../../config.js";
-import { errorBody } from "../../server/errors.js";
+import { errorBody } from "../../core/error-body.js";
 import type { Bus } from "../bus/bus.js";
 import { Ingestor, IngestUnavailableError } from "./backpressure.js";
 import { IngestHttpError, readBody } from "./body.js";

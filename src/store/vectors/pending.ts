@@ -1,4 +1,4 @@
-import { gauge } from "../../server/metrics.js";
+import { gauge } from "../../observability/metrics.js";
 import type { Sql, VectorItem, VectorStore } from "../ports.js";
 import { checkItems, DIMENSIONS } from "./check.js";
 
