@@ -21,7 +21,7 @@ export const COMMENT_LIMIT = 65_536;
 const TEMPLATES = new URL("../../templates/", import.meta.url);
 
 type Kind = ViewModel["kind"];
-const KINDS: readonly Kind[] = ["analysis", "change", "refusal", "simulation", "proposals"];
+const KINDS: readonly Kind[] = ["analysis", "change", "refusal", "simulation", "proposals", "status", "help"];
 
 let compiled: Record<Kind, Handlebars.TemplateDelegate> | undefined;
 

@@ -80,6 +80,7 @@ function command(opts: ViewOptions, c: Command, why: string): NextCommand {
 }
 
 const STATUS: Command = { verb: "status" };
+const HELP: Command = { verb: "help" };
 const DAY_MS = 86_400_000;
 
 // ─── proposals ───────────────────────────────────────────────────────────────────────────────────────
@@ -543,7 +544,6 @@ const REFUSAL_TITLES: Record<RefusalCode, string> = {
 };
 
 /** Where to go from each refusal when the caller knows nothing better. */
-const HELP: Command = { verb: "help" };
 const REFUSAL_NEXT: Record<RefusalCode, { command: Command; why: string }> = {
   "unknown-id": { command: { verb: "proposals" }, why: "list the proposals and their ids" },
   "unknown-service": { command: STATUS, why: "see which services have telemetry" },
@@ -575,4 +575,91 @@ export function refusalView(
   };
 }
 
-export type ViewModel = AnalysisView | ProposalsView | SimulationView | ChangeView | RefusalView;
+// ─── status and help ─────────────────────────────────────────────────────────────────────────────────
+
+/** What `status` reports per service (its `Status` fits). */
+export interface StatusInput {
+  services: {
+    name: string;
+    signals: string[];
+    lastSeen?: number;
+    historyDays: number;
+    journeys: number;
+    proposals: Partial<Record<Proposal["status"], number>>;
+  }[];
+}
+
+export interface StatusView {
+  kind: "status";
+  services: Shown<{
+    name: string;
+    signals: string;
+    lastSeen?: string;
+    historyDays: number;
+    journeys: number;
+    proposals: string;
+  }>;
+  next: NextCommand[];
+}
+
+export function statusView(input: StatusInput, opts: ViewOptions): StatusView {
+  const withOpen = input.services.find((s) => (s.proposals.proposed ?? 0) > 0);
+  const mostHistory = [...input.services].sort((a, b) => b.historyDays - a.historyDays)[0];
+  let next: NextCommand;
+  if (withOpen) {
+    next = command(
+      opts,
+      { verb: "proposals", service: withOpen.name },
+      `see the open proposals of ${clip(withOpen.name, LIMITS.name)}`,
+    );
+  } else if (mostHistory) {
+    next = command(
+      opts,
+      { verb: "analyze", service: mostHistory.name, window: { text: DEFAULT_WINDOW, ms: 28 * DAY_MS } },
+      `find the journeys of ${clip(mostHistory.name, LIMITS.name)} and propose SLOs`,
+    );
+  } else {
+    next = command(opts, HELP, "see the commands (send telemetry first: OTLP, remote_write or logs)");
+  }
+  return {
+    kind: "status",
+    services: shown(
+      input.services.map((s) => ({
+        name: clip(s.name, LIMITS.name),
+        signals: s.signals.join(", "),
+        ...(s.lastSeen !== undefined ? { lastSeen: utc(s.lastSeen) } : {}),
+        historyDays: s.historyDays,
+        journeys: s.journeys,
+        proposals: Object.entries(s.proposals)
+          .map(([status, n]) => `${n} ${status}`)
+          .join(", "),
+      })),
+      LIMITS.rows,
+    ),
+    next: [next],
+  };
+}
+
+export interface HelpView {
+  kind: "help";
+  /** The command language's usage text, shown as it is. */
+  text: string;
+  next: NextCommand[];
+}
+
+export function helpView(text: string, opts: ViewOptions): HelpView {
+  return {
+    kind: "help",
+    text,
+    next: [command(opts, STATUS, "see which services have telemetry to analyze")],
+  };
+}
+
+export type ViewModel =
+  | AnalysisView
+  | ProposalsView
+  | SimulationView
+  | ChangeView
+  | RefusalView
+  | StatusView
+  | HelpView;

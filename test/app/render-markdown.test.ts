@@ -4,7 +4,7 @@ import type { Mermaid } from "mermaid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalysisResult } from "../../src/analysis/analyze.js";
 import type { Simulation } from "../../src/analysis/simulate.js";
-import { parseCommand } from "../../src/app/command-language.js";
+import { helpText, parseCommand } from "../../src/app/command-language.js";
 import type { Refusal } from "../../src/app/outcome.js";
 import { COMMENT_LIMIT, renderMarkdown } from "../../src/app/render-markdown.js";
 import {
@@ -13,9 +13,12 @@ import {
   changeView,
   chatCommands,
   cliCommands,
+  helpView,
   proposalsView,
   refusalView,
+  type StatusInput,
   simulationView,
+  statusView,
 } from "../../src/app/view-model.js";
 import type { Journey } from "../../src/core/journey.js";
 import type { Proposal } from "../../src/core/proposal.js";
@@ -78,12 +81,26 @@ async function parseAll(markdown: string): Promise<string[]> {
   return types;
 }
 
+/** What `status` reports after the demo's analysis and approval (the shape of src/app/status.ts). */
+const demoStatus: StatusInput = {
+  services: ["api-gateway", "checkout", "frontend", "payment"].map((name) => ({
+    name,
+    signals: ["span", "metric", "log"],
+    lastSeen: Date.UTC(2026, 10, 23),
+    historyDays: 8,
+    journeys: analysis.journeys.filter((j) => j.service === name).length,
+    proposals: name === "checkout" ? { committed: 2, proposed: 7 } : {},
+  })),
+};
+
 const rendered = {
   analysis: () => renderMarkdown(analysisView(analysis, chat)),
   change: () => renderMarkdown(changeView(change, chat)),
   refusal: () => renderMarkdown(refusalView(refusal, cli)),
   simulation: () => renderMarkdown(simulationView(simulation, chat)),
   proposals: () => renderMarkdown(proposalsView(afterApproval, { ...chat, service: "checkout" })),
+  status: () => renderMarkdown(statusView(demoStatus, chat)),
+  help: () => renderMarkdown(helpView(helpText(), cli)),
 };
 
 describe("renderMarkdown on the demo shop", () => {
@@ -141,6 +158,9 @@ describe("renderMarkdown on the demo shop", () => {
       refusalView(refusal, chat),
       simulationView(simulation, chat),
       proposalsView(afterApproval, chat),
+      statusView(demoStatus, chat),
+      statusView({ services: [] }, chat),
+      helpView(helpText(), chat),
     ];
     for (const view of views) {
       const commands = commandsIn(renderMarkdown(view));
