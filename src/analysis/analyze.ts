@@ -5,6 +5,7 @@ import type { InstrumentationRecommendation } from "../core/evidence.js";
 import type { SliHistory } from "../core/history.js";
 import type { Journey } from "../core/journey.js";
 import type { Proposal } from "../core/proposal.js";
+import { storeQuerier } from "../history/store-source.js";
 import { MemorySource } from "../promql/index.js";
 import type { Sql } from "../store/ports.js";
 import {
@@ -28,7 +29,6 @@ import {
   readSliHistory,
   routedQuerier,
   storeCatalog,
-  storeQuerier,
 } from "./history-source.js";
 import { discoverJourneys, journeysOf } from "./journeys.js";
 import type { FindSimilarCapsules } from "./llm/context.js";

@@ -5,14 +5,7 @@ export type { RangeQuerier } from "../promql/index.js";
 import type { Capsule } from "../core/capsule.js";
 import type { LatencyHistory, SliHistory } from "../core/history.js";
 import { PrometheusReader } from "../pipeline/prometheus-reader.js";
-import {
-  CachingSource,
-  Evaluator,
-  type MemorySource,
-  type RangeQuerier,
-  type RangeResult,
-  StoreSource,
-} from "../promql/index.js";
+import { Evaluator, type MemorySource, type RangeQuerier, type RangeResult } from "../promql/index.js";
 import type { Sql } from "../store/ports.js";
 import { listMetricNames, listSeries } from "../store/repos/metric-samples.js";
 import { HistoryError } from "./history.js";
@@ -274,12 +267,6 @@ export function routedQuerier(main: RangeQuerier, derived: MemorySource): RangeQ
       return (usesDerived ? local : main).queryRange(query, start, end, step);
     },
   };
-}
-
-/** The embedded querier: SLO-Scout's evaluator over the stored samples. */
-export function storeQuerier(sql: Sql): RangeQuerier {
-  // Good and total read the same series: read them once.
-  return new Evaluator(new CachingSource(new StoreSource(sql)));
 }
 
 /** The newest stored metric sample, or undefined when none is stored. */

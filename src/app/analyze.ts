@@ -8,8 +8,8 @@ import {
 import { HistoryError } from "../analysis/history.js";
 import { prometheusCatalog } from "../analysis/history-source.js";
 import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
+import { PrometheusQuerier } from "../history/prometheus-querier.js";
 import { findSimilarCapsules } from "../pipeline/embed/similar.js";
-import { PrometheusQuerier } from "../promql/index.js";
 import { getProposal, saveProposal } from "../store/repos/proposals.js";
 import { replaceJourneys, upsertJourneys } from "../store/repos/services.js";
 import type { AppContext } from "./context.js";

@@ -7,7 +7,7 @@ import { type BlastRadiusReport, blastRadius } from "../governance/blast-radius.
 import { checkArtifacts, type Violation } from "../governance/guard.js";
 import { pagesPer28d } from "../governance/pages.js";
 import { DEFAULT_POLICY, POLICY_PATH, parsePolicy } from "../governance/policy.js";
-import { StoreSource } from "../promql/index.js";
+import { StoreSource } from "../history/store-source.js";
 import type { GitHost } from "../store/ports.js";
 import { listJourneys } from "../store/repos/services.js";
 import { type RepoFile, validateRepoFiles } from "./change-set.js";

@@ -1,21 +1,17 @@
-import { PrometheusReader, type PrometheusReaderOptions } from "../pipeline/prometheus-reader.js";
-import type { Sql } from "../store/ports.js";
-import { querySamples } from "../store/repos/metric-samples.js";
 import type { LabelMatcher } from "./ast.js";
 import { lowerBound, upperBound } from "./range-functions.js";
 import {
   type Labels,
   labelsKey,
   matches,
-  type RangeQuerier,
   type RangeResult,
   type RawSeries,
   type SeriesSource,
 } from "./types.js";
 
 /**
- * Sample sources for the evaluator — in memory (tests, dry-run overlays), the embedded store's
- * `metric_samples` table — and an adapter for the path where a real Prometheus answers the queries.
+ * The evaluator's in-memory sample sources: held series (tests, dry-run overlays), an overlay and a
+ * cache over another source. The sources that read the store or a Prometheus live in src/history.
  */
 
 interface MemorySeries {
@@ -191,52 +187,6 @@ export class CachingSource implements SeriesSource {
         s.stale = concat(s.stale, stale);
       }
     }
-  }
-}
-
-/** The embedded store's `metric_series`/`metric_samples` tables. */
-export class StoreSource implements SeriesSource {
-  constructor(private readonly sql: Sql) {}
-
-  async select(name: string, matchers: LabelMatcher[], startMs: number, endMs: number): Promise<RawSeries[]> {
-    const rows = await querySamples(this.sql, { name, matchers, start: startMs, end: endMs });
-    return rows.map((s) => ({
-      labels: { ...s.labels, __name__: s.name },
-      // bigint columns may arrive as strings from pg.
-      timestamps: Float64Array.from(s.samples, (p) => Number(p.time)),
-      values: Float64Array.from(s.samples, (p) => Number(p.value)),
-    }));
-  }
-}
-
-/**
- * Range queries answered by a real Prometheus, through the pipeline's `PrometheusReader` (which splits
- * long ranges under Prometheus's 11,000-point limit), in the evaluator's result shape.
- */
-export class PrometheusQuerier implements RangeQuerier {
-  readonly reader: PrometheusReader;
-
-  constructor(reader: PrometheusReader | string, options?: PrometheusReaderOptions) {
-    this.reader = typeof reader === "string" ? new PrometheusReader(reader, options) : reader;
-  }
-
-  async queryRange(query: string, startMs: number, endMs: number, stepMs: number): Promise<RangeResult> {
-    const timestamps: number[] = [];
-    for (let t = startMs; t <= endMs; t += stepMs) timestamps.push(t);
-    const n = timestamps.length;
-    const raw = await this.reader.queryRange(query, { start: startMs, end: endMs, step: stepMs / 1000 });
-    const series = raw.map((s) => {
-      const values = new Float64Array(n);
-      const present = new Uint8Array(n);
-      for (const p of s.samples) {
-        const k = Math.round((p.time - startMs) / stepMs);
-        if (k < 0 || k >= n) continue;
-        present[k] = 1;
-        values[k] = p.value;
-      }
-      return { labels: s.metric as Labels, values, present };
-    });
-    return { timestamps, series };
   }
 }
 

@@ -4,7 +4,7 @@
  * evaluator against. Run: `npx tsx test/promql/record-fixture.ts` (needs prometheus + promtool).
  */
 import { writeFile } from "node:fs/promises";
-import { PrometheusQuerier } from "../../src/promql/sources.js";
+import { PrometheusQuerier } from "../../src/history/prometheus-querier.js";
 import { dataset, QUERIES } from "./dataset.js";
 import { startPrometheusWith } from "./prometheus-harness.js";
 

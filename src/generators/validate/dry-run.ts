@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { PrometheusQuerier } from "../../history/prometheus-querier.js";
 import { type Expr, walk } from "../../promql/ast.js";
 import { Evaluator } from "../../promql/evaluate.js";
 import { parseDuration, parsePromql } from "../../promql/parse.js";
-import { CachingSource, MemorySource, OverlaySource, PrometheusQuerier } from "../../promql/sources.js";
+import { CachingSource, MemorySource, OverlaySource } from "../../promql/sources.js";
 import {
   type EvalOptions,
   type Labels,

@@ -5,7 +5,8 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { dryRunEmbedded, dryRunPrometheus } from "../../../src/generators/validate/dry-run.js";
-import { MemorySource, PrometheusQuerier, queryRange } from "../../../src/promql/index.js";
+import { PrometheusQuerier } from "../../../src/history/prometheus-querier.js";
+import { MemorySource, queryRange } from "../../../src/promql/index.js";
 import type { PromqlCompat } from "../../../src/promql/types.js";
 import { requireService } from "../../helpers/services.js";
 import {
