@@ -111,7 +111,7 @@ describe("slo-scout validate", { timeout: 120_000 }, () => {
     const res = await cli(["validate", join(FIXTURES, "golden")]);
     expect(res.stderr.split("\n").filter((l) => l && !l.startsWith("note:"))).toEqual([]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^ok: checked 4 slo-spec, 6 rules, 6 rule-tests/);
+    expect(res.stdout).toMatch(/^ok: checked 5 slo-spec, 6 rules, 6 rule-tests/);
   });
 
   it.skipIf(!bin)("fails with file:line messages for a broken rule file and its failing tests", async () => {
