@@ -1,3 +1,4 @@
+import { parseDuration } from "../core/duration.js";
 import { SliHistory } from "../core/history.js";
 
 /** Shared time constants and the dense, prefix-summed form of an SLI history every analysis works on. */
@@ -162,17 +163,17 @@ export function checkHistoryLength(h: PreparedHistory, windowDays: number, what 
   return [];
 }
 
-/** Parses `28d`, `4w`, `30d` or a number of days. */
+/** Parses a window of whole days (`28d`, `4w`, `30d`: a Prometheus duration) or a number of days. */
 export function parseWindowDays(window: string | number): number {
   if (typeof window === "number") {
     if (!(window > 0)) throw new HistoryError(`SLO window must be positive days, got ${window}`);
     return window;
   }
-  const m = /^(\d+)([dw])$/.exec(window.trim());
-  if (!m) throw new HistoryError(`SLO window ${JSON.stringify(window)} must look like 28d, 30d or 4w`);
-  const days = Number(m[1]) * (m[2] === "w" ? 7 : 1);
-  if (days <= 0) throw new HistoryError(`SLO window must be at least 1d, got ${window}`);
-  return days;
+  const ms = parseDuration(window.trim());
+  if (ms === undefined || ms % DAY_MS !== 0)
+    throw new HistoryError(`SLO window ${JSON.stringify(window)} must look like 28d, 30d or 4w`);
+  if (ms <= 0) throw new HistoryError(`SLO window must be at least 1d, got ${window}`);
+  return ms / DAY_MS;
 }
 
 export const formatTime = fmtDate;

@@ -1,4 +1,4 @@
-import { parseDuration } from "../generators/prom-format.js";
+import { parseDuration } from "../core/duration.js";
 import { quoteWord, shellWords } from "./shell-words.js";
 
 /**

@@ -3,8 +3,8 @@ import { parseWindowDays } from "../analysis/history.js";
 import { analyze } from "../app/analyze.js";
 import { openApp } from "../app/context.js";
 import { loadConfig } from "../config.js";
+import { parseDuration } from "../core/duration.js";
 import type { Proposal } from "../core/proposal.js";
-import { parseDuration } from "../promql/index.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 import { cliLogger } from "./logger.js";
 import { progressBar } from "./progress.js";
@@ -67,12 +67,9 @@ export function parseAnalyzeFlags(args: string[]): AnalyzeFlags {
   } catch (err) {
     throw new UsageError(`--window: ${(err as Error).message}`);
   }
-  let stepMs: number;
-  try {
-    stepMs = parseDuration(values.step);
-  } catch {
+  const stepMs = parseDuration(values.step);
+  if (stepMs === undefined)
     throw new UsageError(`--step must be a duration like 5m or 1h, got ${JSON.stringify(values.step)}`);
-  }
   if (!(stepMs > 0) || 86_400_000 % stepMs !== 0)
     throw new UsageError(`--step must divide a day (e.g. 1m, 5m, 1h), got ${values.step}`);
   const quantile = Number(values.quantile);

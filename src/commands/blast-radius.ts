@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { loadConfig } from "../config.js";
+import { parseDuration } from "../core/duration.js";
 import { type DryRunReport, dryRun } from "../generators/validate/dry-run.js";
 import { type BlastRadiusReport, blastRadius } from "../governance/blast-radius.js";
 import { checkArtifacts, type Violation } from "../governance/guard.js";
@@ -9,7 +10,6 @@ import { pagesPer28d } from "../governance/pages.js";
 import { loadPolicy } from "../governance/policy.js";
 import { parseAlertmanagerConfig } from "../governance/routes.js";
 import { StoreSource } from "../history/store-source.js";
-import { parseDuration } from "../promql/index.js";
 import { migrate } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
 import { listJourneys } from "../store/repos/services.js";
@@ -120,10 +120,8 @@ export const command: Command = {
       await migrate(sql);
       const journeys = await listJourneys(sql);
       if (parsed.values.history) {
-        let span: number;
-        try {
-          span = parseDuration(parsed.values.history);
-        } catch {
+        const span = parseDuration(parsed.values.history);
+        if (span === undefined) {
           throw new UsageError(
             `--history ${JSON.stringify(parsed.values.history)} is not a duration (e.g. 28d)`,
           );

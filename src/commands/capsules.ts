@@ -1,6 +1,6 @@
 import { loadConfig } from "../config.js";
 import type { Capsule } from "../core/capsule.js";
-import { parseDuration } from "../promql/parse.js";
+import { parseDuration } from "../core/duration.js";
 import { migrate } from "../store/migrate.js";
 import { openSql } from "../store/open.js";
 import { listCapsules } from "../store/repos/capsules.js";
@@ -78,12 +78,9 @@ export const command: Command = {
     });
     const [service, ...extra] = parsed.positionals;
     if (!service || extra.length > 0) throw new UsageError("name exactly one service");
-    let sinceMs: number;
-    try {
-      sinceMs = parseDuration(parsed.values.since!);
-    } catch {
+    const sinceMs = parseDuration(parsed.values.since!);
+    if (sinceMs === undefined)
       throw new UsageError(`--since ${JSON.stringify(parsed.values.since)} is not a duration (e.g. 24h, 7d)`);
-    }
     const limit = Number(parsed.values.limit);
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError("--limit must be a positive whole number");

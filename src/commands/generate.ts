@@ -11,10 +11,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative } from "node:path";
+import { parseDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import { buildDocArtifacts, buildRuleArtifacts } from "../generators/artifacts.js";
 import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../generators/generate.js";
-import { parseDuration } from "../generators/prom-format.js";
 import { LowTrafficGuardError } from "../generators/recording-rules.js";
 import { formatIssue, loadSpecs, type SpecIssue } from "../generators/spec/index.js";
 import { readArtifact, validateFiles } from "../generators/validate/index.js";

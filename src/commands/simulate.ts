@@ -3,8 +3,8 @@ import type { Simulation } from "../analysis/simulate.js";
 import { openApp } from "../app/context.js";
 import { simulateSli } from "../app/simulate.js";
 import { loadConfig } from "../config.js";
+import { parseDuration } from "../core/duration.js";
 import type { Sli } from "../core/slo.js";
-import { parseDuration } from "../promql/index.js";
 import { parseTime } from "./analyze.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 import { cliLogger } from "./logger.js";
@@ -52,11 +52,10 @@ function parse(args: string[]) {
     throw new UsageError(`--window: ${(err as Error).message}`);
   }
   const ms = (flag: string, v: string) => {
-    try {
-      return parseDuration(v);
-    } catch {
+    const parsed = parseDuration(v);
+    if (parsed === undefined)
       throw new UsageError(`${flag} must be a duration like 5m or 1h, got ${JSON.stringify(v)}`);
-    }
+    return parsed;
   };
   const stepMs = ms("--step", values.step);
   if (86_400_000 % stepMs !== 0)

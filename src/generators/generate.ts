@@ -1,7 +1,7 @@
+import { parseDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import { type AlertOptions, alertRules } from "./alert-rules.js";
 import type { Labels, RuleFile, RuleGroup, SloRules } from "./model.js";
-import { parseDuration } from "./prom-format.js";
 import {
   eventRecordingRules,
   type InfoLabels,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Dashboard, Panel, RowPanel, VariableModel } from "@grafana/schema";
+import { formatDuration } from "../core/duration.js";
 import { LABEL, METRIC, type SloRules, sliErrorMetric } from "./model.js";
-import { formatDuration } from "./prom-format.js";
 
 /**
  * One Grafana dashboard per service: per SLO a row with the SLI over the period, the error budget left,

@@ -1,5 +1,5 @@
+import { formatDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
-import { formatDuration } from "./prom-format.js";
 import type { MwmbWindows } from "./windows.js";
 
 /** Prometheus rule models the generators return; YAML is written from them at the edge (rules-yaml.ts). */

@@ -1,3 +1,4 @@
+import { formatDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import {
   LABEL,
@@ -10,7 +11,7 @@ import {
   sliEventsMetric,
   sloIdLabels,
 } from "./model.js";
-import { formatDuration, goFloat, goFloatPlain } from "./prom-format.js";
+import { goFloat, goFloatPlain } from "./prom-format.js";
 import { distinctWindows, type MwmbWindows } from "./windows.js";
 
 /** Sloth's query template variable; any spacing inside the braces is accepted, as Sloth's regex does. */

@@ -1,3 +1,4 @@
+import { formatDuration, parseDuration } from "../core/duration.js";
 import { type AlertOptions, errorBudgetRatio, minEventsFor } from "./alert-rules.js";
 import {
   type AlertingRule,
@@ -10,7 +11,7 @@ import {
   sliErrorMetric,
   sliEventsMetric,
 } from "./model.js";
-import { formatDuration, goFloat, parseDuration } from "./prom-format.js";
+import { goFloat } from "./prom-format.js";
 import { type BurnRateWindow, burnRateWindows, distinctWindows, type Severity } from "./windows.js";
 
 /**

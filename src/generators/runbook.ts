@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import Handlebars from "handlebars";
 import { stringify } from "yaml";
+import { formatDuration } from "../core/duration.js";
 import type { Journey } from "../core/journey.js";
 import type { SloRules } from "./model.js";
-import { formatDuration } from "./prom-format.js";
 
 /** Markdown runbook per SLO, from `templates/runbook.md.hbs`, with YAML front matter tools can index. */
 

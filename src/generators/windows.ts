@@ -1,5 +1,5 @@
 import { parseDocument } from "yaml";
-import { formatDuration, parseDuration } from "./prom-format.js";
+import { formatDuration, parseDuration } from "../core/duration.js";
 
 /**
  * Multi-window multi-burn-rate (MWMB) alert windows, as in the SRE Workbook ch. 5 and Sloth's AlertWindows

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { parseDuration } from "../promql/parse.js";
+import { parseDuration } from "../core/duration.js";
 import type { BlobStore, Sql, VectorStore } from "../store/ports.js";
 import type { Bus } from "./bus/bus.js";
 import { openEmbedder } from "./embed/open.js";
@@ -16,6 +16,7 @@ export function startConfiguredPipeline(
     ...deps,
     ...(deps.vectors ? { embedder: openEmbedder(config) } : {}),
     redact: createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS }),
-    allowedLatenessMs: parseDuration(config.ALLOWED_LATENESS),
+    // The config admits only durations such as 10m.
+    allowedLatenessMs: parseDuration(config.ALLOWED_LATENESS)!,
   });
 }

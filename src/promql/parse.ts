@@ -1,6 +1,6 @@
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
-import { parseDuration as parseModelDuration } from "../generators/prom-format.js";
+import { parseDuration } from "../core/duration.js";
 import type {
   AggregateOp,
   BinaryOp,
@@ -48,13 +48,13 @@ const BINARY_OPS: Record<string, BinaryOp> = {
 };
 
 /**
- * Parses a PromQL duration into milliseconds: a Prometheus duration (`5m`, `1h30m`, `30d`, the units in
- * Prometheus' order, read by the same parser the generators use) or, as PromQL also allows, seconds.
+ * A duration literal inside a query, in milliseconds: a Prometheus duration or, as PromQL also allows
+ * there (and only there), a number of seconds.
  */
-export function parseDuration(text: string): number {
+function durationLiteral(text: string): number {
   const t = text.trim();
   if (/^[0-9]+(\.[0-9]+)?$/.test(t)) return Math.round(Number(t) * 1000);
-  const ms = parseModelDuration(t);
+  const ms = parseDuration(t);
   if (ms === undefined) throw new Error(`invalid duration ${JSON.stringify(text)}`);
   return ms;
 }
@@ -70,7 +70,7 @@ function parseNumber(text: string): number {
   const n = Number(body);
   if (!Number.isNaN(n)) return sign * n;
   // Durations are valid number literals (in seconds) in PromQL 3.
-  return (sign * parseDuration(body)) / 1000;
+  return (sign * durationLiteral(body)) / 1000;
 }
 
 function unquote(text: string): string {
@@ -134,7 +134,7 @@ export function parsePromql(query: string): Expr {
     if (kids.length === 1 && kids[0]) return duration(kids[0]);
     if (n.name === "NumberDurationLiteralInDurationContext" || n.name === "NumberDurationLiteral") {
       try {
-        return parseDuration(text(n));
+        return durationLiteral(text(n));
       } catch (err) {
         return fail((err as Error).message, n);
       }

@@ -63,9 +63,11 @@ describe("SLO window", () => {
   it("parses 28d, 4w and plain days, and explains a bad window", () => {
     expect(parseWindowDays("28d")).toBe(28);
     expect(parseWindowDays("4w")).toBe(28);
+    expect(parseWindowDays("672h")).toBe(28);
     expect(parseWindowDays(30)).toBe(30);
     expect(() => parseWindowDays("1 month")).toThrow(/must look like 28d, 30d or 4w/);
     expect(() => parseWindowDays("0d")).toThrow(/at least 1d/);
+    expect(() => parseWindowDays("1d12h")).toThrow(/must look like 28d, 30d or 4w/);
   });
 });
 

@@ -1,5 +1,6 @@
+import { formatDuration, parseDuration } from "../../core/duration.js";
 import type { AlertSpec, Slo } from "../../core/slo.js";
-import { formatDuration, goFloat, parseDuration } from "../prom-format.js";
+import { goFloat } from "../prom-format.js";
 import { toYaml } from "../rules-yaml.js";
 import { mwmbWindows, type WindowsCatalog } from "../windows.js";
 import { finishSlo, lineAt, type Path, Reader, type SpecDoc, type SpecIssue } from "./source.js";

@@ -1,5 +1,5 @@
+import { parseDuration } from "../../core/duration.js";
 import type { AlertSpec, Slo } from "../../core/slo.js";
-import { parseDuration } from "../prom-format.js";
 import { toYaml } from "../rules-yaml.js";
 import { finishSlo, lineAt, type Path, Reader, type SpecDoc, type SpecIssue } from "./source.js";
 

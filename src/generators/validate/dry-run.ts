@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { formatDuration, parseDuration } from "../../core/duration.js";
 import { PrometheusQuerier } from "../../history/prometheus-querier.js";
 import { type Expr, walk } from "../../promql/ast.js";
 import { Evaluator } from "../../promql/evaluate.js";
-import { parseDuration, parsePromql } from "../../promql/parse.js";
+import { parsePromql } from "../../promql/parse.js";
 import { CachingSource, MemorySource, OverlaySource } from "../../promql/sources.js";
 import {
   type EvalOptions,
@@ -34,13 +35,23 @@ import {
  * interval than its producer's is taken at the producer's evaluation times.
  */
 
+/** A Prometheus duration (`for`, `keep_firing_for`, a group's `interval`), read as milliseconds. */
+const DurationSchema = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `invalid duration ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const RuleSchema = z
   .object({
     record: z.string().min(1).optional(),
     alert: z.string().min(1).optional(),
     expr: z.union([z.string().min(1), z.number()]).transform(String),
-    for: z.string().optional(),
-    keep_firing_for: z.string().optional(),
+    for: DurationSchema.optional(),
+    keep_firing_for: DurationSchema.optional(),
     labels: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     annotations: z.record(z.string(), z.unknown()).optional(),
   })
@@ -52,7 +63,7 @@ const RuleFileSchema = z.object({
   groups: z.array(
     z.object({
       name: z.string().min(1),
-      interval: z.string().optional(),
+      interval: DurationSchema.optional(),
       rules: z.array(RuleSchema),
     }),
   ),
@@ -137,7 +148,7 @@ export function parseRuleFile(input: unknown, defaultIntervalMs = 60_000): Parse
   }
   const out: ParsedRule[] = [];
   for (const g of parsed.data.groups) {
-    const intervalMs = g.interval ? parseDuration(g.interval) : defaultIntervalMs;
+    const intervalMs = g.interval ?? defaultIntervalMs;
     if (!(intervalMs > 0)) throw new Error(`group ${g.name}: interval must be positive`);
     for (const r of g.rules) {
       const name = r.record ?? r.alert ?? "";
@@ -155,8 +166,8 @@ export function parseRuleFile(input: unknown, defaultIntervalMs = 60_000): Parse
         alert: r.alert,
         exprText: r.expr,
         expr,
-        forMs: r.for ? parseDuration(r.for) : 0,
-        keepFiringForMs: r.keep_firing_for ? parseDuration(r.keep_firing_for) : 0,
+        forMs: r.for ?? 0,
+        keepFiringForMs: r.keep_firing_for ?? 0,
         labels: r.labels ?? {},
       });
     }
@@ -399,15 +410,6 @@ export async function dryRunEmbedded(
     end: options.endMs,
     alerts: reports,
   };
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 1000 !== 0) return `${ms}ms`;
-  const s = ms / 1000;
-  if (s % 86_400 === 0) return `${s / 86_400}d`;
-  if (s % 3600 === 0) return `${s / 3600}h`;
-  if (s % 60 === 0) return `${s / 60}m`;
-  return `${s}s`;
 }
 
 function promqlString(s: string): string {

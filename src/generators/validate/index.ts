@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { type Document, LineCounter, parseAllDocuments, parseDocument, stringify } from "yaml";
-import { parseDuration } from "../prom-format.js";
+import { parseDuration } from "../../core/duration.js";
 import { formatIssue, loadSpecs, specKind } from "../spec/index.js";
 import { lineAt, type SpecDoc } from "../spec/source.js";
 import { dashboardValidator } from "./dashboard.js";

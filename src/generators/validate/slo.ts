@@ -1,5 +1,5 @@
+import { parseDuration } from "../../core/duration.js";
 import type { Slo } from "../../core/slo.js";
-import { parseDuration } from "../prom-format.js";
 import { renderWindow, WINDOW_VAR } from "../recording-rules.js";
 import { promqlErrors } from "./promql.js";
 

@@ -189,6 +189,9 @@ describe("dry-run input errors", () => {
     await expect(dryRunEmbedded(file([{ alert: "A", expr: "sum(" }]), source, window)).rejects.toThrow(
       /group g, rule A: syntax error/,
     );
+    await expect(
+      dryRunEmbedded(file([{ alert: "A", expr: "1", for: "300" }]), source, window),
+    ).rejects.toThrow(/invalid rule file at groups.0.rules.0.for: invalid duration "300"/);
     await expect(dryRun(file([]), window)).rejects.toThrow(/source.*or a Prometheus URL/);
   });
 
