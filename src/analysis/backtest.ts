@@ -36,6 +36,8 @@ export interface BacktestOptions {
   windowDays?: number;
   /** Targets in percent, any order; default DEFAULT_LADDER. */
   ladder?: readonly number[];
+  /** The alert windows the pages per rung are counted with; default the built-in catalog. */
+  windows?: AlertSimOptions["windows"];
   minEvents?: AlertSimOptions["minEvents"];
   episodeGapMs?: AlertSimOptions["episodeGapMs"];
   /** Names the SLI in messages (e.g. the refusal under 7 days). */
@@ -131,6 +133,7 @@ export function backtest(history: SliHistory | PreparedHistory, opts: BacktestOp
     const budget = 1 - target / 100;
     const episodes = simulateAlerts(h, target, {
       windowDays,
+      windows: opts.windows,
       minEvents: opts.minEvents,
       episodeGapMs: opts.episodeGapMs,
     });

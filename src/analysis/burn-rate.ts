@@ -1,51 +1,42 @@
-import { HOUR_MS, type PreparedHistory, stepEnd } from "./history.js";
+import {
+  type BurnRateWindow,
+  burnRateWindows,
+  mwmbWindows,
+  type Severity,
+  WindowsCatalog,
+} from "../core/alert-windows.js";
+import { formatDuration } from "../core/duration.js";
+import { DAY_MS, HOUR_MS, type PreparedHistory, stepEnd } from "./history.js";
 
 /**
- * Replays multi-window multi-burn-rate alerts (SRE Workbook ch. 5, as Sloth generates them) over a history:
- * a pair fires when the error ratio over BOTH its long and short window exceeds `factor × (1 − target)`;
- * pairs of one severity are OR'ed. `factor = budget% × period / longWindow`, so the 30d page pair is 14.4
- * and the 28d one 13.44.
+ * Replays multi-window multi-burn-rate alerts (SRE Workbook ch. 5, as the generators write them) over a
+ * history: a pair fires when the error ratio over BOTH its long and short window exceeds
+ * `factor × (1 − target)`; pairs of one severity are OR'ed. The pairs and their factors come from the same
+ * windows catalog as the generated alert rules, so a simulation replays the alerts that would be shipped.
  */
 
-export type AlertSeverity = "page" | "ticket";
+const BUILT_IN = new WindowsCatalog();
 
-export interface BurnRateWindow {
-  severity: AlertSeverity;
-  longMs: number;
-  shortMs: number;
+/** A window pair as a simulation reports it: the catalog's pair, named (`1h/5m`), with its budget share. */
+export interface SimulatedWindow extends BurnRateWindow {
+  name: string;
   /** Share of the period's budget the long window may burn before firing, in percent. */
   budgetPercent: number;
-  factor: number;
-  /** e.g. `1h/5m`. */
-  name: string;
 }
 
-const WORKBOOK: Array<Omit<BurnRateWindow, "factor" | "name">> = [
-  { severity: "page", longMs: HOUR_MS, shortMs: 5 * 60_000, budgetPercent: 2 },
-  { severity: "page", longMs: 6 * HOUR_MS, shortMs: 30 * 60_000, budgetPercent: 5 },
-  { severity: "ticket", longMs: 24 * HOUR_MS, shortMs: 2 * HOUR_MS, budgetPercent: 10 },
-  { severity: "ticket", longMs: 72 * HOUR_MS, shortMs: 6 * HOUR_MS, budgetPercent: 10 },
-];
-
-const dur = (ms: number) =>
-  ms % (24 * HOUR_MS) === 0
-    ? `${ms / (24 * HOUR_MS)}d`
-    : ms % HOUR_MS === 0
-      ? `${ms / HOUR_MS}h`
-      : `${ms / 60_000}m`;
-
-/** The Workbook's four window pairs with their burn-rate factors for an SLO period of `windowDays`. */
-export function burnRateWindows(windowDays: number): BurnRateWindow[] {
-  const periodHours = windowDays * 24;
-  return WORKBOOK.map((w) => ({
+/** The window pairs of an SLO period of `windowDays` in `catalog` (default: the built-in catalog). */
+export function simulatedWindows(windowDays: number, catalog: WindowsCatalog = BUILT_IN): SimulatedWindow[] {
+  const windows = catalog.get(windowDays * DAY_MS);
+  const share = { page: windows.page, ticket: windows.ticket };
+  return burnRateWindows(mwmbWindows(windows)).map((w) => ({
     ...w,
-    factor: ((w.budgetPercent / 100) * periodHours) / (w.longMs / HOUR_MS),
-    name: `${dur(w.longMs)}/${dur(w.shortMs)}`,
+    name: `${formatDuration(w.longWindowMs)}/${formatDuration(w.shortWindowMs)}`,
+    budgetPercent: share[w.severity][w.speed].errorBudgetPercent,
   }));
 }
 
 export interface AlertEpisode {
-  severity: AlertSeverity;
+  severity: Severity;
   /** End time of the first firing step. */
   start: number;
   /** End time of the last firing step. */
@@ -58,20 +49,26 @@ export interface AlertEpisode {
 
 export interface AlertSimOptions {
   windowDays: number;
+  /** Where the window pairs come from (a custom catalog, as `generate --windows` takes); default built-in. */
+  windows?: WindowsCatalog;
   /** No alert while the long window holds fewer events (mirrors `Slo.alerting.minEvents`). */
   minEvents?: number;
   /** Firings closer than this are one episode: the on-call is still on the first one. Default 1h. */
   episodeGapMs?: number;
 }
 
-/** Per-pair "both windows" error ratio, cached per history so a ladder reuses it for every rung. */
+/** A pair with its "both windows" error ratio at each step. */
 interface PairSeries {
-  window: BurnRateWindow;
+  window: SimulatedWindow;
   /** min(long ratio, short ratio) at each step; NaN when the long window is not full or under minEvents. */
   ratio: Float64Array;
 }
 
-const cache = new WeakMap<PreparedHistory, Map<string, PairSeries[]>>();
+/**
+ * Pair ratios per history, keyed by the pair's long and short steps and minEvents (not by its factor, which
+ * applies afterwards), so a ladder reuses them for every rung and catalogs sharing a pair share its ratio.
+ */
+const cache = new WeakMap<PreparedHistory, Map<string, Float64Array>>();
 
 /** A window of `ms` as a number of steps: never 0, rounded up so a coarse step still sees the event. */
 const stepsFor = (h: PreparedHistory, ms: number) => Math.max(1, Math.ceil(ms / h.stepMs - 1e-9));
@@ -86,15 +83,13 @@ function trailingRatio(h: PreparedHistory, steps: number): Float64Array {
   return out;
 }
 
-function pairSeries(h: PreparedHistory, windowDays: number, minEvents: number): PairSeries[] {
-  const key = `${windowDays}:${minEvents}`;
+function pairSeries(h: PreparedHistory, windows: SimulatedWindow[], minEvents: number): PairSeries[] {
   let perHistory = cache.get(h);
   if (!perHistory) {
     perHistory = new Map();
     cache.set(h, perHistory);
   }
-  const hit = perHistory.get(key);
-  if (hit) return hit;
+  const stored = perHistory;
   const ratios = new Map<number, Float64Array>();
   const ratioFor = (steps: number) => {
     let r = ratios.get(steps);
@@ -104,21 +99,25 @@ function pairSeries(h: PreparedHistory, windowDays: number, minEvents: number): 
     }
     return r;
   };
-  const series = burnRateWindows(windowDays).map((window) => {
-    const longSteps = stepsFor(h, window.longMs);
-    const long = ratioFor(longSteps);
-    const short = ratioFor(stepsFor(h, window.shortMs));
-    const ratio = new Float64Array(h.n);
-    for (let i = 0; i < h.n; i++) {
-      const events = h.total[i + 1]! - h.total[Math.max(0, i + 1 - longSteps)]!;
-      // Judged only once the long window lies inside the history: a first step alone is not an hour of errors.
-      const judged = i + 1 >= longSteps && !(minEvents > 0 && events < minEvents);
-      ratio[i] = judged ? Math.min(long[i]!, short[i]!) : Number.NaN;
+  return windows.map((window) => {
+    const longSteps = stepsFor(h, window.longWindowMs);
+    const shortSteps = stepsFor(h, window.shortWindowMs);
+    const key = `${longSteps}:${shortSteps}:${minEvents}`;
+    let ratio = stored.get(key);
+    if (!ratio) {
+      const long = ratioFor(longSteps);
+      const short = ratioFor(shortSteps);
+      ratio = new Float64Array(h.n);
+      for (let i = 0; i < h.n; i++) {
+        const events = h.total[i + 1]! - h.total[Math.max(0, i + 1 - longSteps)]!;
+        // Judged only once the long window lies inside the history: a first step alone is not an hour of errors.
+        const judged = i + 1 >= longSteps && !(minEvents > 0 && events < minEvents);
+        ratio[i] = judged ? Math.min(long[i]!, short[i]!) : Number.NaN;
+      }
+      stored.set(key, ratio);
     }
     return { window, ratio };
   });
-  perHistory.set(key, series);
-  return series;
 }
 
 /** Simulated page and ticket episodes over the whole history, in time order. */
@@ -129,7 +128,7 @@ export function simulateAlerts(
 ): AlertEpisode[] {
   const budget = 1 - targetPercent / 100;
   const gapSteps = Math.max(1, Math.round((opts.episodeGapMs ?? HOUR_MS) / h.stepMs));
-  const series = pairSeries(h, opts.windowDays, opts.minEvents ?? 0);
+  const series = pairSeries(h, simulatedWindows(opts.windowDays, opts.windows), opts.minEvents ?? 0);
   const episodes: AlertEpisode[] = [];
   for (const severity of ["page", "ticket"] as const) {
     const pairs = series.filter((s) => s.window.severity === severity);

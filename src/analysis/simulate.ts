@@ -1,6 +1,7 @@
+import type { WindowsCatalog } from "../core/alert-windows.js";
 import type { SliHistory } from "../core/history.js";
 import { validateTarget } from "./backtest.js";
-import { type AlertEpisode, burnRateWindows, simulateAlerts } from "./burn-rate.js";
+import { type AlertEpisode, type SimulatedWindow, simulateAlerts, simulatedWindows } from "./burn-rate.js";
 import {
   checkHistoryLength,
   DEFAULT_WINDOW_DAYS,
@@ -25,6 +26,8 @@ export interface SimulateOptions {
   /** Percent, e.g. 99.9. */
   target: number;
   windowDays?: number;
+  /** The alert windows catalog the SLO's rules are generated with; default the built-in one. */
+  windows?: WindowsCatalog;
   /** Spacing of the returned curve (a multiple of the history step); breaches and alerts use every step. */
   everyMs?: number;
   minEvents?: number;
@@ -53,7 +56,7 @@ export interface Simulation {
   target: number;
   windowDays: number;
   errorBudget: number;
-  burnRateWindows: ReturnType<typeof burnRateWindows>;
+  burnRateWindows: SimulatedWindow[];
   points: BudgetPoint[];
   breaches: BreachPeriod[];
   alerts: AlertEpisode[];
@@ -123,6 +126,7 @@ export function simulate(history: SliHistory | PreparedHistory, opts: SimulateOp
   }
   const alerts = simulateAlerts(h, opts.target, {
     windowDays,
+    windows: opts.windows,
     minEvents: opts.minEvents,
     episodeGapMs: opts.episodeGapMs,
   });
@@ -132,7 +136,7 @@ export function simulate(history: SliHistory | PreparedHistory, opts: SimulateOp
     target: opts.target,
     windowDays,
     errorBudget: budget,
-    burnRateWindows: burnRateWindows(windowDays),
+    burnRateWindows: simulatedWindows(windowDays, opts.windows),
     points,
     breaches,
     alerts,

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, relative } from "node:path";
+import { WindowsCatalog, WindowsError } from "../core/alert-windows.js";
 import { parseDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import { buildDocArtifacts, buildRuleArtifacts } from "../generators/artifacts.js";
@@ -18,7 +19,7 @@ import { assertUniqueSlos, DuplicateSloError, type GenerateOptions } from "../ge
 import { LowTrafficGuardError } from "../generators/recording-rules.js";
 import { formatIssue, loadSpecs, type SpecIssue } from "../generators/spec/index.js";
 import { readArtifact, validateFiles } from "../generators/validate/index.js";
-import { parseAlertWindows, WindowsCatalog, WindowsError } from "../generators/windows.js";
+import { parseAlertWindows } from "../generators/windows.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 
 const usage = `Usage: slo-scout generate <spec.yml | dir> [options]

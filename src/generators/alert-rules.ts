@@ -1,3 +1,4 @@
+import type { BurnRateWindow, MwmbWindows, Severity } from "../core/alert-windows.js";
 import type { AlertSpec, Slo } from "../core/slo.js";
 import {
   type AlertingRule,
@@ -10,7 +11,6 @@ import {
   sloIdLabels,
 } from "./model.js";
 import { goFloat } from "./prom-format.js";
-import type { BurnRateWindow, MwmbWindows, Severity } from "./windows.js";
 
 export interface AlertOptions {
   /**

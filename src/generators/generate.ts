@@ -1,3 +1,4 @@
+import { mwmbWindows, WindowsCatalog } from "../core/alert-windows.js";
 import { parseDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import { type AlertOptions, alertRules } from "./alert-rules.js";
@@ -9,7 +10,6 @@ import {
   recordingLabels,
   sliRecordingRules,
 } from "./recording-rules.js";
-import { mwmbWindows, WindowsCatalog } from "./windows.js";
 
 export interface GenerateOptions extends AlertOptions {
   /** Alert windows per SLO period; the built-in Workbook catalog (28d, 30d) by default. */

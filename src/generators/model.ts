@@ -1,6 +1,6 @@
+import type { MwmbWindows } from "../core/alert-windows.js";
 import { formatDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
-import type { MwmbWindows } from "./windows.js";
 
 /** Prometheus rule models the generators return; YAML is written from them at the edge (rules-yaml.ts). */
 

@@ -1,3 +1,4 @@
+import { distinctWindows, type MwmbWindows } from "../core/alert-windows.js";
 import { formatDuration } from "../core/duration.js";
 import type { Slo } from "../core/slo.js";
 import {
@@ -12,7 +13,6 @@ import {
   sloIdLabels,
 } from "./model.js";
 import { goFloat, goFloatPlain } from "./prom-format.js";
-import { distinctWindows, type MwmbWindows } from "./windows.js";
 
 /** Sloth's query template variable; any spacing inside the braces is accepted, as Sloth's regex does. */
 export const WINDOW_VAR = /\{\{\s*\.window\s*\}\}/g;

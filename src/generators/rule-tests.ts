@@ -1,3 +1,9 @@
+import {
+  type BurnRateWindow,
+  burnRateWindows,
+  distinctWindows,
+  type Severity,
+} from "../core/alert-windows.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { type AlertOptions, errorBudgetRatio, minEventsFor } from "./alert-rules.js";
 import {
@@ -12,7 +18,6 @@ import {
   sliEventsMetric,
 } from "./model.js";
 import { goFloat } from "./prom-format.js";
-import { type BurnRateWindow, burnRateWindows, distinctWindows, type Severity } from "./windows.js";
 
 /**
  * `promtool test rules` unit tests generated with the alerts. Each scenario feeds the SLI error-ratio series

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backtest, DEFAULT_LADDER } from "../../src/analysis/backtest.js";
-import { burnRateWindows, simulateAlerts } from "../../src/analysis/burn-rate.js";
+import { simulateAlerts, simulatedWindows } from "../../src/analysis/burn-rate.js";
 import { InsufficientHistoryError, parseWindowDays, prepareHistory } from "../../src/analysis/history.js";
 import { START, synthHistory } from "./synthetic.js";
 
@@ -73,11 +73,12 @@ describe("SLO window", () => {
 
 describe("burn-rate windows", () => {
   it("scales the Workbook factors to the SLO period", () => {
-    const f28 = burnRateWindows(28).map((w) => Number(w.factor.toFixed(4)));
-    const f30 = burnRateWindows(30).map((w) => Number(w.factor.toFixed(4)));
+    const f28 = simulatedWindows(28).map((w) => Number(w.factor.toFixed(4)));
+    const f30 = simulatedWindows(30).map((w) => Number(w.factor.toFixed(4)));
     expect(f30).toEqual([14.4, 6, 3, 1]);
     expect(f28).toEqual([13.44, 5.6, 2.8, 0.9333]);
-    expect(burnRateWindows(28).map((w) => w.name)).toEqual(["1h/5m", "6h/30m", "1d/2h", "3d/6h"]);
+    expect(simulatedWindows(28).map((w) => w.name)).toEqual(["1h/5m", "6h/30m", "1d/2h", "3d/6h"]);
+    expect(simulatedWindows(28).map((w) => w.budgetPercent)).toEqual([2, 5, 10, 10]);
   });
 
   it("pages once for one sharp incident and not at all for a quiet history", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InsufficientHistoryError } from "../../src/analysis/history.js";
 import { simulate } from "../../src/analysis/simulate.js";
+import { WindowsCatalog } from "../../src/core/alert-windows.js";
 import { START, synthHistory } from "./synthetic.js";
 
 const DAY = 86_400_000;
@@ -31,6 +32,36 @@ describe("simulate", () => {
     expect(sim.summary.tickets).toBeGreaterThanOrEqual(1);
     const during = sim.points.find((p) => p.t === START + incident.atDay * DAY + 2 * 3_600_000)!;
     expect(during.burnRate1h).toBeGreaterThan(100);
+  });
+
+  it("replays the alerts of a custom windows catalog, as the generated rules would use it", () => {
+    const H = 3_600_000;
+    // Paging only when an hour burns the whole 28-day budget: factor 672, far above the incident's 20%.
+    const windows = WindowsCatalog.custom([
+      {
+        periodMs: 28 * DAY,
+        page: {
+          quick: { errorBudgetPercent: 100, shortWindowMs: 5 * 60_000, longWindowMs: H },
+          slow: { errorBudgetPercent: 100, shortWindowMs: 30 * 60_000, longWindowMs: H },
+        },
+        ticket: {
+          quick: { errorBudgetPercent: 10, shortWindowMs: 2 * H, longWindowMs: 24 * H },
+          slow: { errorBudgetPercent: 10, shortWindowMs: 6 * H, longWindowMs: 72 * H },
+        },
+      },
+    ]);
+    const sim = simulate(h, { target: 99.9, windows });
+    expect(sim.burnRateWindows.map((w) => [w.name, w.budgetPercent, w.factor])).toEqual([
+      ["1h/5m", 100, 672],
+      ["1h/30m", 100, 672],
+      ["1d/2h", 10, 2.8000000000000003],
+      ["3d/6h", 10, 0.9333333333333333],
+    ]);
+    expect(sim.summary.pages).toBe(0);
+    expect(sim.summary.tickets).toBeGreaterThanOrEqual(1);
+    expect(() => simulate(h, { target: 99.9, windowDays: 30, windows })).toThrow(
+      /30d SLO period has no alert/,
+    );
   });
 
   it("neither breaches nor pages at a target loose enough for the incident", () => {

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { WindowsCatalog } from "../../src/core/alert-windows.js";
 import type { Slo } from "../../src/core/slo.js";
 import { generateAll, ruleFile } from "../../src/generators/generate.js";
 import { ruleFileToYaml } from "../../src/generators/rules-yaml.js";
 import { loadSpecs, toOpenSloV1, toSlothSpecs } from "../../src/generators/spec/index.js";
-import { WindowsCatalog } from "../../src/generators/windows.js";
 import { SPECS } from "./helpers.js";
 
 const FIXTURE_SPECS = [

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { WindowsCatalog } from "../../src/core/alert-windows.js";
 import { buildRuleArtifacts } from "../../src/generators/artifacts.js";
 import type { GenerateOptions } from "../../src/generators/generate.js";
 import { loadSpecs, toOpenSloV1, toSlothSpecs } from "../../src/generators/spec/index.js";
-import { parseAlertWindows, WindowsCatalog } from "../../src/generators/windows.js";
+import { parseAlertWindows } from "../../src/generators/windows.js";
 import { FIXTURES, SPECS } from "./helpers.js";
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { WindowsCatalog } from "../../src/core/alert-windows.js";
 import type { Slo } from "../../src/core/slo.js";
 import { buildRuleArtifacts } from "../../src/generators/artifacts.js";
 import type { GenerateOptions } from "../../src/generators/generate.js";
@@ -10,7 +11,7 @@ import { generateSloRules } from "../../src/generators/generate.js";
 import { expandAnnotation, expectedSeverities, sloRuleTests } from "../../src/generators/rule-tests.js";
 import { loadSpecs } from "../../src/generators/spec/index.js";
 import { readArtifact, validateFiles } from "../../src/generators/validate/index.js";
-import { parseAlertWindows, WindowsCatalog } from "../../src/generators/windows.js";
+import { parseAlertWindows } from "../../src/generators/windows.js";
 import { FIXTURES, promtool, SPECS } from "./helpers.js";
 
 const bin = promtool();

@@ -6,10 +6,10 @@ import {
   distinctWindows,
   googleWindows,
   mwmbWindows,
-  parseAlertWindows,
   WindowsCatalog,
   WindowsError,
-} from "../../src/generators/windows.js";
+} from "../../src/core/alert-windows.js";
+import { parseAlertWindows } from "../../src/generators/windows.js";
 import { FIXTURES } from "./helpers.js";
 
 const DAY = 86_400_000;

@@ -1,8 +1,8 @@
+import { mwmbWindows, type WindowsCatalog } from "../../core/alert-windows.js";
 import { formatDuration, parseDuration } from "../../core/duration.js";
 import type { AlertSpec, Slo } from "../../core/slo.js";
 import { goFloat } from "../prom-format.js";
 import { toYaml } from "../rules-yaml.js";
-import { mwmbWindows, type WindowsCatalog } from "../windows.js";
 import { finishSlo, lineAt, type Path, Reader, type SpecDoc, type SpecIssue } from "./source.js";
 
 /**
