@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import type { Dashboard } from "@grafana/schema";
 import { Ajv, type ValidateFunction } from "ajv";
 import { dashboardQueries } from "../grafana.js";
-import type { ArtifactValidator } from "./index.js";
 import { promqlErrors } from "./promql.js";
+import type { ArtifactValidator } from "./validator.js";
 
 /**
  * Dashboards are checked against Grafana's dashboard JSON schema — generated from the `Dashboard` type of

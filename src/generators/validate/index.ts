@@ -9,35 +9,13 @@ import { dashboardValidator } from "./dashboard.js";
 import { lineOfOffset, promqlErrors } from "./promql.js";
 import { checkRules, findPromtool, testRules } from "./promtool.js";
 import { runbookValidator } from "./runbook.js";
+import type { ArtifactFile, ArtifactValidator, ValidateContext } from "./validator.js";
 
 /**
  * Validation of an artifact directory. Each kind of artifact has a validator that claims its files; add a
  * validator to VALIDATORS for a new kind (dashboards, runbooks) and `slo-scout validate` and `generate`
  * pick it up. Every message is `file:line: what is wrong`.
  */
-
-export interface ArtifactFile {
-  path: string;
-  /** Path shown in messages (relative to the validated directory). */
-  display: string;
-  text: string;
-  /** The first YAML document as plain data, when the file is YAML and parses. */
-  data?: unknown;
-}
-
-export interface ValidateContext {
-  /** Path to promtool, or undefined when it is not installed (its checks are then skipped). */
-  promtool?: string;
-  /** Notes that are not failures, e.g. a skipped tool. */
-  notes: string[];
-}
-
-export interface ArtifactValidator {
-  kind: string;
-  matches(file: ArtifactFile): boolean;
-  /** Returns failure messages; empty means every file passed. */
-  validate(files: ArtifactFile[], ctx: ValidateContext): Promise<string[]>;
-}
 
 export interface ValidationReport {
   ok: boolean;

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { RUNBOOK_FRONT_MATTER_KEYS } from "../runbook.js";
-import type { ArtifactValidator } from "./index.js";
+import type { ArtifactValidator } from "./validator.js";
 
 const REQUIRED_SECTIONS = ["## What the SLI measures", "## Reading the burn-rate alerts", "## First checks"];
 
