@@ -78,6 +78,16 @@ export const ConfigSchema = z.object({
     .default("./slo-scout-repo"),
   /** Where the embedded database and blobs live when DATABASE_URL / BLOB_URL are not set. */
   DATA_DIR: z.string().default("./.slo-scout"),
+  /**
+   * `auto`: the first start on an empty embedded database (DATABASE_URL not set) loads the demo shop and
+   * walks the main job on it; `off`: never.
+   */
+  SLO_SCOUT_DEMO: z
+    .enum(["auto", "off"], {
+      message:
+        "must be auto (the first start on an empty embedded database runs the demo) or off (never; e.g. off)",
+    })
+    .default("auto"),
   /** Largest accepted request body after decompression. */
   MAX_BODY_BYTES: positiveInt("20971520").default(20 * 1024 * 1024),
   CORS_ORIGINS: list.default([]),
@@ -109,6 +119,21 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+const dataDirUrlPath = (dataDir: string) => encodeURI(dataDir.replace(/\/+$/, ""));
+
+/** The database DATABASE_URL defaults to: PGlite in DATA_DIR. */
+export function embeddedDatabaseUrl(dataDir: string): string {
+  return `pglite://${dataDirUrlPath(dataDir)}/db`;
+}
+
+/**
+ * True when the database is the embedded default rather than one the configuration names (DATABASE_URL
+ * set to anything else), which SLO-Scout must never fill with demo data.
+ */
+export function usesEmbeddedDatabase(config: Pick<Config, "DATABASE_URL" | "DATA_DIR">): boolean {
+  return config.DATABASE_URL === embeddedDatabaseUrl(config.DATA_DIR);
 }
 
 /** Reads the config; throws a ConfigError whose message is one line naming the key and the fix. */
@@ -143,9 +168,8 @@ export function loadConfig(
   }
   // DATA_DIR places the embedded stores, unless their own URLs say otherwise.
   if (typeof input.DATA_DIR === "string" && input.DATA_DIR !== "") {
-    const dir = encodeURI(input.DATA_DIR.replace(/\/+$/, ""));
-    input.DATABASE_URL ??= `pglite://${dir}/db`;
-    input.BLOB_URL ??= `file://${dir}/blobs`;
+    input.DATABASE_URL ??= embeddedDatabaseUrl(input.DATA_DIR);
+    input.BLOB_URL ??= `file://${dataDirUrlPath(input.DATA_DIR)}/blobs`;
   }
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {

@@ -4,17 +4,13 @@ import cliProgress from "cli-progress";
 import pino, { type Logger } from "pino";
 import { type Config, loadConfig } from "../config.js";
 import { alignedNow, createDemoShop } from "../demo/index.js";
+import { demoEventCount, loadDemoShop } from "../demo/load.js";
 import type { Bus } from "../pipeline/bus/bus.js";
 import { openBus } from "../pipeline/bus/open.js";
-import { Ingestor, IngestUnavailableError } from "../pipeline/receivers/backpressure.js";
-import type { DecodeResult } from "../pipeline/receivers/decode-result.js";
+import { Ingestor } from "../pipeline/receivers/backpressure.js";
+import { Feeder, type FeedSummary } from "../pipeline/receivers/feeder.js";
 import { noMetrics } from "../pipeline/receivers/metrics.js";
-import {
-  decodeOffline,
-  INGEST_FORMATS,
-  type IngestFormat,
-  validateEvents,
-} from "../pipeline/receivers/offline.js";
+import { decodeOffline, INGEST_FORMATS, type IngestFormat } from "../pipeline/receivers/offline.js";
 import type { OtlpSignal } from "../pipeline/receivers/otlp-proto.js";
 import type { Pipeline } from "../pipeline/run.js";
 import { startConfiguredPipeline } from "../pipeline/worker.js";
@@ -64,14 +60,6 @@ interface Storage {
   pipeline: Pipeline;
 }
 
-export interface IngestSummary {
-  accepted: number;
-  rejected: number;
-  published: number;
-  reasons: string[];
-  stored: boolean;
-}
-
 /**
  * The stream stage's consumers in this process (embedded bus), so what is published is also stored.
  * With Kafka, the pipeline workers of `slo-scout serve` consume and store instead.
@@ -91,42 +79,6 @@ async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<S
     await blobs?.close().catch(() => {});
     await sql.close().catch(() => {});
     throw err;
-  }
-}
-
-class Feeder {
-  readonly summary: IngestSummary = { accepted: 0, rejected: 0, published: 0, reasons: [], stored: false };
-
-  constructor(
-    private readonly ingestor: Ingestor,
-    private readonly bus: Bus,
-    private readonly receiver: string,
-    private readonly consumed: boolean,
-  ) {}
-
-  /** Hands one chunk to the bus; when the bus is full, waits for the consumers and tries again. */
-  async feed(signal: string, result: DecodeResult): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.ingestor.hand(this.receiver, signal, result);
-        break;
-      } catch (err) {
-        if (!(err instanceof IngestUnavailableError)) throw err;
-        if (!this.consumed) {
-          throw new Error(
-            `the bus is full (INGEST_BUFFER_EVENTS) and nothing consumes it in this process: ${err.message}`,
-          );
-        }
-        await this.bus.flush();
-        if (attempt > 100) throw err;
-      }
-    }
-    this.summary.accepted += result.accepted;
-    this.summary.rejected += result.rejected;
-    this.summary.published += result.events.length;
-    for (const r of result.reasons) {
-      if (this.summary.reasons.length < 10 && !this.summary.reasons.includes(r)) this.summary.reasons.push(r);
-    }
   }
 }
 
@@ -154,7 +106,6 @@ const OPTIONS = {
 
 /** Files past this size get a progress bar (on a terminal). */
 const PROGRESS_BYTES = 1024 * 1024;
-const DEMO_BATCH = 5000;
 
 export const command: Command = {
   usage: USAGE,
@@ -205,43 +156,31 @@ export const command: Command = {
     try {
       // With Kafka the consumers are other processes (serve's workers); publishing is the whole job there.
       if (!config.KAFKA_BROKERS) storage = await startStorage(config, bus, logger);
-      const consumed = storage !== undefined;
+      const consumed = storage !== undefined || Boolean(config.KAFKA_BROKERS);
       const ingestor = new Ingestor(bus, {
         bufferEvents: config.INGEST_BUFFER_EVENTS,
         bufferBytes: 4 * config.MAX_BODY_BYTES,
         metrics: noMetrics,
       });
-      const receiver = values.demo ? "demo" : `cli-${values.format}`;
-      const feeder = new Feeder(ingestor, bus, receiver, consumed || Boolean(config.KAFKA_BROKERS));
       const interactive = process.stderr.isTTY === true;
+      let s: FeedSummary;
 
       if (values.demo) {
         const shop = createDemoShop({ days, seed, end: alignedNow() });
-        const counts = shop.counts();
-        const total = counts.metricEvents + counts.spans + counts.logs + counts.rum;
+        const total = demoEventCount(shop);
         process.stderr.write(
           `demo shop: ${days} days to ${new Date(shop.truth.end).toISOString()}, about ${total} events\n`,
         );
-        const bar = interactive ? progressBar(Math.round(total), "events") : undefined;
-        let batch: unknown[] = [];
-        let done = 0;
-        const flush = async () => {
-          const result = validateEvents(batch);
-          await feeder.feed("demo", result);
-          done += batch.length;
-          batch = [];
+        const bar = interactive ? progressBar(total, "events") : undefined;
+        s = await loadDemoShop(shop, { ingestor, bus, consumed }, ({ done, summary }) =>
           bar?.update(Math.min(done, bar.getTotal()), {
-            accepted: feeder.summary.accepted,
-            rejected: feeder.summary.rejected,
-          });
-        };
-        for (const ev of shop.all()) {
-          batch.push(ev);
-          if (batch.length >= DEMO_BATCH) await flush();
-        }
-        if (batch.length > 0) await flush();
+            accepted: summary.accepted,
+            rejected: summary.rejected,
+          }),
+        );
         bar?.stop();
       } else {
+        const feeder = new Feeder(ingestor, bus, `cli-${values.format}`, consumed);
         const input: Readable = file === "-" ? process.stdin : createReadStream(file!);
         const bar = interactive && size > PROGRESS_BYTES ? progressBar(size, "bytes") : undefined;
         let done = 0;
@@ -260,13 +199,10 @@ export const command: Command = {
           });
         }
         bar?.stop();
+        s = feeder.summary;
       }
 
-      if (storage) {
-        await storage.pipeline.drain();
-        feeder.summary.stored = true;
-      }
-      const s = feeder.summary;
+      if (storage) await storage.pipeline.drain();
       const secs = (Date.now() - started) / 1000;
       const lines = [
         `accepted ${s.accepted} records, rejected ${s.rejected}; published ${s.published} events to raw-telemetry in ${secs.toFixed(1)} s`,

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { openApp } from "../app/context.js";
+import { demoJobWanted, runDemoJob } from "../app/demo-job.js";
 import { loadConfig } from "../config.js";
 import { buildServer } from "../server/app.js";
 import type { ServerDeps } from "../server/deps.js";
@@ -25,7 +26,7 @@ export const command: Command = {
     const started = Date.now();
     const ctx = await openApp(config, { logger });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
-    const workers: { stop(): Promise<void> }[] = [];
+    const workers: { stop(): Promise<void>; drain?(): Promise<void> }[] = [];
     let deps: ServerDeps = { config, logger, sql: ctx.sql };
     try {
       deps = {
@@ -60,6 +61,17 @@ export const command: Command = {
       },
       `SLO-Scout listening on http://${host}:${port} (health: /health, metrics: /metrics)`,
     );
+    // After the port opens, so /health answers while the demo loads; a failure leaves the server serving.
+    if (await demoJobWanted(ctx)) {
+      runDemoJob(ctx, {
+        write: (text) => process.stdout.write(text),
+        drain: async () => {
+          for (const w of workers) await w.drain?.();
+        },
+        baseUrl: `http://${host}:${port}`,
+        interactive: process.stdout.isTTY === true,
+      }).catch((err) => logger.error({ err }, "the demo job failed; SLO-Scout keeps serving"));
+    }
     // Runs until a signal; exitOnSignals ends the process with the shutdown's exit code.
     return new Promise<number>(() => {});
   },
