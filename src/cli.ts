@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "find a service's journeys and propose SLIs, targets, confidence and evidence",
     load: () => import("./commands/analyze.js"),
   },
+  chat: {
+    summary: 'run one bot command locally and print the reply, e.g. chat "analyze checkout"',
+    load: () => import("./commands/chat.js"),
+  },
   simulate: {
     summary: "replay an SLI's history against a target: budget over time, breaches, pages and tickets",
     load: () => import("./commands/simulate.js"),

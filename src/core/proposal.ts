@@ -62,7 +62,8 @@ export const Artifact = z.object({
 export type Artifact = z.infer<typeof Artifact>;
 
 export const Policy = z.object({
-  allowedPaths: z.array(z.string()).default(["slo/**", "monitoring/**", "runbooks/**", "dashboards/**"]),
+  /** Where approved artifacts may be written; the defaults are where SLO-Scout writes them (src/app/layout). */
+  allowedPaths: z.array(z.string()).default(["slos/**", "rules/**", "runbooks/**", "dashboards/**"]),
   approvers: z
     .object({
       users: z.array(z.string()).default([]),
