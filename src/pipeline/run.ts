@@ -7,14 +7,14 @@ import { samplesKey } from "../store/blobs/keys.js";
 import type { BlobStore, Embedder, Sql, VectorStore } from "../store/ports.js";
 import { capsuleId, listCapsules, setCapsuleBlobRef } from "../store/repos/capsules.js";
 import { insertSamples } from "../store/repos/metric-samples.js";
-import { touchService } from "../store/repos/services.js";
+import { touchServices } from "../store/repos/services.js";
 import {
   commitOffsets,
   loadFingerprintState,
   loadOffsets,
   loadWatermarks,
   saveFingerprintState,
-  saveWatermark,
+  saveWatermarks,
 } from "../store/repos/stream-state.js";
 import type { Bus, BusBatch, Subscription } from "./bus/bus.js";
 import { BusSaturatedError, TOPICS } from "./bus/bus.js";
@@ -190,12 +190,17 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         const service = m.labels.service ?? m.labels.job;
         if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
       }
-      for (const [service, seen] of services) {
-        await touchService(tx, service, seen.first, [...seen.signals]);
-        if (seen.last !== seen.first) await touchService(tx, service, seen.last);
-      }
+      await touchServices(
+        tx,
+        [...services].map(([name, seen]) => ({
+          name,
+          first: seen.first,
+          last: seen.last,
+          signals: [...seen.signals],
+        })),
+      );
       if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
-      for (const [service, wm] of changes.watermarks) await saveWatermark(tx, STATE_KEY, service, wm);
+      await saveWatermarks(tx, STATE_KEY, changes.watermarks);
       await commitOffsets(
         tx,
         group,

@@ -87,11 +87,23 @@ export async function saveWatermark(
   watermark: number,
   now = Date.now(),
 ): Promise<void> {
+  await saveWatermarks(sql, stage, new Map([[key, watermark]]), now);
+}
+
+/** saveWatermark for every key of a map in one statement (the stream stage saves one per service per batch). */
+export async function saveWatermarks(
+  sql: Sql,
+  stage: string,
+  watermarks: ReadonlyMap<string, number>,
+  now = Date.now(),
+): Promise<void> {
+  if (watermarks.size === 0) return;
   await sql.query(
-    `INSERT INTO window_watermarks (stage, key, watermark, updated_at) VALUES ($1, $2, $3, $4)
+    `INSERT INTO window_watermarks (stage, key, watermark, updated_at)
+     SELECT $1, key, watermark, $4 FROM unnest($2::text[], $3::bigint[]) AS w(key, watermark)
      ON CONFLICT (stage, key) DO UPDATE SET
        watermark = GREATEST(window_watermarks.watermark, EXCLUDED.watermark), updated_at = EXCLUDED.updated_at`,
-    [stage, key, Math.floor(watermark), now],
+    [stage, [...watermarks.keys()], [...watermarks.values()].map(Math.floor), now],
   );
 }
 
