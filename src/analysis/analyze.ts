@@ -242,6 +242,11 @@ function pageOf(j: Journey, pages: string[]): string | undefined {
   );
 }
 
+/**
+ * Analyses one service, phase by phase: check the service is known, fix the analysed span, find the
+ * traced journeys, load what SLIs are measured from, fall back to metric or log journeys, plan the SLIs,
+ * propose a target for each from its history, then name and (optionally) reword the proposals.
+ */
 export async function analyzeService(
   service: string,
   deps: AnalyzeDeps,
@@ -252,78 +257,180 @@ export async function analyzeService(
   const windowDays = parseWindowDays(window);
   const stepMs = opts.stepMs ?? DEFAULT_STEP_MS;
   if (DAY_MS % stepMs !== 0) throw new HistoryError(`step ${stepMs} ms must divide a day (e.g. 5m or 1h)`);
+  const maxJourneys = opts.maxJourneys ?? 8;
   const catalog = deps.catalog ?? storeCatalog(sql);
-  const known = await knownServices(sql);
-  if (!known.includes(service)) {
-    const metricServices = new Set<string>();
-    for (const s of await catalog.requestSeries()) {
-      const v = s.labels.service ?? s.labels.service_name ?? s.labels.job;
-      if (v) metricServices.add(v.split("/").pop()!);
-    }
-    if (!metricServices.has(service))
-      throw new UnknownServiceError(service, [...new Set([...known, ...metricServices])].sort());
+  await requireKnownService(sql, catalog, service);
+
+  const span = await analysedSpan(sql, windowDays, stepMs, opts.end);
+  const traced = await tracedJourneys(sql, service, span, maxJourneys);
+  const signals = await loadSignals(
+    sql,
+    service,
+    span,
+    traced.chosen,
+    deps.querier ?? storeQuerier(sql),
+    catalog,
+  );
+  const journeys = journeysToPropose(service, traced.chosen, signals, maxJourneys);
+  const warnings: string[] = [];
+  if (journeys.length === 0) {
+    warnings.push(
+      `no journeys, metrics or logs of ${service} in the ${span.historyDays} days before ${new Date(span.range.end).toISOString()}`,
+    );
   }
 
-  const latest = opts.end ?? (await latestDataTime(sql)) ?? Date.now();
+  const { plan, recommendations } = planSlis(service, journeys, traced.extras, signals);
+  const planned = opts.sliId === undefined ? plan : onlySli(plan, opts.sliId);
+  const { proposals, skipped } = await proposeTargets(planned, {
+    service,
+    window,
+    windowDays,
+    quantile: opts.quantile ?? 0.95,
+    range: span.range,
+    querier: signals.querier,
+    examples: traced.examples,
+    errorCapsules: errorCapsuleLookup(sql),
+    deps,
+  });
+  nameRumProposals(proposals);
+  const final = deps.llm?.settings
+    ? await refineWithLlm(journeys, proposals, deps.llm.settings, deps.llm.findSimilarCapsules)
+    : proposals;
+
+  return {
+    service,
+    window,
+    range: span.range,
+    journeys: traced.inScope,
+    proposals: final,
+    recommendations,
+    skipped,
+    warnings,
+  };
+}
+
+// ── the phases of an analysis, in order ───────────────────────────────────────────────────────────
+
+/** Refuses a service with neither stored telemetry nor request metrics, naming the ones there are. */
+async function requireKnownService(sql: Sql, catalog: MetricCatalog, service: string): Promise<void> {
+  const known = await knownServices(sql);
+  if (known.includes(service)) return;
+  const metricServices = new Set<string>();
+  for (const s of await catalog.requestSeries()) {
+    const v = s.labels.service ?? s.labels.service_name ?? s.labels.job;
+    if (v) metricServices.add(v.split("/").pop()!);
+  }
+  if (!metricServices.has(service))
+    throw new UnknownServiceError(service, [...new Set([...known, ...metricServices])].sort());
+}
+
+/** The analysed time span: at least 28 days (more for a longer window) up to the newest data. */
+interface AnalysedSpan {
+  /** Aggregates are read over [start, end). */
+  start: number;
+  historyDays: number;
+  /** The history grid: the first step ends one step after `start`, the last at the end. */
+  range: HistoryRange;
+}
+
+async function analysedSpan(
+  sql: Sql,
+  windowDays: number,
+  stepMs: number,
+  endMs: number | undefined,
+): Promise<AnalysedSpan> {
+  const latest = endMs ?? (await latestDataTime(sql)) ?? Date.now();
   const end = Math.floor(latest / stepMs) * stepMs;
   const historyDays = Math.max(windowDays, 28);
   const start = end - historyDays * DAY_MS;
-  const range: HistoryRange = { start: start + stepMs, end, stepMs };
-  const warnings: string[] = [];
+  return { start, historyDays, range: { start: start + stepMs, end, stepMs } };
+}
 
-  const { routes, edges } = await loadAggregates(sql, service, start, end);
+/** The journeys the traces show for the service: those in scope, the best `maxJourneys`, and their examples. */
+async function tracedJourneys(sql: Sql, service: string, span: AnalysedSpan, maxJourneys: number) {
+  const { start, range } = span;
+  const { routes, edges } = await loadAggregates(sql, service, start, range.end);
   const routeKeys = [...new Set(routes.map((r) => r.journeyKey))];
   const examples: ExampleTrace[] = (
     await Promise.all(
-      routeKeys.map((k) => listExampleTraces(sql, { journeyKey: k, since: start, until: end, limit: 200 })),
+      routeKeys.map((k) =>
+        listExampleTraces(sql, { journeyKey: k, since: start, until: range.end, limit: 200 }),
+      ),
     )
   ).flat();
-  const examplesByKey = new Map<string, ExampleTrace[]>();
-  for (const t of examples) examplesByKey.set(t.journeyKey, [...(examplesByKey.get(t.journeyKey) ?? []), t]);
   const { journeys: all, extras } = discoverJourneys({ routes, edges, examples });
   const inScope = journeysOf(service, all);
   // The service's own journeys first (its team owns them), then the ones passing through it, best first.
   inScope.sort((a, b) => Number(b.service === service) - Number(a.service === service) || b.score - a.score);
-  const chosen = inScope.slice(0, opts.maxJourneys ?? 8);
+  return { inScope, chosen: inScope.slice(0, maxJourneys), extras, examples };
+}
 
+/** What the SLIs are measured from: the querier, the metric inventory, the service's logs and web vitals. */
+interface Signals {
+  capsules: Awaited<ReturnType<typeof logCounts>>;
+  vitals: WebVitalStats[];
+  querier: RangeQuerier;
+  inventory: MetricInventory;
+}
+
+async function loadSignals(
+  sql: Sql,
+  service: string,
+  span: AnalysedSpan,
+  chosen: Journey[],
+  main: RangeQuerier,
+  catalog: MetricCatalog,
+): Promise<Signals> {
+  const { start, range } = span;
   // SLO-Scout's derived series (log severities, web vitals) next to the team's metrics.
-  const capsules = await logCounts(sql, service, start, end);
+  const capsules = await logCounts(sql, service, start, range.end);
   const vitals: WebVitalStats[] = chosen.some((j) => j.userFacing)
-    ? await listWebVitalStats(sql, { since: start, until: end })
+    ? await listWebVitalStats(sql, { since: start, until: range.end })
     : [];
   const derived = new MemorySource();
   addLogSeries(derived, capsules, range);
   addWebVitalSeries(derived, vitals, range);
-  const main = deps.querier ?? storeQuerier(sql);
   const querier = routedQuerier(main, derived);
-  const inventory: MetricInventory = await loadInventory(catalog, derived);
+  const inventory = await loadInventory(catalog, derived);
+  return { capsules, vitals, querier, inventory };
+}
 
-  // No traces: journeys from the request metrics' route labels, else the logs.
-  const fromMetrics = chosen.length ? [] : metricJourneys(service, inventory).slice(0, opts.maxJourneys ?? 8);
-  const journeys = chosen.length
-    ? chosen
-    : fromMetrics.length
-      ? fromMetrics
-      : capsules.length
-        ? [logsJourney(service)]
-        : [];
-  if (journeys.length === 0) {
-    warnings.push(
-      `no journeys, metrics or logs of ${service} in the ${historyDays} days before ${new Date(end).toISOString()}`,
-    );
-  }
+/** The traced journeys; without traces, journeys from the request metrics' route labels, else the logs. */
+function journeysToPropose(
+  service: string,
+  chosen: Journey[],
+  signals: Signals,
+  maxJourneys: number,
+): Journey[] {
+  if (chosen.length) return chosen;
+  const fromMetrics = metricJourneys(service, signals.inventory).slice(0, maxJourneys);
+  if (fromMetrics.length) return fromMetrics;
+  return signals.capsules.length ? [logsJourney(service)] : [];
+}
 
-  // Plan the SLIs first so progress has a total.
-  type Planned =
-    | { journey: Journey; kind: "ratio"; candidate: SliCandidate; other?: SliCandidate }
-    | { journey: Journey; kind: "latency"; source: ReturnType<typeof sliCandidates>["latency"][number] };
+/** An SLI to measure: a ratio candidate (with another source to compare) or a latency histogram. */
+type Planned =
+  | { journey: Journey; kind: "ratio"; candidate: SliCandidate; other?: SliCandidate }
+  | { journey: Journey; kind: "latency"; source: ReturnType<typeof sliCandidates>["latency"][number] };
+
+/**
+ * Every SLI the journeys support, planned before any history is read so progress has a total, and the
+ * instrumentation advice for the service's own journeys (deduplicated).
+ */
+function planSlis(
+  service: string,
+  journeys: Journey[],
+  extras: ReturnType<typeof discoverJourneys>["extras"],
+  signals: Signals,
+): { plan: Planned[]; recommendations: InstrumentationRecommendation[] } {
+  const { vitals } = signals;
   const plan: Planned[] = [];
   const recommendations: InstrumentationRecommendation[] = [];
-  const hasLogs = capsules.length > 0;
+  const hasLogs = signals.capsules.length > 0;
   let logSliPlanned = false;
   const pages = [...new Set(vitals.map((v) => v.page))];
   for (const j of journeys) {
-    const c = sliCandidates(j, inventory);
+    const c = sliCandidates(j, signals.inventory);
     const [first, second] = c.availability;
     if (first)
       plan.push({ journey: j, kind: "ratio", candidate: first, ...(second ? { other: second } : {}) });
@@ -376,170 +483,201 @@ export async function analyzeService(
       );
     }
   }
-  const seenRec = new Set<string>();
-  const recs = recommendations.filter((r) => {
+  const seen = new Set<string>();
+  const unique = recommendations.filter((r) => {
     const k = `${r.kind}\u0000${r.journey ?? ""}\u0000${r.message}`;
-    if (seenRec.has(k)) return false;
-    seenRec.add(k);
+    if (seen.has(k)) return false;
+    seen.add(k);
     return true;
   });
+  return { plan, recommendations: unique };
+}
 
-  if (opts.sliId !== undefined) {
-    const idOf = (p: Planned) =>
-      p.kind === "latency" ? sliId(p.journey.key, "latency", p.source.source) : p.candidate.sli.id;
-    const label = (p: Planned) =>
-      `${idOf(p)} (${p.journey.key} ${p.kind === "latency" ? "latency" : p.candidate.sli.kind})`;
-    const keep = plan.filter((p) => idOf(p) === opts.sliId);
-    if (keep.length === 0) throw new UnknownSliError(opts.sliId, plan.map(label));
-    plan.splice(0, plan.length, ...keep);
-  }
-  const skipped: SkippedSli[] = [];
-  const proposals: Proposal[] = [];
-  const errorCapsulesBy = new Map<string, Promise<ErrorCapsule[]>>();
-  const errorCapsules = (services: string[], since: number, until: number) => {
+/** The planned SLI with id `id`; an UnknownSliError listing the planned ones when there is none. */
+function onlySli(plan: Planned[], id: string): Planned[] {
+  const idOf = (p: Planned) =>
+    p.kind === "latency" ? sliId(p.journey.key, "latency", p.source.source) : p.candidate.sli.id;
+  const label = (p: Planned) =>
+    `${idOf(p)} (${p.journey.key} ${p.kind === "latency" ? "latency" : p.candidate.sli.kind})`;
+  const keep = plan.filter((p) => idOf(p) === id);
+  if (keep.length === 0) throw new UnknownSliError(id, plan.map(label));
+  return keep;
+}
+
+type ErrorCapsuleLookup = (services: string[], since: number, until: number) => Promise<ErrorCapsule[]>;
+
+/** The top error capsules of some services over a span, read once per services and span. */
+function errorCapsuleLookup(sql: Sql): ErrorCapsuleLookup {
+  const bySpan = new Map<string, Promise<ErrorCapsule[]>>();
+  return (services, since, until) => {
     const key = `${services.join(",")}@${since}-${until}`;
-    let p = errorCapsulesBy.get(key);
+    let p = bySpan.get(key);
     if (!p) {
       p = topErrorCapsules(sql, { services, since, until, limit: 5 });
-      errorCapsulesBy.set(key, p);
+      bySpan.set(key, p);
     }
     return p;
   };
+}
+
+interface ProposeContext {
+  service: string;
+  window: string;
+  windowDays: number;
+  quantile: number;
+  range: HistoryRange;
+  querier: RangeQuerier;
+  examples: ExampleTrace[];
+  errorCapsules: ErrorCapsuleLookup;
+  deps: Pick<AnalyzeDeps, "onProgress" | "onHistory">;
+}
+
+/**
+ * Reads each planned SLI's history and proposes a target for it, in plan order with progress; an SLI
+ * whose history is missing or too short is skipped with the reason, not fatal to the analysis.
+ */
+async function proposeTargets(
+  plan: Planned[],
+  ctx: ProposeContext,
+): Promise<{ proposals: Proposal[]; skipped: SkippedSli[] }> {
+  const proposals: Proposal[] = [];
+  const skipped: SkippedSli[] = [];
   let done = 0;
-  const progress = (label: string) => deps.onProgress?.({ done, total: plan.length, label });
+  const progress = (label: string) => ctx.deps.onProgress?.({ done, total: plan.length, label });
   progress("reading history");
   for (const item of plan) {
-    const j = item.journey;
-    const label = `${j.key} ${item.kind === "latency" ? "latency" : item.candidate.sli.kind}`;
+    const kind = item.kind === "latency" ? "latency" : item.candidate.sli.kind;
+    const label = `${item.journey.key} ${kind}`;
     try {
-      let candidate: SliCandidate;
-      let history: SliHistory;
-      let other: SliHistory | undefined;
-      const threshold: string[] = [];
-      if (item.kind === "latency") {
-        const lh = await readLatencyHistory(querier, item.source, range);
-        if (lh.points.length === 0)
-          throw new HistoryError(`no samples of ${item.source.bucket} in the analysed range`);
-        const t = latencyThreshold(mergeLatencyHistory(lh), opts.quantile ?? 0.95);
-        if (t.warning) threshold.push(t.warning);
-        candidate = latencyCandidate(item.source, t.thresholdMs);
-        history = await readSliHistory(querier, candidate, range, item.source.source);
-      } else {
-        candidate = item.candidate;
-        history = await readSliHistory(querier, candidate, range, candidate.sli.source);
-        if (item.other) other = await readSliHistory(querier, item.other, range, item.other.sli.source);
-      }
-      if (history.points.length === 0) {
-        throw new HistoryError(
-          `the SLI's queries return no samples between ${new Date(range.start).toISOString()} and ${new Date(end).toISOString()}`,
-        );
-      }
-      deps.onHistory?.(candidate.sli, history);
-      const tp = proposeTarget(history, {
-        windowDays,
-        label: `${label} SLI`,
-        ...(other?.points.length ? { otherSource: other } : {}),
-      });
-      const first = history.points[0]!.t - stepMs;
-      const last = history.points[history.points.length - 1]!.t;
-      const worst = tp.topConsumers[0];
-      const services = journeyServices(j);
-      const [caps, worstCaps] = await Promise.all([
-        errorCapsules(services, first, last),
-        worst ? errorCapsules(services, worst.start, worst.end) : Promise.resolve([]),
-      ]);
-      const traces = [
-        ...(examplesByKey.get(j.key) ?? []),
-        ...examples.filter((t) => j.exampleTraceIds.includes(t.traceId)),
-      ];
-      const evidence = buildEvidence({
-        candidate,
-        journey: j,
-        range: { start: first, end: last },
-        consumers: tp.topConsumers,
-        traces,
-        capsules: caps,
-        consumerCapsules: worstCaps,
-      });
-      const { choice, backtest: bt } = tp;
-      proposals.push({
-        id: proposalId(service, candidate.sli.id, window),
-        service,
-        journey: j.key,
-        name: `${j.key} ${KIND_NAME[candidate.sli.kind] ?? candidate.sli.kind}${candidate.sli.kind === "rum" ? ` (${candidate.sli.id.slice(-4)})` : ""}`,
-        sli: candidate.sli,
-        target: {
-          recommended: choice.recommended,
-          ...(choice.aspirational !== undefined ? { aspirational: choice.aspirational } : {}),
-          ...(choice.safe !== undefined ? { safe: choice.safe } : {}),
-          errorBudget: choice.errorBudget,
-        },
-        window,
-        backtest: {
-          attainment: bt.attainment,
-          days: bt.days,
-          ladder: bt.ladder.map((r) => ({
-            target: r.target,
-            worstWindowBudgetUsed: r.worstWindowBudgetUsed,
-            daysInBreach: r.daysInBreach,
-            pages: r.pages,
-            tickets: r.tickets,
-            worstWindowPages: r.worstWindowPages,
-            allowedBadPerWindow: r.allowedBadPerWindow,
-          })),
-        },
-        confidence: tp.confidence,
-        evidence,
-        warnings: [...threshold, ...tp.warnings],
-        rationale: choice.reasons.join("; "),
-        status: "proposed",
-      });
+      proposals.push(await proposeOne(item, label, ctx));
     } catch (err) {
       if (!(err instanceof HistoryError || err instanceof InsufficientHistoryError)) throw err;
-      skipped.push({
-        journey: j.key,
-        kind: item.kind === "latency" ? "latency" : item.candidate.sli.kind,
-        reason: err.message,
-      });
+      skipped.push({ journey: item.journey.key, kind, reason: err.message });
     }
     done++;
     progress(label);
   }
+  return { proposals, skipped };
+}
 
-  // RUM names carry the vital, not a hash fragment.
+/** One SLI: its history through PromQL, the backtested target, and the evidence behind it. */
+async function proposeOne(item: Planned, label: string, ctx: ProposeContext): Promise<Proposal> {
+  const { querier, range, service, window } = ctx;
+  const j = item.journey;
+  let candidate: SliCandidate;
+  let history: SliHistory;
+  let other: SliHistory | undefined;
+  const threshold: string[] = [];
+  if (item.kind === "latency") {
+    const lh = await readLatencyHistory(querier, item.source, range);
+    if (lh.points.length === 0)
+      throw new HistoryError(`no samples of ${item.source.bucket} in the analysed range`);
+    const t = latencyThreshold(mergeLatencyHistory(lh), ctx.quantile);
+    if (t.warning) threshold.push(t.warning);
+    candidate = latencyCandidate(item.source, t.thresholdMs);
+    history = await readSliHistory(querier, candidate, range, item.source.source);
+  } else {
+    candidate = item.candidate;
+    history = await readSliHistory(querier, candidate, range, candidate.sli.source);
+    if (item.other) other = await readSliHistory(querier, item.other, range, item.other.sli.source);
+  }
+  if (history.points.length === 0) {
+    throw new HistoryError(
+      `the SLI's queries return no samples between ${new Date(range.start).toISOString()} and ${new Date(range.end).toISOString()}`,
+    );
+  }
+  ctx.deps.onHistory?.(candidate.sli, history);
+  const tp = proposeTarget(history, {
+    windowDays: ctx.windowDays,
+    label: `${label} SLI`,
+    ...(other?.points.length ? { otherSource: other } : {}),
+  });
+  const first = history.points[0]!.t - range.stepMs;
+  const last = history.points[history.points.length - 1]!.t;
+  const worst = tp.topConsumers[0];
+  const services = journeyServices(j);
+  const [caps, worstCaps] = await Promise.all([
+    ctx.errorCapsules(services, first, last),
+    worst ? ctx.errorCapsules(services, worst.start, worst.end) : Promise.resolve([]),
+  ]);
+  const traces = [
+    ...ctx.examples.filter((t) => t.journeyKey === j.key),
+    ...ctx.examples.filter((t) => j.exampleTraceIds.includes(t.traceId)),
+  ];
+  const evidence = buildEvidence({
+    candidate,
+    journey: j,
+    range: { start: first, end: last },
+    consumers: tp.topConsumers,
+    traces,
+    capsules: caps,
+    consumerCapsules: worstCaps,
+  });
+  const { choice, backtest: bt } = tp;
+  return {
+    id: proposalId(service, candidate.sli.id, window),
+    service,
+    journey: j.key,
+    name: `${j.key} ${KIND_NAME[candidate.sli.kind] ?? candidate.sli.kind}${candidate.sli.kind === "rum" ? ` (${candidate.sli.id.slice(-4)})` : ""}`,
+    sli: candidate.sli,
+    target: {
+      recommended: choice.recommended,
+      ...(choice.aspirational !== undefined ? { aspirational: choice.aspirational } : {}),
+      ...(choice.safe !== undefined ? { safe: choice.safe } : {}),
+      errorBudget: choice.errorBudget,
+    },
+    window,
+    backtest: {
+      attainment: bt.attainment,
+      days: bt.days,
+      ladder: bt.ladder.map((r) => ({
+        target: r.target,
+        worstWindowBudgetUsed: r.worstWindowBudgetUsed,
+        daysInBreach: r.daysInBreach,
+        pages: r.pages,
+        tickets: r.tickets,
+        worstWindowPages: r.worstWindowPages,
+        allowedBadPerWindow: r.allowedBadPerWindow,
+      })),
+    },
+    confidence: tp.confidence,
+    evidence,
+    warnings: [...threshold, ...tp.warnings],
+    rationale: choice.reasons.join("; "),
+    status: "proposed",
+  };
+}
+
+/** RUM names carry the vital, not a hash fragment. */
+function nameRumProposals(proposals: Proposal[]): void {
   for (const p of proposals) {
     if (p.sli.kind === "rum" && p.sli.description) {
       const vital = /with (\w+) at or under/.exec(p.sli.description)?.[1];
       if (vital) p.name = `${p.journey} ${vital}`;
     }
   }
+}
 
-  if (deps.llm?.settings) {
-    const byJourney = new Map<string, Proposal[]>();
-    for (const p of proposals) byJourney.set(p.journey, [...(byJourney.get(p.journey) ?? []), p]);
-    const refined: Proposal[] = [];
-    for (const j of journeys) {
-      const mine = byJourney.get(j.key);
-      if (!mine?.length) continue;
-      const r = await refineProposals(j, mine, {
-        settings: deps.llm.settings,
-        ...(deps.llm.findSimilarCapsules ? { findSimilarCapsules: deps.llm.findSimilarCapsules } : {}),
-      });
-      refined.push(...r.proposals);
-    }
-    proposals.splice(0, proposals.length, ...refined);
+/** The proposals reworded by the LLM, journey by journey (a journey's proposals are refined together). */
+async function refineWithLlm(
+  journeys: Journey[],
+  proposals: Proposal[],
+  settings: LlmSettings,
+  findSimilarCapsules: FindSimilarCapsules | undefined,
+): Promise<Proposal[]> {
+  const byJourney = new Map<string, Proposal[]>();
+  for (const p of proposals) byJourney.set(p.journey, [...(byJourney.get(p.journey) ?? []), p]);
+  const refined: Proposal[] = [];
+  for (const j of journeys) {
+    const mine = byJourney.get(j.key);
+    if (!mine?.length) continue;
+    const r = await refineProposals(j, mine, {
+      settings,
+      ...(findSimilarCapsules ? { findSimilarCapsules } : {}),
+    });
+    refined.push(...r.proposals);
   }
-
-  return {
-    service,
-    window,
-    range,
-    journeys: inScope,
-    proposals,
-    recommendations: recs,
-    skipped,
-    warnings,
-  };
+  return refined;
 }
 
 /** True when nothing could be proposed only because the history is too short (the CLI refuses then). */
