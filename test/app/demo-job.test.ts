@@ -12,10 +12,11 @@ import type { Pipeline } from "../../src/pipeline/run.js";
 import { startConfiguredPipeline } from "../../src/pipeline/worker.js";
 
 /**
- * The first `npm start`'s demo job on a week of the demo shop, against the embedded stores in a temporary
- * DATA_DIR and a temporary local repository: the stream stage stores what the job loads, the job analyses
- * and approves through the conversation, and the branch holds one commit with every artifact. A second
- * start on the same data directory does not run it again.
+ * The first `npm start`'s demo job on the demo shop (a week of it with another seed; a week is the least
+ * the analysis proposes from), against the embedded stores in a temporary DATA_DIR and a temporary local
+ * repository: the stream stage stores what the job loads, the job analyses and approves through the
+ * conversation, and the branch holds one commit with every artifact. A second start on the same data
+ * directory does not run it again.
  */
 
 const git = (repo: string, ...args: string[]) =>
@@ -59,7 +60,7 @@ describe("the demo job of the first start", { timeout: 240_000 }, () => {
         },
         drain: () => first.pipeline.drain(),
         baseUrl: "http://127.0.0.1:3000",
-        days: 7,
+        seed: 7,
         end: DEMO_DEFAULT_END,
       });
     } finally {
