@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { usesEmbeddedDatabase } from "../config.js";
+import { type Config, usesEmbeddedDatabase } from "../config.js";
 import { alignedNow, createDemoShop } from "../demo/index.js";
 import { type DemoLoadProgress, demoEventCount, loadDemoShop } from "../demo/load.js";
 import { Ingestor } from "../pipeline/receivers/backpressure.js";
@@ -45,12 +45,17 @@ export interface DemoJobResult {
   approved: string[];
 }
 
+/** Only on the embedded database the configuration did not name: never into a configured one. */
+export function demoJobAllowed(config: Config): boolean {
+  return config.SLO_SCOUT_DEMO !== "off" && usesEmbeddedDatabase(config);
+}
+
 /**
- * Only on the embedded database the configuration did not name (never into a configured one), and only
- * while it holds no telemetry: the second start, or one after real data arrived, leaves it alone.
+ * When allowed, and only while the database holds no telemetry: the second start, or one after real
+ * data arrived, leaves it alone.
  */
 export async function demoJobWanted(app: AppContext): Promise<boolean> {
-  if (app.config.SLO_SCOUT_DEMO === "off" || !usesEmbeddedDatabase(app.config)) return false;
+  if (!demoJobAllowed(app.config)) return false;
   const { rows } = await app.sql.query<{ held: boolean }>(
     "SELECT EXISTS (SELECT 1 FROM services) OR EXISTS (SELECT 1 FROM metric_series) AS held",
   );
