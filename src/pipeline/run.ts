@@ -25,9 +25,11 @@ import { addWindowChanges, lockWindows } from "./window-writes.js";
 
 /**
  * Runs the stream stage on the bus: consumes `raw-telemetry`, keeps hourly windows in memory and, per
- * batch, writes every changed window together with the batch's offset in ONE transaction. A batch whose
- * offset is already stored is skipped, so a redelivery after a crash (between that transaction and the
- * bus's own commit) changes no count: the effect is exactly once. Samples blobs, embeddings and
+ * batch, writes every changed window together with the batch's offset in ONE transaction. Messages at or
+ * after the stored offset are the only ones applied (it is read again for every batch), and the
+ * transaction adds nothing of messages stored meanwhile, so a redelivery — after a crash between that
+ * transaction and the bus's own commit, or to another worker after a rebalance — changes no count: the
+ * effect is exactly once. Samples blobs, embeddings and
  * `capsule-events` follow the transaction and are idempotent (absolute content, keyed ids).
  *
  * Spans are the exception: a trace is assembled across batches in memory, so spans of a trace still open
@@ -36,8 +38,8 @@ import { addWindowChanges, lockWindows } from "./window-writes.js";
  */
 
 type Signal = "span" | "metric" | "log" | "rum";
-/** The next offset of a topic/partition a change set covers. */
-type Offset = { key: string; partition: number; next: number };
+/** The offsets of a topic/partition whose messages a change set holds: `from` up to before `next`. */
+type Offset = { key: string; partition: number; from: number; next: number };
 type Collected = { changes: StageChanges; offsets: Offset[]; traces: number };
 
 export const PIPELINE_GROUP = "pipeline";
@@ -104,15 +106,6 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
    * belong to a previous process's bus and are ignored.
    */
   const positions = new Map<string, { partition: number; stored: number; applied: number }>();
-  if (deps.bus.durable) {
-    for (const o of await loadOffsets(deps.sql, group, TOPICS.rawTelemetry)) {
-      positions.set(`${o.topic}/${o.partition}`, {
-        partition: o.partition,
-        stored: o.nextOffset,
-        applied: o.nextOffset,
-      });
-    }
-  }
   /**
    * Change sets taken from the stage that the store has not taken yet (it is down), oldest first. They
    * are written before the stage applies anything new, so a change set never holds effects newer than
@@ -142,33 +135,57 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     return new Set(rows.map((r) => r.trace_id));
   }
 
-  /**
-   * A change set the store holds already: its commit succeeded although the caller saw an error (the
-   * connection dropped during COMMIT). Its offsets, or for a change set of traces alone its traces, tell.
-   */
-  async function alreadyStored(tx: Sql, changes: StageChanges, offsets: Offset[]): Promise<boolean> {
-    if (offsets.length > 0) {
-      const stored = new Map(
-        (await loadOffsets(tx, group, TOPICS.rawTelemetry)).map((o) => [o.partition, o.nextOffset]),
-      );
-      return offsets.every((o) => (stored.get(o.partition) ?? 0) >= o.next);
-    }
-    const ids = changes.traces.map((t) => t.traceId);
-    if (ids.length === 0) return false;
-    const { rows } = await tx.query("SELECT 1 FROM applied_traces WHERE trace_id = ANY($1::text[]) LIMIT 1", [
-      ids,
-    ]);
-    return rows.length > 0;
+  /** The next offset stored per partition of `raw-telemetry` for this group. */
+  async function storedOffsets(sql: Sql): Promise<Map<number, number>> {
+    return new Map(
+      (await loadOffsets(sql, group, TOPICS.rawTelemetry)).map((o) => [o.partition, o.nextOffset]),
+    );
   }
 
-  /** Adds the change set to the stored windows with its offsets; returns the capsules as stored now. */
-  async function write(changes: StageChanges, offsets: Offset[]): Promise<Capsule[]> {
-    const stored = await deps.sql.transaction(async (tx) => {
+  /**
+   * The parts of a change set that are in the store already, decided under the window lock so no other
+   * writer can change the answer before this transaction commits. Messages: when the stored offset of any
+   * of its partitions is past `from`, some of its messages were added before — by this change set, whose
+   * commit succeeded although the caller saw an error (the connection dropped during COMMIT), or by
+   * another worker that consumed them after a rebalance — and as the contributions of its messages are
+   * summed up, none of them may be added. Traces: likewise when any of its traces is in `applied_traces`
+   * (another worker assembled it from the same redelivered spans); the set's other traces are lost with it,
+   * which the trace sample tolerates, rather than one counted twice.
+   */
+  async function storedParts(tx: Sql, changes: StageChanges, offsets: Offset[]) {
+    const stored = await storedOffsets(tx);
+    const ids = changes.traces.map((t) => t.traceId);
+    const traces =
+      ids.length > 0 &&
+      (await tx.query("SELECT 1 FROM applied_traces WHERE trace_id = ANY($1::text[]) LIMIT 1", [ids])).rows
+        .length > 0;
+    return { messages: offsets.some((o) => (stored.get(o.partition) ?? 0) > o.from), traces, stored };
+  }
+
+  /**
+   * Adds the change set to the stored windows with its offsets, leaving out what the store holds already.
+   * Returns the capsules as stored now and, when its messages were left out, the stored offsets.
+   */
+  async function write(
+    changes: StageChanges,
+    offsets: Offset[],
+  ): Promise<{ capsules: Capsule[]; overtaken?: Map<number, number> }> {
+    const written = await deps.sql.transaction(async (tx) => {
       await lockWindows(tx);
-      if (deps.bus.durable && (await alreadyStored(tx, changes, offsets))) return undefined;
-      await insertSamples(tx, changes.samples);
-      const capsules = await addWindowChanges(tx, changes, random);
-      if (changes.traces.length > 0) {
+      const skip = deps.bus.durable
+        ? await storedParts(tx, changes, offsets)
+        : { messages: false, traces: false, stored: new Map<number, number>() };
+      if (!skip.messages) await insertSamples(tx, changes.samples);
+      const capsules = await addWindowChanges(
+        tx,
+        {
+          ...changes,
+          ...(skip.messages ? { capsules: [], webVitals: [] } : {}),
+          ...(skip.traces ? { routes: [], edges: [], examples: [] } : {}),
+        },
+        random,
+      );
+      if (changes.traces.length > 0 && !skip.traces) {
         await tx.query(
           `INSERT INTO applied_traces (trace_id, window_start)
            SELECT t, w FROM unnest($1::text[], $2::bigint[]) AS x(t, w) ON CONFLICT DO NOTHING`,
@@ -183,13 +200,15 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         seen.last = Math.max(seen.last, last);
         services.set(service, seen);
       };
-      for (const c of changes.capsules) mark(c.service, "log", c.firstSeen, c.lastSeen);
-      for (const r of changes.routes) mark(r.state.service, "span", r.windowStart);
-      for (const v of changes.webVitals) mark(v.state.service, "rum", v.windowStart);
-      for (const m of changes.samples) {
-        const service = m.labels.service ?? m.labels.job;
-        if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
+      if (!skip.messages) {
+        for (const c of changes.capsules) mark(c.service, "log", c.firstSeen, c.lastSeen);
+        for (const v of changes.webVitals) mark(v.state.service, "rum", v.windowStart);
+        for (const m of changes.samples) {
+          const service = m.labels.service ?? m.labels.job;
+          if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
+        }
       }
+      if (!skip.traces) for (const r of changes.routes) mark(r.state.service, "span", r.windowStart);
       await touchServices(
         tx,
         [...services].map(([name, seen]) => ({
@@ -201,15 +220,16 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       );
       if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
       await saveWatermarks(tx, STATE_KEY, changes.watermarks);
+      if (skip.messages) return { capsules, overtaken: skip.stored };
       await commitOffsets(
         tx,
         group,
         offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
       );
-      return capsules;
+      return { capsules };
     });
     for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
-    return stored ?? [];
+    return written;
   }
 
   /**
@@ -289,8 +309,21 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   async function writeUnwritten() {
     while (unwritten.length > 0) {
       const { changes, offsets, force } = unwritten[0]!;
-      const capsules = await write(changes, offsets);
+      const { capsules, overtaken } = await write(changes, offsets);
       unwritten.shift();
+      if (overtaken) {
+        // Its messages were left out: this worker continues from the stored offsets, and a message after
+        // them that only this change set held must come again, so the batch is refused (redelivered).
+        let missing = false;
+        for (const o of offsets) {
+          const next = overtaken.get(o.partition) ?? 0;
+          positions.set(o.key, { partition: o.partition, stored: next, applied: next });
+          missing ||= next < o.next;
+          redelivered.inc(o.next - o.from);
+        }
+        if (missing) throw new Error("another worker stored part of this batch first; it is consumed again");
+        continue;
+      }
       for (const o of offsets) positions.get(o.key)!.stored = o.next;
       if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
       await announce(changes);
@@ -310,6 +343,15 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     if (!position) {
       position = { partition: batch.partition, stored: 0, applied: 0 };
       positions.set(key, position);
+    }
+    // The bus resumes at its own committed offset, which lags the stored one when its commit failed after
+    // the window write (a consumer that crashed and rejoined) or when another worker held the partition
+    // in between (a rebalance): the stored offset, read again for every batch, is where applying resumes.
+    // Messages this stage holds but has not stored are left alone; the write finds out if they were
+    // stored meanwhile.
+    if (deps.bus.durable && position.applied === position.stored) {
+      const stored = (await storedOffsets(deps.sql)).get(batch.partition) ?? 0;
+      if (stored > position.stored) position.stored = position.applied = stored;
     }
     // A redelivery after a failed write holds messages the stage has applied but the store lacks: they
     // are not applied again, and the change set taken below carries their offsets.
@@ -338,7 +380,8 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
     const offsets: Offset[] = [];
     for (const [key, p] of positions) {
-      if (p.applied > p.stored) offsets.push({ key, partition: p.partition, next: p.applied });
+      if (p.applied > p.stored)
+        offsets.push({ key, partition: p.partition, from: p.stored, next: p.applied });
     }
     return { changes: stage.takeChanges(traces), offsets, traces: pending.length };
   }

@@ -10,7 +10,10 @@ import { TumblingWindows, type WindowOptions } from "./windows.js";
  * after `maxAgeMs` is summarised as it is (a partial trace is better than none).
  */
 export class TraceAssembler {
-  private readonly traces = new Map<string, { spans: TraceSpan[]; firstSeen: number; lastSeen: number }>();
+  private readonly traces = new Map<
+    string,
+    { spans: TraceSpan[]; spanIds: Set<string>; firstSeen: number; lastSeen: number }
+  >();
 
   constructor(
     private readonly options: { quietMs: number; maxAgeMs: number; maxTraces: number } = {
@@ -25,11 +28,20 @@ export class TraceAssembler {
     const id = span.span.traceId;
     const entry = this.traces.get(id);
     if (entry) {
-      entry.spans.push(span);
+      // A span comes twice when its batch is consumed again (another worker stored part of it first).
+      if (!entry.spanIds.has(span.span.spanId)) {
+        entry.spanIds.add(span.span.spanId);
+        entry.spans.push(span);
+      }
       entry.lastSeen = now;
       return [];
     }
-    this.traces.set(id, { spans: [span], firstSeen: now, lastSeen: now });
+    this.traces.set(id, {
+      spans: [span],
+      spanIds: new Set([span.span.spanId]),
+      firstSeen: now,
+      lastSeen: now,
+    });
     const evicted: TraceSpan[][] = [];
     while (this.traces.size > this.options.maxTraces) {
       const [oldest, value] = this.traces.entries().next().value as [string, { spans: TraceSpan[] }];

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TelemetryEvent } from "../../src/core/telemetry.js";
-import { TOPICS } from "../../src/pipeline/bus/bus.js";
+import { type Bus, type BusBatch, TOPICS } from "../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../src/pipeline/bus/memory.js";
 import { HashingEmbedder } from "../../src/pipeline/embed/hashing.js";
 import { findSimilarCapsules } from "../../src/pipeline/embed/similar.js";
@@ -223,6 +223,122 @@ describe("stream pipeline", () => {
     await p.stop();
     expect(calls).toBeGreaterThan(8);
     expect(await counts(sql)).toEqual(expected);
+  });
+
+  describe("on a durable bus, messages another consumer generation stored are not applied again", () => {
+    /** A durable bus whose batches the test hands to the worker itself, as Kafka would redeliver them. */
+    function handBus() {
+      let handler: ((batch: BusBatch<TelemetryEvent>) => Promise<void>) | undefined;
+      const bus: Bus = {
+        durable: true,
+        publish: async () => {},
+        subscribe: async (_topic, _group, h) => {
+          handler = h as typeof handler;
+          return { stop: async () => {} };
+        },
+        saturated: () => false,
+        flush: async () => {},
+        ping: async () => {},
+        close: async () => {},
+      };
+      const deliver = (messages: TelemetryEvent[]) =>
+        handler!({
+          topic: TOPICS.rawTelemetry,
+          partition: 0,
+          messages: messages.map((value, i) => ({ key: value.service, value, offset: String(i) })),
+        });
+      return { bus, deliver };
+    }
+    const worker = async (sql: Sql, bus: Bus) =>
+      startPipeline({
+        bus,
+        sql,
+        blobs: openFileBlobs(`file://${dir}`),
+        redact,
+        allowedLatenessMs: 10 * 60_000,
+        random: () => new SeededRandom(1).next(),
+      });
+    const span = (traceId: string, time: number): TelemetryEvent => ({
+      schemaVersion: 1,
+      kind: "span",
+      service: "api-gateway",
+      time,
+      attributes: {},
+      span: {
+        traceId,
+        spanId: traceId.slice(0, 16),
+        name: "POST /api/checkout",
+        kind: "server",
+        startTime: time,
+        endTime: time + 30,
+        status: "unset",
+        attributes: { "http.request.method": "POST", "http.route": "/api/checkout" },
+        events: [],
+      },
+    });
+    const batch = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        i % 3 === 0
+          ? span(i.toString(16).padStart(32, "0"), T0 + i * 1000)
+          : log("checkout", T0 + i * 1000, `order ${i} placed`),
+      );
+    const stored = async (sql: Sql) => ({
+      logLines: (await listCapsules(sql, { limit: 100 })).reduce((n, c) => n + c.count, 0),
+      requests: (await listRouteStats(sql, {})).reduce((n, r) => n + r.requests, 0),
+    });
+
+    it("skips a batch redelivered to a worker that consumed nothing since it started (rebalance, restart)", async () => {
+      const sql = await freshSql();
+      const a = handBus();
+      const b = handBus();
+      // Both workers start before anything is stored, as a group's members do.
+      const first = await worker(sql, a.bus);
+      const second = await worker(sql, b.bus);
+      await a.deliver(batch(9));
+      await first.drain();
+      expect(await stored(sql)).toEqual({ logLines: 6, requests: 3 });
+      // The partition moves to the other worker while Kafka's commit lags the stored offset: the batch comes
+      // again, with 3 new messages, to a worker whose state was never told about it; then all of it again to
+      // the first after it rejoins.
+      await b.deliver(batch(12));
+      await second.drain();
+      await a.deliver(batch(12));
+      await first.drain();
+      expect(await stored(sql)).toEqual({ logLines: 8, requests: 4 });
+      await Promise.all([first.stop(), second.stop()]);
+    });
+
+    it("adds nothing of a batch that another worker stored while it was applying it, then consumes the rest", async () => {
+      const sql = await freshSql();
+      let open: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const a = handBus();
+      const b = handBus();
+      const first = await worker(sql, a.bus);
+      // The second worker's window write waits until the first (a zombie that still held the partition)
+      // stored the first 6 messages of the 9 both are applying.
+      const second = await worker(
+        {
+          ...sql,
+          transaction: async (fn) => {
+            await gate;
+            return sql.transaction(fn);
+          },
+        },
+        b.bus,
+      );
+      const late = b.deliver(batch(9));
+      await a.deliver(batch(6));
+      await first.drain();
+      open();
+      await expect(late).rejects.toThrow(/consumed again/);
+      await b.deliver(batch(9));
+      await second.drain();
+      expect(await stored(sql)).toEqual({ logLines: 6, requests: 3 });
+      await Promise.all([first.stop(), second.stop()]);
+    });
   });
 
   it("continues after a restart without renumbering or recounting", async () => {
