@@ -69,13 +69,14 @@ KAFKA_JAVA_OPTS=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
 kafka_tool() { java "${KAFKA_JAVA_OPTS[@]}" -cp "$KAFKA_DIR/libs/*" kafka.tools.StorageTool "$@"; }
 
 kafka_up() {
+  # The jars are installed even when a broker already answers: the fault tests start brokers of their own.
+  mkdir -p "$KAFKA_DIR"
+  kafka_install
   kafka_answers 2>/dev/null && return 0
   if ! port_free "$KAFKA_PORT" && [ -z "$(kafka_pid)" ]; then
     echo "kafka: 127.0.0.1:$KAFKA_PORT is taken by another process that does not answer as a broker" >&2
     return 1
   fi
-  mkdir -p "$KAFKA_DIR"
-  kafka_install
   kafka_configure
   if [ -z "$(kafka_pid)" ]; then
     # The metadata log is formatted once; --standalone makes this node the whole controller quorum.

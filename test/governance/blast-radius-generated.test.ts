@@ -83,7 +83,7 @@ describe("blast-radius on generate's own output", () => {
     const specFile = join(dir, "checkout.yml");
     writeFileSync(specFile, spec.content);
     const change = join(dir, "change");
-    const out = join(change, "monitoring/slo");
+    const out = join(change, "rules");
     const gen = await cli(["generate", specFile, "-o", out, "--default-slo-period", "28d"]);
     expect(gen.code, gen.stderr).toBe(0);
     const repo = join(dir, "repo");
