@@ -106,15 +106,9 @@ try {
     (kind) => analysis.proposals.find((p) => p.sli.kind === kind)!.id,
   );
   const by = { login: "demo", source: "cli" } as const;
-  // The built-in policy allows other artifact folders than the ones `approve` writes: a real refusal.
-  const refused = await approve(app, ids, { by });
-  if (refused.ok) throw new Error("expected the built-in policy to refuse");
-  write("refusal.json", { ...refused.refusal, correlationId: "req-7f3a9c" });
-
-  // The team's repository allows them in its own policy.
+  // The team's repository first keeps its SLO files elsewhere than `approve` writes them: a real refusal.
   const repo = join(dir, "repo");
   mkdirSync(join(repo, ".slo-scout"), { recursive: true });
-  writeFileSync(join(repo, POLICY_PATH), POLICY);
   const git = (...args: string[]) =>
     execFileSync("git", ["-C", repo, ...args], {
       env: {
@@ -125,8 +119,19 @@ try {
         GIT_COMMITTER_EMAIL: "team@example.com",
       },
     });
-  git("add", POLICY_PATH);
-  git("commit", "--quiet", "--no-gpg-sign", "-m", "SLO-Scout policy");
+  const commitPolicy = (text: string) => {
+    writeFileSync(join(repo, POLICY_PATH), text);
+    git("add", POLICY_PATH);
+    git("commit", "--quiet", "--no-gpg-sign", "-m", "SLO-Scout policy");
+  };
+  git("init", "--quiet", "-b", "main");
+  commitPolicy("allowedPaths: ['monitoring/**']\n");
+  const refused = await approve(app, ids, { by });
+  if (refused.ok) throw new Error("expected the policy to refuse");
+  write("refusal.json", { ...refused.refusal, correlationId: "req-7f3a9c" });
+
+  // Then it allows them.
+  commitPolicy(POLICY);
   const [change] = value(await approve(app, ids, { by }));
   write("change.json", {
     change: change!.change,
