@@ -62,16 +62,18 @@ export const command: Command = {
       `SLO-Scout listening on http://${host}:${port} (health: /health, metrics: /metrics)`,
     );
     // After the port opens, so /health answers while the demo loads; a failure leaves the server serving.
-    if (await demoJobWanted(ctx)) {
-      runDemoJob(ctx, {
+    (async () => {
+      if (!(await demoJobWanted(ctx))) return;
+      await runDemoJob(ctx, {
         write: (text) => process.stdout.write(text),
+        // The stream stage's worker can complete its open traces on request.
         drain: async () => {
           for (const w of workers) await w.drain?.();
         },
         baseUrl: `http://${host}:${port}`,
         interactive: process.stdout.isTTY === true,
-      }).catch((err) => logger.error({ err }, "the demo job failed; SLO-Scout keeps serving"));
-    }
+      });
+    })().catch((err) => logger.error({ err }, "the demo job failed; SLO-Scout keeps serving"));
     // Runs until a signal; exitOnSignals ends the process with the shutdown's exit code.
     return new Promise<number>(() => {});
   },
