@@ -62,6 +62,8 @@ export interface PipelineDeps {
   refreshMs?: number;
   embedBatch?: number;
   group?: string;
+  /** Message ids remembered per partition to drop a message the producer wrote twice (see handle). */
+  recentIds?: number;
 }
 
 export interface Pipeline {
@@ -83,6 +85,10 @@ const announcementsDropped = counter(
 const redelivered = counter(
   "slo_scout_pipeline_redelivered_total",
   "Messages skipped because the stage had already applied them",
+);
+const duplicates = counter(
+  "slo_scout_pipeline_duplicates_total",
+  "Messages skipped because the bus held them twice (a producer resent a request it had written)",
 );
 const watermarkGauge = gauge(
   "slo_scout_pipeline_watermark_seconds",
@@ -112,6 +118,22 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
    * its offsets; a failed transaction stored nothing, so writing the set again adds it once.
    */
   const unwritten: { changes: StageChanges; offsets: Offset[]; force: boolean }[] = [];
+  /**
+   * Per topic/partition: the ids of the messages this worker applied (their effect is stored, or held in
+   * the stage or in `unwritten` until it is), each with its offset, oldest first. kafkajs's producer
+   * resends a whole request when one of its partitions failed, so a message can be on the topic twice, at
+   * two offsets, which the offsets cannot tell apart: the second has an id applied at another offset and is
+   * dropped. A resend follows its request within the producer's retry budget (about a second), so it lands
+   * in the same or one of the next few batches; the last `recentIds` ids of a partition (by default
+   * 100,000, some 8 MB) cover that at any rate a partition takes. An id counts as applied where its effect
+   * is not lost: a change set the store refused is kept and written again; one left out because another
+   * worker stored its offsets first was applied there, and what lies past the stored offset comes again
+   * at the same offsets, which an entry does not drop. It lives with the worker, not with a consumer
+   * generation, so a consumer that rejoins its group still knows them; a worker that starts (or takes a
+   * partition over) knows none of the ids before it, so a resend straddling that is still counted twice.
+   */
+  const recentIds = new Map<string, Map<string, number>>();
+  const recentIdsLimit = deps.recentIds ?? 100_000;
   const blobDue = new Map<string, number>();
   const embedded = new Set<string>();
   let chain: Promise<void> = Promise.resolve();
@@ -356,12 +378,29 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     // A redelivery after a failed write holds messages the stage has applied but the store lacks: they
     // are not applied again, and the change set taken below carries their offsets.
     let last = -1;
+    let ids = recentIds.get(key);
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       last = Math.max(last, offset);
       if (offset < position.applied) {
         redelivered.inc();
         continue;
+      }
+      if (m.id !== undefined) {
+        if (!ids) {
+          ids = new Map();
+          recentIds.set(key, ids);
+        }
+        const seen = ids.get(m.id);
+        if (seen !== undefined && seen !== offset) {
+          duplicates.inc();
+          continue;
+        }
+        if (seen === undefined) {
+          ids.set(m.id, offset);
+          // Maps keep insertion order: the first key is the oldest id.
+          if (ids.size > recentIdsLimit) ids.delete(ids.keys().next().value!);
+        }
       }
       eventsTotal.inc({ kind: m.value.kind });
       stage.apply(m.value, now());

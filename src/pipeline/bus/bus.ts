@@ -26,6 +26,13 @@ export interface ConsumedMessage<T = unknown> extends BusMessage<T> {
    * effects together with the last offset it applied can skip redelivered messages: exactly-once effect.
    */
   offset: string;
+  /**
+   * The id the publisher gave the message (Kafka: the `slo-scout-id` header), unique per published message:
+   * a producer that resends a request (kafkajs resends all of it when one partition failed) can write one
+   * message twice, at two offsets, and the id is what shows the second is the first again. The in-process
+   * bus never writes a message twice and gives none.
+   */
+  id?: string;
 }
 
 export interface BusBatch<T = unknown> {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   type Admin,
   CompressionTypes,
@@ -80,6 +81,13 @@ const CONSUMER_RETRY = {
   factor: 0.2,
 };
 
+/**
+ * The header carrying a message's id (see ConsumedMessage.id): this bus's random prefix (72 bits, so two
+ * buses, in any processes, share one with a negligible chance) and a counter — half a UUID's length, as
+ * consumers keep many of them in memory.
+ */
+export const MESSAGE_ID_HEADER = "slo-scout-id";
+
 const LOG_METHODS = {
   [logLevel.NOTHING]: undefined,
   [logLevel.ERROR]: "error",
@@ -96,6 +104,12 @@ function logCreatorFor(logger: BusLogger): logCreator {
       const method = LOG_METHODS[level];
       if (method) logger[method]({ kafkajs: namespace, ...fields }, message);
     };
+}
+
+/** A header's value as kafkajs hands it over (a Buffer, or several when the header repeats) as text. */
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
 }
 
 interface Pending {
@@ -127,6 +141,8 @@ export class KafkaBus implements Bus {
   private timer: NodeJS.Timeout | undefined;
   private readonly consumers = new Set<ReturnType<KafkaClient["consumer"]>>();
   private closed = false;
+  private readonly idPrefix = `${randomBytes(9).toString("base64url")}:`;
+  private published = 0;
 
   constructor(options: KafkaBusOptions) {
     this.client =
@@ -161,7 +177,10 @@ export class KafkaBus implements Bus {
       encoded = messages.map((m) => ({
         key: m.key,
         value: codec.encode(m.value),
-        headers: { "content-type": codec.contentType },
+        headers: {
+          "content-type": codec.contentType,
+          [MESSAGE_ID_HEADER]: this.idPrefix + (this.published++).toString(36),
+        },
       }));
     } catch (err) {
       return Promise.reject(err);
@@ -196,10 +215,12 @@ export class KafkaBus implements Bus {
         const messages: ConsumedMessage<T>[] = [];
         for (const m of batch.messages) {
           try {
+            const id = headerText(m.headers?.[MESSAGE_ID_HEADER]);
             messages.push({
               key: m.key?.toString("utf8") ?? "",
               value: codec.decode(m.value ?? Buffer.alloc(0)) as T,
               offset: m.offset,
+              ...(id === undefined ? {} : { id }),
             });
           } catch (err) {
             // A message that cannot be decoded never will be; skipping it (and saying so) keeps the

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { decodeTelemetryEvent, encodeTelemetryEvent } from "../../../src/pipeline/bus/avro.js";
 import { BusSaturatedError, TOPICS } from "../../../src/pipeline/bus/bus.js";
-import { KafkaBus, type KafkaClient } from "../../../src/pipeline/bus/kafka.js";
+import { KafkaBus, type KafkaClient, MESSAGE_ID_HEADER } from "../../../src/pipeline/bus/kafka.js";
 
 /** A kafkajs stand-in that records what the adapter asks of it, in order. */
 function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } = {}) {
@@ -56,7 +56,11 @@ const event = (service: string, body: string): TelemetryEvent => ({
 });
 
 /** Builds the payload kafkajs hands to eachBatch. */
-function payload(log: string[], partition: number, msgs: { key: string; value: Buffer; offset: string }[]) {
+function payload(
+  log: string[],
+  partition: number,
+  msgs: { key: string; value: Buffer; offset: string; id?: string }[],
+) {
   const resolved: string[] = [];
   const p = {
     batch: {
@@ -69,7 +73,7 @@ function payload(log: string[], partition: number, msgs: { key: string; value: B
         offset: m.offset,
         timestamp: "0",
         attributes: 0,
-        headers: {},
+        headers: m.id === undefined ? {} : { [MESSAGE_ID_HEADER]: Buffer.from(m.id) },
       })),
       isEmpty: () => msgs.length === 0,
       firstOffset: () => msgs[0]?.offset ?? null,
@@ -110,7 +114,12 @@ describe("KafkaBus producer", () => {
     const msgs = batch.topicMessages![0]!.messages;
     expect(msgs.map((m) => m.key)).toEqual(["checkout", "payment", "checkout"]);
     expect(decodeTelemetryEvent(msgs[1]!.value as Buffer)).toStrictEqual(event("payment", "b"));
-    expect(msgs[0]!.headers).toEqual({ "content-type": expect.stringMatching(/^avro\/binary/) });
+    expect(msgs[0]!.headers).toEqual({
+      "content-type": expect.stringMatching(/^avro\/binary/),
+      [MESSAGE_ID_HEADER]: expect.any(String),
+    });
+    // Every message gets an id of its own, so a consumer can tell a resent one from a new one.
+    expect(new Set(msgs.map((m) => m.headers![MESSAGE_ID_HEADER])).size).toBe(3);
     expect(k.log.filter((l) => l === "producer.connect")).toHaveLength(1);
     await bus.close();
   });
@@ -206,9 +215,9 @@ describe("KafkaBus consumer", () => {
       k.log.push("handler.start");
       await new Promise((r) => setTimeout(r, 5));
       got.push(...batch.messages.map((m) => m.value));
-      expect(batch.messages.map((m) => [m.key, m.offset])).toEqual([
-        ["payment", "41"],
-        ["payment", "42"],
+      expect(batch.messages.map((m) => [m.key, m.offset, m.id])).toEqual([
+        ["payment", "41", "p:7"],
+        ["payment", "42", undefined],
       ]);
       k.log.push("handler.end");
     });
@@ -220,7 +229,7 @@ describe("KafkaBus consumer", () => {
     expect(run.autoCommit).toBe(false);
     expect(run.eachBatchAutoResolve).toBe(false);
     const { payload: p } = payload(k.log, 2, [
-      { key: "payment", value: encodeTelemetryEvent(event("payment", "x")), offset: "41" },
+      { key: "payment", value: encodeTelemetryEvent(event("payment", "x")), offset: "41", id: "p:7" },
       { key: "payment", value: encodeTelemetryEvent(event("payment", "y")), offset: "42" },
     ]);
     k.log.length = 0;
