@@ -31,6 +31,16 @@ export interface BullQueueOptions {
 /** How long close() waits for queues and their event streams to close. */
 const CLOSE_WAIT_MS = 2000;
 
+/**
+ * ioredis's errors for a connection that dropped under a command. They carry no class or code of their own,
+ * and the client's status can still read "ready" for a moment after the socket closed.
+ */
+const lostConnection = (err: unknown) =>
+  err instanceof Error &&
+  /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE/.test(
+    `${err.message} ${(err as NodeJS.ErrnoException).code ?? ""}`,
+  );
+
 /** BullMQ refuses ids that are integers or contain ":"; an encoded, prefixed id is neither. */
 const toBullId = (id: string) => `j-${encodeURIComponent(id)}`;
 const fromBullId = (id: string | undefined) =>
@@ -110,7 +120,7 @@ export class BullQueue implements JobQueue {
       });
     } catch (err) {
       // Lost mid-add: the job may or may not be stored, which a retry with the same jobId settles.
-      if (this.producer.status !== "ready") throw this.unavailable(consequence, err);
+      if (this.producer.status !== "ready" || lostConnection(err)) throw this.unavailable(consequence, err);
       throw err;
     }
     this.nameOf.set(id, name);
