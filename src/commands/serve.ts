@@ -6,7 +6,7 @@ import { buildServer } from "../server/app.js";
 import type { ServerDeps } from "../server/deps.js";
 import { ROUTES } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
-import { WORKERS } from "../server/workers.js";
+import { type RunningWorker, WORKERS } from "../server/workers.js";
 import { type Command, parseFlags } from "./command.js";
 
 export const command: Command = {
@@ -26,7 +26,7 @@ export const command: Command = {
     const started = Date.now();
     const ctx = await openApp(config, { logger });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
-    const workers: { stop(): Promise<void>; drain?(): Promise<void> }[] = [];
+    const workers: RunningWorker[] = [];
     let deps: ServerDeps = { config, logger, sql: ctx.sql };
     try {
       deps = {

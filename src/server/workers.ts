@@ -4,7 +4,13 @@ import type { ServerDeps } from "./deps.js";
 /** A background consumer (a bus subscription, a job worker) that `slo-scout serve` runs next to the API. */
 export interface PipelineWorker {
   name: string;
-  start(deps: ServerDeps): Promise<{ stop(): Promise<void> }>;
+  start(deps: ServerDeps): Promise<RunningWorker>;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+  /** Stores what the worker still holds in memory (open traces, windows), for a caller that must see it. */
+  drain?(): Promise<void>;
 }
 
 /** The stream stage on the server's backends. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { chooseStep, PROMETHEUS_MAX_POINTS, PrometheusReader } from "../../src/pipeline/prometheus-reader.js";
-import { freePort } from "./receivers/prometheus-process.js";
+import { freePort } from "../helpers/free-port.js";
 
 /** Reader behaviour that needs no Prometheus: step choice and every way an answer can go wrong. */
 

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { RawSeries } from "../../src/promql/types.js";
+import { freePort } from "../helpers/free-port.js";
 
 /**
  * A real Prometheus for tests: samples are backfilled with `promtool tsdb create-blocks-from openmetrics`,
@@ -48,18 +48,6 @@ export function toOpenMetrics(series: RawSeries[]): string {
   }
   lines.push("# EOF");
   return `${lines.join("\n")}\n`;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningPrometheus {

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../helpers/free-port.js";
 
 /** A real Prometheus server (Debian's `prometheus` binary) started on loopback for one test file. */
 export interface PrometheusProcess {
@@ -16,17 +16,6 @@ export function prometheusBinary(): string {
   const bin = process.env.PROMETHEUS_BIN ?? "prometheus";
   execFileSync(bin, ["--version"], { stdio: "ignore" });
   return bin;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 export async function startPrometheus(configYaml: string): Promise<PrometheusProcess> {
