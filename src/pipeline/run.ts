@@ -16,7 +16,7 @@ import {
   saveFingerprintState,
   saveWatermarks,
 } from "../store/repos/stream-state.js";
-import type { Bus, BusBatch, Subscription } from "./bus/bus.js";
+import type { Bus, BusBatch, ConsumedMessage, Subscription } from "./bus/bus.js";
 import { BusSaturatedError, TOPICS } from "./bus/bus.js";
 import type { FingerprinterState } from "./fingerprint/fingerprinter.js";
 import type { Redactor } from "./redact.js";
@@ -62,7 +62,7 @@ export interface PipelineDeps {
   refreshMs?: number;
   embedBatch?: number;
   group?: string;
-  /** Message ids remembered per partition to drop a message the producer wrote twice (see handle). */
+  /** Message ids remembered per partition to drop a message the producer wrote twice (see `Run.recentIds`). */
   recentIds?: number;
 }
 
@@ -96,28 +96,55 @@ const watermarkGauge = gauge(
   ["service"],
 );
 
-export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
-  const now = deps.now ?? Date.now;
-  const group = deps.group ?? PIPELINE_GROUP;
-  const windowMs = deps.windowMs ?? 3_600_000;
-  const windows = { windowMs, allowedLatenessMs: deps.allowedLatenessMs };
-  const refreshMs = deps.refreshMs ?? 5_000;
-  const embedBatch = deps.embedBatch ?? 100;
-  const random = deps.random ?? Math.random;
+/** Where a topic/partition stands: the next offset the stored windows cover, and the next the stage covers. */
+interface Position {
+  partition: number;
+  stored: number;
+  applied: number;
+}
 
-  const stage = await restore();
+/** A change set taken from the stage that the store has not taken yet. */
+interface Unwritten {
+  changes: StageChanges;
+  offsets: Offset[];
+  force: boolean;
+}
+
+/** What the store already holds of a change set (see storedParts). */
+interface StoredParts {
+  messages: boolean;
+  traces: boolean;
+  stored: Map<number, number>;
+}
+
+/** What a written change set gives back: the capsules as stored now and, when overtaken, the stored offsets. */
+interface Written {
+  capsules: Capsule[];
+  overtaken?: Map<number, number>;
+}
+
+/** Everything a running pipeline keeps between batches, with its settings (defaults applied). */
+interface Run {
+  deps: PipelineDeps;
+  now: () => number;
+  group: string;
+  random: () => number;
+  refreshMs: number;
+  embedBatch: number;
+  recentIdsLimit: number;
+  stage: TelemetryStage;
   /**
    * Per topic/partition: the next offset the stored windows cover, and the next the in-memory stage
    * covers (ahead of it while a change set waits for the store). Offsets stored for an in-process bus
    * belong to a previous process's bus and are ignored.
    */
-  const positions = new Map<string, { partition: number; stored: number; applied: number }>();
+  positions: Map<string, Position>;
   /**
    * Change sets taken from the stage that the store has not taken yet (it is down), oldest first. They
    * are written before the stage applies anything new, so a change set never holds effects newer than
    * its offsets; a failed transaction stored nothing, so writing the set again adds it once.
    */
-  const unwritten: { changes: StageChanges; offsets: Offset[]; force: boolean }[] = [];
+  unwritten: Unwritten[];
   /**
    * Per topic/partition: the ids of the messages this worker applied (their effect is stored, or held in
    * the stage or in `unwritten` until it is), each with its offset, oldest first. kafkajs's producer
@@ -132,340 +159,473 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
    * generation, so a consumer that rejoins its group still knows them; a worker that starts (or takes a
    * partition over) knows none of the ids before it, so a resend straddling that is still counted twice.
    */
-  const recentIds = new Map<string, Map<string, number>>();
-  const recentIdsLimit = deps.recentIds ?? 100_000;
-  const blobDue = new Map<string, number>();
-  const embedded = new Set<string>();
-  let chain: Promise<void> = Promise.resolve();
+  recentIds: Map<string, Map<string, number>>;
+  /** Per service-window (`service\0windowStart`): when its samples blob is due for a refresh. */
+  blobDue: Map<string, number>;
+  /** Capsule ids whose template is embedded already. */
+  embedded: Set<string>;
+  /** The work queue: batches, timer ticks and drains run one after another on it. */
+  chain: Promise<void>;
+}
 
-  async function restore(): Promise<TelemetryStage> {
-    const fp = await loadFingerprintState<FingerprinterState>(deps.sql, STATE_KEY);
-    const s = new TelemetryStage({ windows, redact: deps.redact, random }, fp);
-    const watermarks = await loadWatermarks(deps.sql, STATE_KEY);
-    // Windows hold only what is added after this point (the store adds it), so the watermarks are all the
-    // state a restart needs: they keep events for windows closed before it from counting.
-    for (const [service, wm] of watermarks) s.restoreWatermark(service, wm);
-    return s;
-  }
-
-  async function appliedTraces(ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const { rows } = await deps.sql.query<{ trace_id: string }>(
-      "SELECT trace_id FROM applied_traces WHERE trace_id = ANY($1::text[])",
-      [ids],
-    );
-    return new Set(rows.map((r) => r.trace_id));
-  }
-
-  /** The next offset stored per partition of `raw-telemetry` for this group. */
-  async function storedOffsets(sql: Sql): Promise<Map<number, number>> {
-    return new Map(
-      (await loadOffsets(sql, group, TOPICS.rawTelemetry)).map((o) => [o.partition, o.nextOffset]),
-    );
-  }
-
-  /**
-   * The parts of a change set that are in the store already, decided under the window lock so no other
-   * writer can change the answer before this transaction commits. Messages: when the stored offset of any
-   * of its partitions is past `from`, some of its messages were added before — by this change set, whose
-   * commit succeeded although the caller saw an error (the connection dropped during COMMIT), or by
-   * another worker that consumed them after a rebalance — and as the contributions of its messages are
-   * summed up, none of them may be added. Traces: likewise when any of its traces is in `applied_traces`
-   * (another worker assembled it from the same redelivered spans); the set's other traces are lost with it,
-   * which the trace sample tolerates, rather than one counted twice.
-   */
-  async function storedParts(tx: Sql, changes: StageChanges, offsets: Offset[]) {
-    const stored = await storedOffsets(tx);
-    const ids = changes.traces.map((t) => t.traceId);
-    const traces =
-      ids.length > 0 &&
-      (await tx.query("SELECT 1 FROM applied_traces WHERE trace_id = ANY($1::text[]) LIMIT 1", [ids])).rows
-        .length > 0;
-    return { messages: offsets.some((o) => (stored.get(o.partition) ?? 0) > o.from), traces, stored };
-  }
-
-  /**
-   * Adds the change set to the stored windows with its offsets, leaving out what the store holds already.
-   * Returns the capsules as stored now and, when its messages were left out, the stored offsets.
-   */
-  async function write(
-    changes: StageChanges,
-    offsets: Offset[],
-  ): Promise<{ capsules: Capsule[]; overtaken?: Map<number, number> }> {
-    const written = await deps.sql.transaction(async (tx) => {
-      await lockWindows(tx);
-      const skip = deps.bus.durable
-        ? await storedParts(tx, changes, offsets)
-        : { messages: false, traces: false, stored: new Map<number, number>() };
-      if (!skip.messages) await insertSamples(tx, changes.samples);
-      const capsules = await addWindowChanges(
-        tx,
-        {
-          ...changes,
-          ...(skip.messages ? { capsules: [], webVitals: [] } : {}),
-          ...(skip.traces ? { routes: [], edges: [], examples: [] } : {}),
-        },
-        random,
-      );
-      if (changes.traces.length > 0 && !skip.traces) {
-        await tx.query(
-          `INSERT INTO applied_traces (trace_id, window_start)
-           SELECT t, w FROM unnest($1::text[], $2::bigint[]) AS x(t, w) ON CONFLICT DO NOTHING`,
-          [changes.traces.map((t) => t.traceId), changes.traces.map((t) => t.windowStart)],
-        );
-      }
-      const services = new Map<string, { signals: Set<Signal>; first: number; last: number }>();
-      const mark = (service: string, signal: Signal, first: number, last = first) => {
-        const seen = services.get(service) ?? { signals: new Set<Signal>(), first, last };
-        seen.signals.add(signal);
-        seen.first = Math.min(seen.first, first);
-        seen.last = Math.max(seen.last, last);
-        services.set(service, seen);
-      };
-      if (!skip.messages) {
-        for (const c of changes.capsules) mark(c.service, "log", c.firstSeen, c.lastSeen);
-        for (const v of changes.webVitals) mark(v.state.service, "rum", v.windowStart);
-        for (const m of changes.samples) {
-          const service = m.labels.service ?? m.labels.job;
-          if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
-        }
-      }
-      if (!skip.traces) for (const r of changes.routes) mark(r.state.service, "span", r.windowStart);
-      await touchServices(
-        tx,
-        [...services].map(([name, seen]) => ({
-          name,
-          first: seen.first,
-          last: seen.last,
-          signals: [...seen.signals],
-        })),
-      );
-      if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
-      await saveWatermarks(tx, STATE_KEY, changes.watermarks);
-      if (skip.messages) return { capsules, overtaken: skip.stored };
-      await commitOffsets(
-        tx,
-        group,
-        offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
-      );
-      return { capsules };
-    });
-    for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
-    return written;
-  }
-
-  /**
-   * `capsule-events` announce what the capsules table already holds (the source of truth); after a crash
-   * between the window write and this publish, the redelivered batch is skipped and its announcements
-   * are not repeated.
-   */
-  async function announce(changes: StageChanges) {
-    if (changes.capsuleEvents.length === 0) return;
-    try {
-      await deps.bus.publish(
-        TOPICS.capsuleEvents,
-        changes.capsuleEvents.map((e) => ({ key: e.service, value: e })),
-      );
-    } catch (err) {
-      // Nobody reading the announcements (the in-process bus with no subscriber fills up) must not stop
-      // the stage: they are counted as dropped, and the capsules table still holds every count.
-      if (!(err instanceof BusSaturatedError)) throw err;
-      announcementsDropped.inc(changes.capsuleEvents.length);
-    }
-  }
-
-  /** Samples blobs (one JSONL.gz per service-window) and embeddings, paced per service-window. */
-  async function refresh(changed: Capsule[], force: boolean) {
-    const due = new Map<string, { service: string; windowStart: number }>();
-    const t = now();
-    for (const c of changed) {
-      const k = `${c.service}\u0000${c.windowStart}`;
-      if (force || (blobDue.get(k) ?? 0) <= t) due.set(k, { service: c.service, windowStart: c.windowStart });
-    }
-    for (const [k, { service, windowStart }] of due) {
-      blobDue.set(k, t + refreshMs);
-      const capsules = await listCapsules(deps.sql, {
-        service,
-        since: windowStart,
-        until: windowStart + 1,
-        limit: 1_000_000,
-      });
-      const key = samplesKey(service, windowStart);
-      await putJsonlGz(
-        deps.blobs,
-        key,
-        capsules.map((c) => ({
-          fingerprint: c.fingerprint,
-          template: c.template,
-          count: c.count,
-          samples: c.samples,
-        })),
-      );
-      await setCapsuleBlobRef(deps.sql, service, windowStart, key);
-    }
-    if (!deps.vectors || !deps.embedder) return;
-    const fresh = changed.filter((c) => !embedded.has(capsuleId(c)));
-    for (let i = 0; i < fresh.length; i += embedBatch) {
-      const batch = fresh.slice(i, i + embedBatch);
-      const vectors = await deps.embedder.embed(batch.map((c) => c.template));
-      await deps.vectors.upsert(
-        batch.map((c, j) => ({
-          id: capsuleId(c),
-          vector: vectors[j]!,
-          metadata: {
-            service: c.service,
-            windowStart: c.windowStart,
-            fingerprint: c.fingerprint,
-            template: c.template,
-          },
-        })),
-      );
-      for (const c of batch) embedded.add(capsuleId(c));
-    }
-  }
-
-  /**
-   * Stores the change sets waiting for the store, in order; throws while the store refuses (the bus then
-   * redelivers the batch, or the timer tries again), keeping them for the next attempt.
-   */
-  async function writeUnwritten() {
-    while (unwritten.length > 0) {
-      const { changes, offsets, force } = unwritten[0]!;
-      const { capsules, overtaken } = await write(changes, offsets);
-      unwritten.shift();
-      if (overtaken) {
-        // Its messages were left out: this worker continues from the stored offsets, and a message after
-        // them that only this change set held must come again, so the batch is refused (redelivered).
-        let missing = false;
-        for (const o of offsets) {
-          const next = overtaken.get(o.partition) ?? 0;
-          positions.set(o.key, { partition: o.partition, stored: next, applied: next });
-          missing ||= next < o.next;
-          redelivered.inc(o.next - o.from);
-        }
-        if (missing) throw new Error("another worker stored part of this batch first; it is consumed again");
-        continue;
-      }
-      for (const o of offsets) positions.get(o.key)!.stored = o.next;
-      if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
-      await announce(changes);
-      await refresh(capsules, force);
-    }
-  }
-
-  async function settle(collected: Collected, force: boolean) {
-    unwritten.push({ changes: collected.changes, offsets: collected.offsets, force });
-    await writeUnwritten();
-  }
-
-  async function handle(batch: BusBatch<TelemetryEvent>) {
-    await writeUnwritten();
-    const key = `${batch.topic}/${batch.partition}`;
-    let position = positions.get(key);
-    if (!position) {
-      position = { partition: batch.partition, stored: 0, applied: 0 };
-      positions.set(key, position);
-    }
-    // The bus resumes at its own committed offset, which lags the stored one when its commit failed after
-    // the window write (a consumer that crashed and rejoined) or when another worker held the partition
-    // in between (a rebalance): the stored offset, read again for every batch, is where applying resumes.
-    // Messages this stage holds but has not stored are left alone; the write finds out if they were
-    // stored meanwhile.
-    if (deps.bus.durable && position.applied === position.stored) {
-      const stored = (await storedOffsets(deps.sql)).get(batch.partition) ?? 0;
-      if (stored > position.stored) position.stored = position.applied = stored;
-    }
-    // A redelivery after a failed write holds messages the stage has applied but the store lacks: they
-    // are not applied again, and the change set taken below carries their offsets.
-    let last = -1;
-    let ids = recentIds.get(key);
-    for (const m of batch.messages) {
-      const offset = Number(m.offset);
-      last = Math.max(last, offset);
-      if (offset < position.applied) {
-        redelivered.inc();
-        continue;
-      }
-      if (m.id !== undefined) {
-        if (!ids) {
-          ids = new Map();
-          recentIds.set(key, ids);
-        }
-        const seen = ids.get(m.id);
-        if (seen !== undefined && seen !== offset) {
-          duplicates.inc();
-          continue;
-        }
-        if (seen === undefined) {
-          ids.set(m.id, offset);
-          // Maps keep insertion order: the first key is the oldest id.
-          if (ids.size > recentIdsLimit) ids.delete(ids.keys().next().value!);
-        }
-      }
-      eventsTotal.inc({ kind: m.value.kind });
-      stage.apply(m.value, now());
-    }
-    position.applied = Math.max(position.applied, last + 1);
-    if (last < position.stored) return;
-    await settle(await collect(false), false);
-  }
-
-  /**
-   * Folds the traces that are due (all, at the end of a run) into the aggregates and takes every change,
-   * with the offsets it covers. A failed trace lookup leaves the traces and changes in the stage.
-   */
-  async function collect(allTraces: boolean): Promise<Collected> {
-    const pending = stage.completeTraces(now(), allTraces);
-    const traces = stage.foldTraces(await appliedTraces(pending.map((t) => t.traceId)));
-    const offsets: Offset[] = [];
-    for (const [key, p] of positions) {
-      if (p.applied > p.stored)
-        offsets.push({ key, partition: p.partition, from: p.stored, next: p.applied });
-    }
-    return { changes: stage.takeChanges(traces), offsets, traces: pending.length };
-  }
-
-  const subscription: Subscription = await deps.bus.subscribe<TelemetryEvent>(
-    TOPICS.rawTelemetry,
-    group,
-    (batch) => {
-      // One batch at a time across partitions: the windows are shared state.
-      const run = chain.then(() => handle(batch));
-      chain = run.catch(() => {});
-      return run;
-    },
-  );
-
-  let timer: NodeJS.Timeout | undefined = setInterval(() => {
-    chain = chain
-      .then(async () => {
-        await writeUnwritten();
-        // Between batches only completed traces, or a batch whose collect failed, can change anything.
-        const collected = await collect(false);
-        if (collected.traces > 0 || collected.offsets.length > 0) await settle(collected, false);
-      })
-      .catch((err) => deps.logger?.error({ err }, "pipeline: completing traces failed"));
-  }, 2_000);
-  timer.unref();
+/**
+ * The phases: restore the stage from the store, subscribe to `raw-telemetry`, then per batch (handleBatch)
+ * write what waits, resume from the stored offset, apply the new messages and settle the change set
+ * (write it, announce it, refresh samples blobs and embeddings); a timer completes traces between
+ * batches; drain writes everything, stop ends the subscription and the timer.
+ */
+export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
+  const now = deps.now ?? Date.now;
+  const windowMs = deps.windowMs ?? 3_600_000;
+  const random = deps.random ?? Math.random;
+  const stage = await restoreStage(deps, { windowMs, allowedLatenessMs: deps.allowedLatenessMs }, random);
+  const run: Run = {
+    deps,
+    now,
+    group: deps.group ?? PIPELINE_GROUP,
+    random,
+    refreshMs: deps.refreshMs ?? 5_000,
+    embedBatch: deps.embedBatch ?? 100,
+    recentIdsLimit: deps.recentIds ?? 100_000,
+    stage,
+    positions: new Map(),
+    unwritten: [],
+    recentIds: new Map(),
+    blobDue: new Map(),
+    embedded: new Set(),
+    chain: Promise.resolve(),
+  };
+  const subscription = await subscribe(run);
+  let timer: NodeJS.Timeout | undefined = startTraceTimer(run);
 
   return {
     get counters() {
-      return stage.counters;
+      return run.stage.counters;
     },
     async drain() {
-      await deps.bus.flush();
-      const run = chain.then(async () => {
-        await writeUnwritten();
-        await settle(await collect(true), true);
-      });
-      chain = run.catch(() => {});
-      await run;
+      await drain(run);
     },
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
       await subscription.stop();
-      await chain;
+      await run.chain;
     },
   };
+}
+
+// --- Restore -------------------------------------------------------------------------------------------
+
+async function restoreStage(
+  deps: PipelineDeps,
+  windows: { windowMs: number; allowedLatenessMs: number },
+  random: () => number,
+): Promise<TelemetryStage> {
+  const fp = await loadFingerprintState<FingerprinterState>(deps.sql, STATE_KEY);
+  const s = new TelemetryStage({ windows, redact: deps.redact, random }, fp);
+  const watermarks = await loadWatermarks(deps.sql, STATE_KEY);
+  // Windows hold only what is added after this point (the store adds it), so the watermarks are all the
+  // state a restart needs: they keep events for windows closed before it from counting.
+  for (const [service, wm] of watermarks) s.restoreWatermark(service, wm);
+  return s;
+}
+
+// --- Subscribe, timer, drain ---------------------------------------------------------------------------
+
+/** Runs `task` after everything queued before it; the queue goes on when it fails, the caller sees the error. */
+function serialized(run: Run, task: () => Promise<void>): Promise<void> {
+  const next = run.chain.then(task);
+  run.chain = next.catch(() => {});
+  return next;
+}
+
+function subscribe(run: Run): Promise<Subscription> {
+  return run.deps.bus.subscribe<TelemetryEvent>(
+    TOPICS.rawTelemetry,
+    run.group,
+    // One batch at a time across partitions: the windows are shared state.
+    (batch) => serialized(run, () => handleBatch(run, batch)),
+  );
+}
+
+/** Completes traces (and retries what the store refused) between batches. */
+function startTraceTimer(run: Run): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    run.chain = run.chain
+      .then(async () => {
+        await writeUnwritten(run);
+        // Between batches only completed traces, or a batch whose collect failed, can change anything.
+        const collected = await collect(run, false);
+        if (collected.traces > 0 || collected.offsets.length > 0) await settle(run, collected, false);
+      })
+      .catch((err) => run.deps.logger?.error({ err }, "pipeline: completing traces failed"));
+  }, 2_000);
+  timer.unref();
+  return timer;
+}
+
+/** Completes every open trace and writes everything still pending, after what the bus still holds. */
+async function drain(run: Run): Promise<void> {
+  await run.deps.bus.flush();
+  await serialized(run, async () => {
+    await writeUnwritten(run);
+    await settle(run, await collect(run, true), true);
+  });
+}
+
+// --- Handle a batch ------------------------------------------------------------------------------------
+
+async function handleBatch(run: Run, batch: BusBatch<TelemetryEvent>): Promise<void> {
+  await writeUnwritten(run);
+  const key = `${batch.topic}/${batch.partition}`;
+  const position = positionOf(run, key, batch.partition);
+  await resumeFromStored(run, position, batch.partition);
+  const last = applyMessages(run, key, position, batch.messages);
+  position.applied = Math.max(position.applied, last + 1);
+  if (last < position.stored) return;
+  await settle(run, await collect(run, false), false);
+}
+
+function positionOf(run: Run, key: string, partition: number): Position {
+  let position = run.positions.get(key);
+  if (!position) {
+    position = { partition, stored: 0, applied: 0 };
+    run.positions.set(key, position);
+  }
+  return position;
+}
+
+/**
+ * The bus resumes at its own committed offset, which lags the stored one when its commit failed after
+ * the window write (a consumer that crashed and rejoined) or when another worker held the partition
+ * in between (a rebalance): the stored offset, read again for every batch, is where applying resumes.
+ * Messages this stage holds but has not stored are left alone; the write finds out if they were
+ * stored meanwhile.
+ */
+async function resumeFromStored(run: Run, position: Position, partition: number): Promise<void> {
+  if (run.deps.bus.durable && position.applied === position.stored) {
+    const stored = (await storedOffsets(run.deps.sql, run.group)).get(partition) ?? 0;
+    if (stored > position.stored) position.stored = position.applied = stored;
+  }
+}
+
+/**
+ * Applies the batch's messages the stage has not applied yet to the stage; returns the last offset of the
+ * batch (-1 when empty). A redelivery after a failed write holds messages the stage has applied but the
+ * store lacks: they are not applied again, and the change set taken next carries their offsets.
+ */
+function applyMessages(
+  run: Run,
+  key: string,
+  position: Position,
+  messages: ConsumedMessage<TelemetryEvent>[],
+): number {
+  let last = -1;
+  let ids = run.recentIds.get(key);
+  for (const m of messages) {
+    const offset = Number(m.offset);
+    last = Math.max(last, offset);
+    if (offset < position.applied) {
+      redelivered.inc();
+      continue;
+    }
+    if (m.id !== undefined) {
+      if (!ids) {
+        ids = new Map();
+        run.recentIds.set(key, ids);
+      }
+      if (resentByProducer(ids, m.id, offset, run.recentIdsLimit)) {
+        duplicates.inc();
+        continue;
+      }
+    }
+    eventsTotal.inc({ kind: m.value.kind });
+    run.stage.apply(m.value, run.now());
+  }
+  return last;
+}
+
+/**
+ * True when the message id was applied at another offset (the producer wrote it twice, see
+ * `Run.recentIds`); otherwise the id is remembered at this offset, the oldest forgotten past `limit`.
+ */
+function resentByProducer(ids: Map<string, number>, id: string, offset: number, limit: number): boolean {
+  const seen = ids.get(id);
+  if (seen !== undefined && seen !== offset) return true;
+  if (seen === undefined) {
+    ids.set(id, offset);
+    // Maps keep insertion order: the first key is the oldest id.
+    if (ids.size > limit) ids.delete(ids.keys().next().value!);
+  }
+  return false;
+}
+
+/**
+ * Folds the traces that are due (all, at the end of a run) into the aggregates and takes every change,
+ * with the offsets it covers. A failed trace lookup leaves the traces and changes in the stage.
+ */
+async function collect(run: Run, allTraces: boolean): Promise<Collected> {
+  const pending = run.stage.completeTraces(run.now(), allTraces);
+  const applied = await appliedTraces(
+    run.deps.sql,
+    pending.map((t) => t.traceId),
+  );
+  const traces = run.stage.foldTraces(applied);
+  const offsets = unstoredOffsets(run);
+  return { changes: run.stage.takeChanges(traces), offsets, traces: pending.length };
+}
+
+/** The offsets applied to the stage but not stored, per topic/partition. */
+function unstoredOffsets(run: Run): Offset[] {
+  const offsets: Offset[] = [];
+  for (const [key, p] of run.positions) {
+    if (p.applied > p.stored) offsets.push({ key, partition: p.partition, from: p.stored, next: p.applied });
+  }
+  return offsets;
+}
+
+async function appliedTraces(sql: Sql, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await sql.query<{ trace_id: string }>(
+    "SELECT trace_id FROM applied_traces WHERE trace_id = ANY($1::text[])",
+    [ids],
+  );
+  return new Set(rows.map((r) => r.trace_id));
+}
+
+// --- Settle: write the change sets, then announce and refresh ------------------------------------------
+
+async function settle(run: Run, collected: Collected, force: boolean): Promise<void> {
+  run.unwritten.push({ changes: collected.changes, offsets: collected.offsets, force });
+  await writeUnwritten(run);
+}
+
+/**
+ * Stores the change sets waiting for the store, in order; throws while the store refuses (the bus then
+ * redelivers the batch, or the timer tries again), keeping them for the next attempt.
+ */
+async function writeUnwritten(run: Run): Promise<void> {
+  while (run.unwritten.length > 0) {
+    const { changes, offsets, force } = run.unwritten[0]!;
+    const { capsules, overtaken } = await writeChangeSet(run, changes, offsets);
+    run.unwritten.shift();
+    if (overtaken) {
+      if (resumeFromOvertaken(run, offsets, overtaken)) {
+        throw new Error("another worker stored part of this batch first; it is consumed again");
+      }
+      continue;
+    }
+    for (const o of offsets) run.positions.get(o.key)!.stored = o.next;
+    if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
+    await announce(run.deps.bus, changes);
+    await refresh(run, capsules, force);
+  }
+}
+
+/**
+ * A change set's messages were left out: this worker continues from the stored offsets, and a message
+ * after them that only this change set held must come again, so the batch is refused (redelivered).
+ * Returns whether such a message exists.
+ */
+function resumeFromOvertaken(run: Run, offsets: Offset[], overtaken: Map<number, number>): boolean {
+  let missing = false;
+  for (const o of offsets) {
+    const next = overtaken.get(o.partition) ?? 0;
+    run.positions.set(o.key, { partition: o.partition, stored: next, applied: next });
+    missing ||= next < o.next;
+    redelivered.inc(o.next - o.from);
+  }
+  return missing;
+}
+
+// --- Write a change set --------------------------------------------------------------------------------
+
+/**
+ * Adds the change set to the stored windows with its offsets, leaving out what the store holds already.
+ * Returns the capsules as stored now and, when its messages were left out, the stored offsets.
+ */
+async function writeChangeSet(run: Run, changes: StageChanges, offsets: Offset[]): Promise<Written> {
+  const written = await run.deps.sql.transaction((tx) => addChangeSet(run, tx, changes, offsets));
+  for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
+  return written;
+}
+
+/** The transaction of writeChangeSet: under the window lock, so its read-add-writes never interleave. */
+async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: Offset[]): Promise<Written> {
+  await lockWindows(tx);
+  const skip: StoredParts = run.deps.bus.durable
+    ? await storedParts(tx, run.group, changes, offsets)
+    : { messages: false, traces: false, stored: new Map<number, number>() };
+  if (!skip.messages) await insertSamples(tx, changes.samples);
+  const capsules = await addWindowChanges(
+    tx,
+    {
+      ...changes,
+      ...(skip.messages ? { capsules: [], webVitals: [] } : {}),
+      ...(skip.traces ? { routes: [], edges: [], examples: [] } : {}),
+    },
+    run.random,
+  );
+  if (changes.traces.length > 0 && !skip.traces) {
+    await tx.query(
+      `INSERT INTO applied_traces (trace_id, window_start)
+       SELECT t, w FROM unnest($1::text[], $2::bigint[]) AS x(t, w) ON CONFLICT DO NOTHING`,
+      [changes.traces.map((t) => t.traceId), changes.traces.map((t) => t.windowStart)],
+    );
+  }
+  await touchServices(tx, servicesSeen(changes, skip));
+  if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
+  await saveWatermarks(tx, STATE_KEY, changes.watermarks);
+  if (skip.messages) return { capsules, overtaken: skip.stored };
+  await commitOffsets(
+    tx,
+    run.group,
+    offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
+  );
+  return { capsules };
+}
+
+/** The next offset stored per partition of `raw-telemetry` for this group. */
+async function storedOffsets(sql: Sql, group: string): Promise<Map<number, number>> {
+  return new Map(
+    (await loadOffsets(sql, group, TOPICS.rawTelemetry)).map((o) => [o.partition, o.nextOffset]),
+  );
+}
+
+/**
+ * The parts of a change set that are in the store already, decided under the window lock so no other
+ * writer can change the answer before this transaction commits. Messages: when the stored offset of any
+ * of its partitions is past `from`, some of its messages were added before — by this change set, whose
+ * commit succeeded although the caller saw an error (the connection dropped during COMMIT), or by
+ * another worker that consumed them after a rebalance — and as the contributions of its messages are
+ * summed up, none of them may be added. Traces: likewise when any of its traces is in `applied_traces`
+ * (another worker assembled it from the same redelivered spans); the set's other traces are lost with it,
+ * which the trace sample tolerates, rather than one counted twice.
+ */
+async function storedParts(
+  tx: Sql,
+  group: string,
+  changes: StageChanges,
+  offsets: Offset[],
+): Promise<StoredParts> {
+  const stored = await storedOffsets(tx, group);
+  const ids = changes.traces.map((t) => t.traceId);
+  const traces =
+    ids.length > 0 &&
+    (await tx.query("SELECT 1 FROM applied_traces WHERE trace_id = ANY($1::text[]) LIMIT 1", [ids])).rows
+      .length > 0;
+  return { messages: offsets.some((o) => (stored.get(o.partition) ?? 0) > o.from), traces, stored };
+}
+
+/** The services the stored part of a change set shows, with their signals and first and last times. */
+function servicesSeen(
+  changes: StageChanges,
+  skip: StoredParts,
+): { name: string; first: number; last: number; signals: Signal[] }[] {
+  const services = new Map<string, { signals: Set<Signal>; first: number; last: number }>();
+  const mark = (service: string, signal: Signal, first: number, last = first) => {
+    const seen = services.get(service) ?? { signals: new Set<Signal>(), first, last };
+    seen.signals.add(signal);
+    seen.first = Math.min(seen.first, first);
+    seen.last = Math.max(seen.last, last);
+    services.set(service, seen);
+  };
+  if (!skip.messages) {
+    for (const c of changes.capsules) mark(c.service, "log", c.firstSeen, c.lastSeen);
+    for (const v of changes.webVitals) mark(v.state.service, "rum", v.windowStart);
+    for (const m of changes.samples) {
+      const service = m.labels.service ?? m.labels.job;
+      if (service) mark(service, "metric", m.samples[0]!.time, m.samples.at(-1)!.time);
+    }
+  }
+  if (!skip.traces) for (const r of changes.routes) mark(r.state.service, "span", r.windowStart);
+  return [...services].map(([name, seen]) => ({
+    name,
+    first: seen.first,
+    last: seen.last,
+    signals: [...seen.signals],
+  }));
+}
+
+// --- Announce and refresh ------------------------------------------------------------------------------
+
+/**
+ * `capsule-events` announce what the capsules table already holds (the source of truth); after a crash
+ * between the window write and this publish, the redelivered batch is skipped and its announcements
+ * are not repeated.
+ */
+async function announce(bus: Bus, changes: StageChanges): Promise<void> {
+  if (changes.capsuleEvents.length === 0) return;
+  try {
+    await bus.publish(
+      TOPICS.capsuleEvents,
+      changes.capsuleEvents.map((e) => ({ key: e.service, value: e })),
+    );
+  } catch (err) {
+    // Nobody reading the announcements (the in-process bus with no subscriber fills up) must not stop
+    // the stage: they are counted as dropped, and the capsules table still holds every count.
+    if (!(err instanceof BusSaturatedError)) throw err;
+    announcementsDropped.inc(changes.capsuleEvents.length);
+  }
+}
+
+/** Samples blobs (one JSONL.gz per service-window) and embeddings, paced per service-window. */
+async function refresh(run: Run, changed: Capsule[], force: boolean): Promise<void> {
+  await refreshSamplesBlobs(run, changed, force);
+  await embedNew(run, changed);
+}
+
+async function refreshSamplesBlobs(run: Run, changed: Capsule[], force: boolean): Promise<void> {
+  const due = new Map<string, { service: string; windowStart: number }>();
+  const t = run.now();
+  for (const c of changed) {
+    const k = `${c.service}\u0000${c.windowStart}`;
+    if (force || (run.blobDue.get(k) ?? 0) <= t)
+      due.set(k, { service: c.service, windowStart: c.windowStart });
+  }
+  for (const [k, { service, windowStart }] of due) {
+    run.blobDue.set(k, t + run.refreshMs);
+    const capsules = await listCapsules(run.deps.sql, {
+      service,
+      since: windowStart,
+      until: windowStart + 1,
+      limit: 1_000_000,
+    });
+    const key = samplesKey(service, windowStart);
+    await putJsonlGz(
+      run.deps.blobs,
+      key,
+      capsules.map((c) => ({
+        fingerprint: c.fingerprint,
+        template: c.template,
+        count: c.count,
+        samples: c.samples,
+      })),
+    );
+    await setCapsuleBlobRef(run.deps.sql, service, windowStart, key);
+  }
+}
+
+/** Embeds the templates of capsules not embedded yet, `embedBatch` at a time (when a vector store is set). */
+async function embedNew(run: Run, changed: Capsule[]): Promise<void> {
+  const { vectors, embedder } = run.deps;
+  if (!vectors || !embedder) return;
+  const fresh = changed.filter((c) => !run.embedded.has(capsuleId(c)));
+  for (let i = 0; i < fresh.length; i += run.embedBatch) {
+    const batch = fresh.slice(i, i + run.embedBatch);
+    const embeddings = await embedder.embed(batch.map((c) => c.template));
+    await vectors.upsert(
+      batch.map((c, j) => ({
+        id: capsuleId(c),
+        vector: embeddings[j]!,
+        metadata: {
+          service: c.service,
+          windowStart: c.windowStart,
+          fingerprint: c.fingerprint,
+          template: c.template,
+        },
+      })),
+    );
+    for (const c of batch) run.embedded.add(capsuleId(c));
+  }
 }
