@@ -97,7 +97,11 @@ function seriesWhere(q: { name?: string; matchers?: LabelMatcher[] }, params: un
   return where;
 }
 
-/** The matching series with their samples in [start, end], oldest first. */
+/**
+ * The matching series with their samples in [start, end], oldest first. One row per series with its times
+ * and values as arrays: a row per sample repeated the series' id, name and parsed labels for every sample
+ * (the 7-day demo's analysis read 200,000 such rows at once, about 100 MB of heap).
+ */
 export async function querySamples(sql: Sql, q: SampleQuery): Promise<StoredSeries[]> {
   const params: unknown[] = [];
   const where = seriesWhere(q, params);
@@ -105,26 +109,25 @@ export async function querySamples(sql: Sql, q: SampleQuery): Promise<StoredSeri
   const { rows } = await sql.query<{
     name: string;
     labels: Record<string, string>;
-    series_id: string;
-    time: number;
-    value: number;
+    times: (number | string)[];
+    vals: (number | string)[];
   }>(
-    `SELECT s.series_id, s.name, s.labels, m.time, m.value
-       FROM metric_series s JOIN metric_samples m ON m.series_id = s.series_id
-      WHERE ${[...where, `m.time >= $${params.length - 1}`, `m.time <= $${params.length}`].join(" AND ")}
-      ORDER BY s.series_id, m.time`,
+    `SELECT s.name, s.labels, m.times, m.vals
+       FROM metric_series s
+       CROSS JOIN LATERAL (
+         SELECT array_agg(x.time::float8 ORDER BY x.time) AS times, array_agg(x.value ORDER BY x.time) AS vals
+           FROM metric_samples x
+          WHERE x.series_id = s.series_id AND x.time >= $${params.length - 1} AND x.time <= $${params.length}
+       ) m
+      WHERE ${[...where, "m.times IS NOT NULL"].join(" AND ")}
+      ORDER BY s.series_id`,
     params,
   );
-  const out = new Map<string, StoredSeries>();
-  for (const r of rows) {
-    let s = out.get(r.series_id);
-    if (!s) {
-      s = { name: r.name, labels: r.labels, samples: [] };
-      out.set(r.series_id, s);
-    }
-    s.samples.push({ time: r.time, value: Number(r.value) });
-  }
-  return [...out.values()];
+  return rows.map((r) => ({
+    name: r.name,
+    labels: r.labels,
+    samples: r.times.map((t, i) => ({ time: Number(t), value: Number(r.vals[i]) })),
+  }));
 }
 
 /** The series matching a selector, without samples (for discovery: which metrics exist). */

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import type { Sql } from "../ports.js";
 
@@ -154,12 +154,16 @@ export async function openPglite(url: string): Promise<Sql> {
   let db: PGlite;
   try {
     const fresh = dataDir !== undefined && !existsSync(join(dataDir, "PG_VERSION"));
-    db = new PGlite({
+    const options: PGliteOptions = {
       ...(dataDir ? { dataDir } : {}),
       ...(fresh ? { loadDataDir: await initializedDataDir() } : {}),
       ...PGLITE_OPTIONS,
-    });
+    };
+    db = new PGlite(options);
     await db.waitReady;
+    // PGlite keeps the options object it was given for as long as it runs: without this the 40 MB dump
+    // of a new data directory stayed in memory until the process ended.
+    delete options.loadDataDir;
   } catch (err) {
     unlock();
     throw new Error(`cannot open PGlite database at ${dataDir ?? "memory"}: ${(err as Error).message}`);
