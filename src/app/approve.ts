@@ -4,12 +4,12 @@ import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/
 import { SpecError } from "../generators/spec/index.js";
 import type { BlastRadiusReport } from "../governance/blast-radius.js";
 import { checkApproval } from "../governance/guard.js";
-import type { Change } from "../store/ports.js";
+import type { Change, ChangeFile } from "../store/ports.js";
 import { appendAudit } from "../store/repos/audit.js";
 import { journeysThrough } from "../store/repos/journeys.js";
 import { getProposal, listProposals, saveProposal } from "../store/repos/proposals.js";
 import { assess, repoPolicy } from "./assess.js";
-import { buildChangeSet, type RepoFile } from "./change-set.js";
+import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome, refuse } from "./outcome.js";
@@ -27,7 +27,7 @@ export interface ApprovedChange {
   service: string;
   change: Change;
   proposals: Proposal[];
-  files: RepoFile[];
+  files: ChangeFile[];
   blastRadius: BlastRadiusReport;
   notes: string[];
 }
@@ -88,13 +88,13 @@ export async function approve(
   const planned: {
     service: string;
     proposals: Proposal[];
-    files: RepoFile[];
+    files: ChangeFile[];
     notes: string[];
     blast: BlastRadiusReport;
   }[] = [];
   for (const [service, approved] of byService) {
     const existing = await host.readFile(specPath(service), ref);
-    let spec: RepoFile;
+    let spec: ChangeFile;
     try {
       spec = specFromProposals(service, approved, { ...(existing !== undefined ? { existing } : {}) });
     } catch (err) {

@@ -8,9 +8,9 @@ import { checkArtifacts, type Violation } from "../governance/guard.js";
 import { pagesPer28d } from "../governance/pages.js";
 import { DEFAULT_POLICY, POLICY_PATH, parsePolicy } from "../governance/policy.js";
 import { StoreSource } from "../history/store-source.js";
-import type { GitHost } from "../store/ports.js";
+import type { ChangeFile, GitHost } from "../store/ports.js";
 import { listJourneys } from "../store/repos/services.js";
-import { type RepoFile, validateRepoFiles } from "./change-set.js";
+import { validateChangeFiles } from "./change-set.js";
 import type { AppContext } from "./context.js";
 
 const DAY_MS = 86_400_000;
@@ -30,13 +30,16 @@ export async function repoPolicy(host: GitHost, ref?: string): Promise<{ policy:
   return { policy: parsePolicy(text, POLICY_PATH), source: ref ? `${POLICY_PATH}@${ref}` : POLICY_PATH };
 }
 
-const isRuleFile = (f: RepoFile) => /\.ya?ml$/.test(f.path) && /^\s*groups:/m.test(f.content);
+const isRuleFile = (f: ChangeFile) => /\.ya?ml$/.test(f.path) && /^\s*groups:/m.test(f.content);
 
 /**
  * Pages per service over 28 days had these rules existed: a dry-run of their alerts over the last 28 days
  * of history (the configured Prometheus, else the stored samples). Undefined when there is no history.
  */
-async function dryRunPages(app: AppContext, files: RepoFile[]): Promise<Record<string, number> | undefined> {
+async function dryRunPages(
+  app: AppContext,
+  files: ChangeFile[],
+): Promise<Record<string, number> | undefined> {
   const rules = files.filter(isRuleFile);
   if (rules.length === 0) return undefined;
   const prometheusUrl = app.config.PROMETHEUS_URL;
@@ -63,13 +66,13 @@ async function dryRunPages(app: AppContext, files: RepoFile[]): Promise<Record<s
 export async function assess(
   app: AppContext,
   host: GitHost,
-  files: RepoFile[],
+  files: ChangeFile[],
   ref: string | undefined,
   { policy, source }: { policy: Policy; source: string },
 ): Promise<Assessment> {
-  const validation = await validateRepoFiles(files);
+  const validation = await validateChangeFiles(files);
   const pages = validation.ok ? await dryRunPages(app, files) : undefined;
-  const existing: RepoFile[] = [];
+  const existing: ChangeFile[] = [];
   for (const f of files) {
     const content = await host.readFile(f.path, ref);
     if (content !== undefined) existing.push({ path: f.path, content });

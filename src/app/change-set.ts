@@ -8,19 +8,15 @@ import { LowTrafficGuardError } from "../generators/recording-rules.js";
 import type { RunbookContext } from "../generators/runbook.js";
 import { formatIssue, loadSpecs } from "../generators/spec/index.js";
 import { readArtifact, type ValidationReport, validateFiles } from "../generators/validate/index.js";
+import type { ChangeFile } from "../store/ports.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome, refuse } from "./outcome.js";
-
-export interface RepoFile {
-  path: string;
-  content: string;
-}
 
 export interface ChangeSet {
   service: string;
   slos: Slo[];
   /** The spec first, then rules, rule tests, dashboard and runbooks; paths relative to the repository. */
-  files: RepoFile[];
+  files: ChangeFile[];
   notes: string[];
 }
 
@@ -41,7 +37,7 @@ export const GENERATE_DEFAULTS: GenerateOptions = {
  */
 export function buildChangeSet(
   service: string,
-  spec: RepoFile,
+  spec: ChangeFile,
   opts: { period: string; runbooks?: Record<string, RunbookContext> },
 ): Outcome<ChangeSet> {
   const { slos, issues } = loadSpecs(spec.content, spec.path, { defaultPeriod: opts.period });
@@ -73,7 +69,7 @@ export function buildChangeSet(
  * front matter) on files laid out as they would be committed. promtool needs real files, so they are
  * staged in a temporary directory that is removed afterwards.
  */
-export async function validateRepoFiles(files: RepoFile[]): Promise<ValidationReport> {
+export async function validateChangeFiles(files: ChangeFile[]): Promise<ValidationReport> {
   const staging = mkdtempSync(join(tmpdir(), "slo-scout-change-"));
   try {
     for (const f of files) {

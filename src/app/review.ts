@@ -1,6 +1,7 @@
+import type { ChangeFile } from "../store/ports.js";
 import type { Assessment } from "./assess.js";
 import { assess, repoPolicy } from "./assess.js";
-import { buildChangeSet, type RepoFile } from "./change-set.js";
+import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome } from "./outcome.js";
@@ -41,7 +42,7 @@ const specOf = (path: string) => /^slos\/([a-z0-9][a-z0-9._-]*)\.ya?ml$/.exec(pa
  */
 export async function review(
   app: AppContext,
-  files: RepoFile[],
+  files: ChangeFile[],
   opts: { baseRef?: string } = {},
 ): Promise<Outcome<Review>> {
   const host = await app.gitHost();
