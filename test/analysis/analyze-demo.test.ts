@@ -3,19 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnalysisResult, analyzeService } from "../../src/analysis/analyze.js";
-import { createDemoShop, type DemoShop } from "../../src/demo/index.js";
+import type { DemoShop } from "../../src/demo/index.js";
 import { renderWindow } from "../../src/generators/recording-rules.js";
 import { promqlErrors } from "../../src/generators/validate/promql.js";
-import { TOPICS } from "../../src/pipeline/bus/bus.js";
-import { MemoryBus } from "../../src/pipeline/bus/memory.js";
-import { redact } from "../../src/pipeline/redact.js";
-import { SeededRandom } from "../../src/pipeline/reservoir.js";
-import { startPipeline } from "../../src/pipeline/run.js";
-import { openFileBlobs } from "../../src/store/blobs/file.js";
 import { migrate } from "../../src/store/migrate.js";
 import type { Sql } from "../../src/store/ports.js";
 import { getCapsule } from "../../src/store/repos/capsules.js";
 import { openPglite } from "../../src/store/sql/pglite.js";
+import { SMALL_DEMO_STEP_SECONDS, storeSmallDemo } from "../helpers/demo-store.js";
 
 /**
  * The issue's Done-when on a small demo shop (8 days, coarse samples, few traces so it runs in seconds):
@@ -24,7 +19,7 @@ import { openPglite } from "../../src/store/sql/pglite.js";
  * produce, and name the payment outage as the top budget consumer.
  */
 
-const STEP_SECONDS = 1800;
+const STEP_SECONDS = SMALL_DEMO_STEP_SECONDS;
 let sql: Sql;
 let dir: string;
 let shop: DemoShop;
@@ -34,34 +29,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "slo-scout-analyze-demo-"));
   sql = await openPglite("pglite://memory");
   await migrate(sql);
-  shop = createDemoShop({
-    seed: 7,
-    days: 8,
-    end: Date.UTC(2026, 10, 23),
-    stepSeconds: STEP_SECONDS,
-    metricChunkSeconds: 6 * 3600,
-    tracesPerJourneyPerHour: 1,
-    logsPerServicePerHour: 2,
-    rumPageLoadsPerPagePerHour: 1,
-  });
-  const bus = new MemoryBus({ partitions: 2, capacity: 1_000_000 });
-  const random = new SeededRandom(3);
-  const pipeline = await startPipeline({
-    bus,
-    sql,
-    blobs: openFileBlobs(`file://${dir}`),
-    redact,
-    allowedLatenessMs: 2 * 3_600_000,
-    random: () => random.next(),
-  });
-  const batch: { key: string; value: unknown }[] = [];
-  for (const ev of shop.all()) {
-    batch.push({ key: ev.service, value: ev });
-    if (batch.length >= 5000) await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
-  }
-  await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
-  await pipeline.drain();
-  await pipeline.stop();
+  shop = await storeSmallDemo(sql, dir);
   result = await analyzeService("checkout", { sql }, { stepMs: STEP_SECONDS * 1000 });
 }, 900_000);
 

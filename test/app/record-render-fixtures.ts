@@ -8,14 +8,8 @@ import { openApp } from "../../src/app/context.js";
 import type { Outcome } from "../../src/app/outcome.js";
 import { simulateSli } from "../../src/app/simulate.js";
 import { loadConfig } from "../../src/config.js";
-import { createDemoShop } from "../../src/demo/index.js";
 import { POLICY_PATH } from "../../src/governance/policy.js";
-import { TOPICS } from "../../src/pipeline/bus/bus.js";
-import { MemoryBus } from "../../src/pipeline/bus/memory.js";
-import { redact } from "../../src/pipeline/redact.js";
-import { SeededRandom } from "../../src/pipeline/reservoir.js";
-import { startPipeline } from "../../src/pipeline/run.js";
-import { openFileBlobs } from "../../src/store/blobs/file.js";
+import { SMALL_DEMO_END, SMALL_DEMO_STEP_SECONDS, storeSmallDemo } from "../helpers/demo-store.js";
 
 /**
  * Records what the use cases return for the render snapshots: the small demo shop the analysis tests use
@@ -26,8 +20,8 @@ import { openFileBlobs } from "../../src/store/blobs/file.js";
  */
 
 const OUT = join(import.meta.dirname, "../fixtures/render");
-const STEP_SECONDS = 1800;
-const END = Date.UTC(2026, 10, 23);
+const STEP_SECONDS = SMALL_DEMO_STEP_SECONDS;
+const END = SMALL_DEMO_END;
 
 function value<T>(o: Outcome<T>): T {
   if (!o.ok) throw new Error(`${o.refusal.code}: ${o.refusal.reason} ${o.refusal.details?.join("; ") ?? ""}`);
@@ -55,34 +49,7 @@ const app = await openApp(
   { now: () => END },
 );
 try {
-  const shop = createDemoShop({
-    seed: 7,
-    days: 8,
-    end: END,
-    stepSeconds: STEP_SECONDS,
-    metricChunkSeconds: 6 * 3600,
-    tracesPerJourneyPerHour: 1,
-    logsPerServicePerHour: 2,
-    rumPageLoadsPerPagePerHour: 1,
-  });
-  const bus = new MemoryBus({ partitions: 2, capacity: 1_000_000 });
-  const random = new SeededRandom(3);
-  const pipeline = await startPipeline({
-    bus,
-    sql: app.sql,
-    blobs: openFileBlobs(`file://${dir}/blobs`),
-    redact,
-    allowedLatenessMs: 2 * 3_600_000,
-    random: () => random.next(),
-  });
-  const batch: { key: string; value: unknown }[] = [];
-  for (const ev of shop.all()) {
-    batch.push({ key: ev.service, value: ev });
-    if (batch.length >= 5000) await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
-  }
-  await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
-  await pipeline.drain();
-  await pipeline.stop();
+  await storeSmallDemo(app.sql, `${dir}/blobs`);
 
   const analysis = value(
     await analyze(app, { service: "checkout", stepMs: STEP_SECONDS * 1000, llm: false }),
