@@ -2,8 +2,8 @@ import { specPath } from "../generators/spec/from-proposals.js";
 
 /**
  * Where SLO-Scout's files live in a team's repository. One place, so the use cases, the policy defaults and
- * `slo-scout generate -o rules` agree: `slo-scout generate slos/<service>.yml -o rules` rewrites exactly the
- * rule files an approval committed.
+ * `slo-scout generate -o rules` agree: `slo-scout generate slos/<service>.yml --default-slo-period <window>
+ * -o rules` rewrites exactly the rule files an approval committed. (Branches are named by the git host.)
  */
 export const LAYOUT = {
   spec: specPath,
@@ -11,6 +11,3 @@ export const LAYOUT = {
   ruleTests: (service: string) => `rules/${service}.rules.test.yml`,
   // Dashboards and runbooks are placed by the generators: dashboards/<service>.json, runbooks/<service>/.
 } as const;
-
-/** A change's branch: one per service, so a second approval of the same service updates it. */
-export const changeBranch = (service: string) => `slo-scout/${service}`;
