@@ -6,7 +6,7 @@
 /** The layers below the application: pure logic, ports and adapters, reused by every face. */
 const LOWER = "^src/(pipeline|store|promql|history|observability|analysis|generators|governance)/";
 /** The application layer and the faces over it. */
-const UPPER = "^src/(app/|commands/|server/|cli\\.ts$)";
+const UPPER = "^src/(app/|bot/|commands/|server/|cli\\.ts$)";
 
 module.exports = {
   forbidden: [

@@ -27,7 +27,7 @@ export const command: Command = {
     const ctx = await openApp(config, { logger });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const workers: RunningWorker[] = [];
-    let deps: ServerDeps = { config, logger, sql: ctx.sql };
+    let deps: ServerDeps = { config, logger, sql: ctx.sql, app: ctx };
     try {
       deps = {
         ...deps,

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AppContext } from "../app/context.js";
 import type { Config } from "../config.js";
 import type { Bus } from "../pipeline/bus/bus.js";
 import type { BlobStore, JobQueue, Sql, VectorStore } from "../store/ports.js";
@@ -15,4 +16,6 @@ export interface ServerDeps {
   vectors?: VectorStore;
   bus?: Bus;
   queue?: JobQueue;
+  /** The application layer the bots and the REST API call; absent in receiver-only tests. */
+  app?: AppContext;
 }
