@@ -113,6 +113,15 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().default("gpt-4o-mini"),
   LLM_TIMEOUT_MS: positiveInt("20000").default(20_000),
+  /** GitLab (gitlab.com or self-hosted): the API's base URL, a token for it and the webhook secret. */
+  GITLAB_HOST: urlWithScheme(["http", "https"], "https://gitlab.example.com").default("https://gitlab.com"),
+  GITLAB_TOKEN: z.string().min(1).optional(),
+  GITLAB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** A GitLab project (id or group/project) that approvals from the CLI, Slack and the API go to. */
+  GITLAB_PROJECT: z
+    .string()
+    .regex(/^(\d+|\w[\w.-]*(\/\w[\w.-]*)+)$/, { message: "must be a project id or path (e.g. acme/shop)" })
+    .optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

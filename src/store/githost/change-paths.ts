@@ -38,3 +38,30 @@ export function checkChangeFiles(files: ChangeFile[], allowedPaths: string[]): v
     seen.add(path);
   }
 }
+
+/** A service as one component of a branch name (git check-ref-format's rules for these characters). */
+const SERVICE = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,62}(?<!\.|\.lock)$/;
+const MAX_TITLE = 256;
+
+/** Throws a `bad-request` GitHostError unless `service` can be the last component of a branch name. */
+export function checkService(service: string): void {
+  if (!SERVICE.test(service))
+    throw new GitHostError("bad-request", `${JSON.stringify(service)} cannot name a branch`);
+}
+
+/** A change's title is one line, as every host shows it. */
+export function checkTitle(title: string): void {
+  if (title.trim() === "" || title.length > MAX_TITLE || /[\r\n]/.test(title)) {
+    throw new GitHostError("bad-request", `a change title is one line of 1 to ${MAX_TITLE} characters`);
+  }
+}
+
+/** Bodies and comments are refused over the host's limit rather than cut by it. */
+export function checkBody(body: string, what: "body" | "comment", max: number): void {
+  if (body.length > max) {
+    throw new GitHostError(
+      "bad-request",
+      `a ${what} is at most ${max} characters; this one has ${body.length}`,
+    );
+  }
+}

@@ -10,7 +10,7 @@ import {
   type OpenChangeRequest,
   type UpdateChangeRequest,
 } from "../ports.js";
-import { checkChangeFiles, checkRepoPath } from "./change-paths.js";
+import { checkBody, checkChangeFiles, checkRepoPath, checkService, checkTitle } from "./change-paths.js";
 import { GitCommandError, git, tryGit } from "./git.js";
 import { type ChangeRecord, LocalChanges } from "./local-changes.js";
 
@@ -33,13 +33,10 @@ export interface LocalGitHostOptions {
 }
 
 const BRANCH_PREFIX = "slo-scout/";
-const MAX_TITLE = 256;
 /** GitHub's limit on a pull request body and a comment; kept here so a local run catches what it refuses. */
 const MAX_BODY = 65_536;
 /** Branch names, tags and commit ids; nothing that git could read as an option or a revision range. */
 const REF = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$/;
-/** A service as one component of a branch name (git check-ref-format's rules for these characters). */
-const SERVICE = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,62}(?<!\.|\.lock)$/;
 
 interface Repo {
   dir: string;
@@ -131,7 +128,7 @@ export function localGitHost(options: LocalGitHostOptions): GitHost {
   async function update(r: Repo, changeId: string, req: UpdateChangeRequest): Promise<Change> {
     checkChangeFiles(req.files, req.allowedPaths);
     if (req.title !== undefined) checkTitle(req.title);
-    if (req.body !== undefined) checkBody(req.body, "body");
+    if (req.body !== undefined) checkBody(req.body, "body", MAX_BODY);
     const found = await r.changes.read(changeId);
     const ref = found ? `refs/heads/${found.record.branch}` : undefined;
     const head = ref ? await resolveCommit(r.dir, ref) : undefined;
@@ -161,11 +158,9 @@ export function localGitHost(options: LocalGitHostOptions): GitHost {
 
     openChange(req: OpenChangeRequest) {
       return exclusive(async () => {
-        if (!SERVICE.test(req.service)) {
-          throw new GitHostError("bad-request", `${JSON.stringify(req.service)} cannot name a branch`);
-        }
+        checkService(req.service);
         checkTitle(req.title);
-        checkBody(req.body, "body");
+        checkBody(req.body, "body", MAX_BODY);
         checkChangeFiles(req.files, req.allowedPaths);
         const r = await repo();
         if (req.update) {
@@ -213,12 +208,12 @@ export function localGitHost(options: LocalGitHostOptions): GitHost {
     },
 
     async postComment(changeId, body) {
-      checkBody(body, "comment");
+      checkBody(body, "comment", MAX_BODY);
       return (await repo()).changes.addComment(changeId, body);
     },
 
     async editComment(commentId, body) {
-      checkBody(body, "comment");
+      checkBody(body, "comment", MAX_BODY);
       await (await repo()).changes.editComment(commentId, body);
     },
 
@@ -307,21 +302,6 @@ async function changedFiles(dir: string, base: string, head: string): Promise<st
 
 function ceiling(dir: string): Record<string, string> {
   return { GIT_CEILING_DIRECTORIES: dirname(dir) };
-}
-
-function checkTitle(title: string): void {
-  if (title.trim() === "" || title.length > MAX_TITLE || /[\r\n]/.test(title)) {
-    throw new GitHostError("bad-request", `a change title is one line of 1 to ${MAX_TITLE} characters`);
-  }
-}
-
-function checkBody(body: string, what: "body" | "comment"): void {
-  if (body.length > MAX_BODY) {
-    throw new GitHostError(
-      "bad-request",
-      `a ${what} is at most ${MAX_BODY} characters; this one has ${body.length}`,
-    );
-  }
 }
 
 function text(out: Buffer): string {
