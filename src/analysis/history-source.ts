@@ -175,20 +175,26 @@ const HOUR_MS = 3_600_000;
 
 /**
  * Cumulative counters sampled at every step from hourly aggregates: a window's count appears at its end,
- * so `increase()` over a step returns the hour's events at the step that closes the hour.
+ * so `increase()` over a step returns the hour's events at the step that closes the hour. The counter
+ * exists from `since` (the first window of the signal it belongs to) on, not from the start of the range:
+ * a step before the first log line or page load is a gap, not a zero, so the history's length and
+ * coverage are those of the data (3 days of logs are 3 days of history, not 28 days of zeros).
  */
 function addHourlyCounter(
   src: MemorySource,
   labels: Labels,
   perWindow: Map<number, number>,
   range: HistoryRange,
+  since: number,
 ): void {
   const windows = [...perWindow.entries()].sort((a, b) => a[0] - b[0]);
   const ts: number[] = [];
   const vs: number[] = [];
   let cum = 0;
   let w = 0;
-  for (let t = range.start; t <= range.end; t += range.stepMs) {
+  // The last grid point at or before `since` holds the zero the first window's increase is measured from.
+  const skip = Math.max(0, Math.floor((since - range.start) / range.stepMs));
+  for (let t = range.start + skip * range.stepMs; t <= range.end; t += range.stepMs) {
     while (w < windows.length && windows[w]![0] + HOUR_MS <= t) cum += windows[w++]![1];
     ts.push(t);
     vs.push(cum);
@@ -205,7 +211,12 @@ export function addLogSeries(
   range: HistoryRange,
 ): void {
   const bySeries = new Map<string, { service: string; severity: string; windows: Map<number, number> }>();
+  const firstWindow = new Map<string, number>();
   for (const c of capsules) {
+    firstWindow.set(
+      c.service,
+      Math.min(firstWindow.get(c.service) ?? Number.POSITIVE_INFINITY, c.windowStart),
+    );
     for (const [severity, n] of Object.entries(c.severityCounts)) {
       if (!n) continue;
       const key = `${c.service}\u0000${severity}`;
@@ -223,6 +234,7 @@ export function addLogSeries(
       { __name__: LOG_EVENTS, service: s.service, severity: s.severity },
       s.windows,
       range,
+      firstWindow.get(s.service)!,
     );
   }
 }
@@ -233,8 +245,11 @@ export function addWebVitalSeries(
   stats: readonly WebVitalStats[],
   range: HistoryRange,
 ): void {
-  const bySeries = new Map<string, { labels: Labels; windows: Map<number, number> }>();
+  const bySeries = new Map<string, { labels: Labels; windows: Map<number, number>; vital: string }>();
+  const firstWindow = new Map<string, number>();
   for (const s of stats) {
+    const vital = [s.service, s.page, s.metric].join("\u0000");
+    firstWindow.set(vital, Math.min(firstWindow.get(vital) ?? Number.POSITIVE_INFINITY, s.windowStart));
     let cum = 0;
     const les = [...s.histogram.bounds.map(String), "+Inf"];
     les.forEach((le, i) => {
@@ -245,13 +260,15 @@ export function addWebVitalSeries(
         entry = {
           labels: { __name__: WEB_VITAL_BUCKET, service: s.service, page: s.page, vital: s.metric, le },
           windows: new Map(),
+          vital,
         };
         bySeries.set(key, entry);
       }
       entry.windows.set(s.windowStart, (entry.windows.get(s.windowStart) ?? 0) + cum);
     });
   }
-  for (const e of bySeries.values()) addHourlyCounter(src, e.labels, e.windows, range);
+  for (const e of bySeries.values())
+    addHourlyCounter(src, e.labels, e.windows, range, firstWindow.get(e.vital)!);
 }
 
 /**

@@ -138,25 +138,38 @@ export function daysWithData(h: PreparedHistory): number {
 }
 
 /**
- * Throws InsufficientHistoryError under MIN_HISTORY_DAYS; returns a warning under FULL_HISTORY_DAYS
- * (or under the SLO window when that is longer).
+ * Whether the history is at least `days` long. The first step of a history read through `increase()` has no
+ * earlier sample to be measured from, so a history short of `days` by at most one step is `days` long:
+ * 28 days of data end to end are 28 days, not "only 28.0".
+ */
+export function coversDays(h: PreparedHistory, days: number): boolean {
+  return h.n + 1 >= days * h.stepsPerDay - 1e-9;
+}
+
+/** Days to one decimal, below `limit`: a history just short of a limit never reads as reaching it. */
+const daysBelow = (days: number, limit: number) =>
+  Math.min(Math.round(days * 10) / 10, limit - 0.1).toFixed(1);
+
+/**
+ * Throws InsufficientHistoryError under MIN_HISTORY_DAYS, naming the date from which it can run; returns a
+ * warning under FULL_HISTORY_DAYS (or under the SLO window when that is longer), and none from there on.
  */
 export function checkHistoryLength(h: PreparedHistory, windowDays: number, what = "this SLI"): string[] {
   const days = spanDays(h);
   const range = `${fmtDate(h.firstT - h.stepMs)} to ${fmtDate(stepEnd(h, h.n - 1))}`;
-  if (days < MIN_HISTORY_DAYS) {
+  if (!coversDays(h, MIN_HISTORY_DAYS)) {
     throw new InsufficientHistoryError(
       days,
       MIN_HISTORY_DAYS,
-      `not enough history for ${what}: ${days.toFixed(1)} days (${range}); at least ${MIN_HISTORY_DAYS} days are ` +
+      `not enough history for ${what}: ${daysBelow(days, MIN_HISTORY_DAYS)} days (${range}); at least ${MIN_HISTORY_DAYS} days are ` +
         `needed to propose a target and ${FULL_HISTORY_DAYS} for a reliable one. Keep collecting data and run again ` +
         `after ${fmtDate(h.firstT - h.stepMs + MIN_HISTORY_DAYS * DAY_MS)}.`,
     );
   }
   const wanted = Math.max(FULL_HISTORY_DAYS, windowDays);
-  if (days + 1e-9 < wanted) {
+  if (!coversDays(h, wanted)) {
     return [
-      `only ${days.toFixed(1)} days of history (${range}); ${wanted} days are recommended, so the ` +
+      `only ${daysBelow(days, wanted)} days of history (${range}); ${wanted} days are recommended, so the ` +
         `${windowDays}d window is estimated from a shorter span`,
     ];
   }

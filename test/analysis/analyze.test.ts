@@ -73,6 +73,18 @@ beforeAll(async () => {
       capsule("notify", "e", "smtp refused <*>", h, { error: h % (6 * HOUR) === 0 ? 3 : 1 }),
     ],
   });
+  // Four log lines from minutes ago, nothing else.
+  truth.fresh = await writeService(sql, {
+    service: "fresh",
+    days: 1 / 24,
+    metrics: false,
+    traces: false,
+    counts: () => ({ ok: 0, client: 0, server: 0 }),
+    capsules: (h) => [
+      capsule("fresh", "f", "user <*> signed in", h, { info: 3 }),
+      capsule("fresh", "g", "db timeout after <*> ms", h, { error: 1 }),
+    ],
+  });
   // Traces without http.route (raw paths folded into `GET other`) while the metrics carry the template.
   truth.inv = await writeService(sql, {
     service: "inv",
@@ -176,6 +188,20 @@ describe("analyzeService", () => {
     const bad = 10 * 24 + 10 * 4 * 2;
     expect(p.backtest.attainment).toBeCloseTo((100 * (total - bad)) / total, 4);
     expect(r.recommendations.map((x) => x.kind)).toContain("logs-only");
+  });
+
+  it("refuses a log SLI over four log lines from minutes ago, with the date it can run", async () => {
+    const r = await analyze("fresh");
+    expect(r.proposals).toEqual([]);
+    expect(r.skipped).toEqual([
+      {
+        journey: "fresh (logs)",
+        kind: "log",
+        reason: expect.stringMatching(
+          /^not enough history for fresh \(logs\) log SLI: 0\.0 days \(2026-11-19T23:00Z to 2026-11-20T00:00Z\).*run again after 2026-11-26T23:00Z/,
+        ),
+      },
+    ]);
   });
 
   it("proposes no SLI for a journey whose traces have no http.route, and recommends adding it", async () => {

@@ -157,6 +157,18 @@ describe("backtest", () => {
     expect(bt.eventsPerWindow).toBeCloseTo(bt.totalEvents * 2, 6);
   });
 
+  it("warns at 27.9 days of history and not at 28.0, nor when the first step of 28 days is missing", () => {
+    const warned = (days: number) =>
+      backtest(synthHistory({ days, perStep: 100, errorRate: 0.001 })).warnings.join(" ");
+    expect(warned(27.9)).toMatch(/only 27\.9 days of history .*28 days are recommended/);
+    expect(warned(28)).toBe("");
+    // increase() needs a sample before the first step, so 28 days of data read back as 28 days less one step.
+    const short = synthHistory({ days: 28, perStep: 100, errorRate: 0.001 });
+    expect(backtest({ ...short, points: short.points.slice(1) }).warnings).toEqual([]);
+    // Just short of the limit reads as below it, never as "only 28.0 days".
+    expect(warned(27.99)).toMatch(/only 27\.9 days/);
+  });
+
   it("evaluates one full window with exactly 28 days and one per day beyond", () => {
     expect(backtest(synthHistory({ days: 28, perStep: 50, errorRate: 0.001 })).fullWindows).toBe(1);
     const bt = backtest(synthHistory({ days: 35, perStep: 50, errorRate: 0.001 }));

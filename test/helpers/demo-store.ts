@@ -12,13 +12,13 @@ export const SMALL_DEMO_STEP_SECONDS = 1800;
 export const SMALL_DEMO_END = Date.UTC(2026, 10, 23);
 
 /**
- * The small demo shop (8 days, seeded, few traces) through the stream stage into `sql`, the same way for
+ * The small demo shop (8 days unless told otherwise, seeded, few traces) through the stream stage into `sql`, the same way for
  * the analysis test and the fixtures recorded from it; blobs go under `blobsDir`.
  */
-export async function storeSmallDemo(sql: Sql, blobsDir: string): Promise<DemoShop> {
+export async function storeSmallDemo(sql: Sql, blobsDir: string, days = 8): Promise<DemoShop> {
   const shop = createDemoShop({
     seed: 7,
-    days: 8,
+    days,
     end: SMALL_DEMO_END,
     stepSeconds: SMALL_DEMO_STEP_SECONDS,
     metricChunkSeconds: 6 * 3600,
