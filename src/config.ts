@@ -90,7 +90,25 @@ export const ConfigSchema = z.object({
     .default("auto"),
   /** Largest accepted request body after decompression. */
   MAX_BODY_BYTES: positiveInt("20971520").default(20 * 1024 * 1024),
+  /** Browser origins allowed to call the receivers and the REST API (comma-separated, `*` for any). */
   CORS_ORIGINS: list.default([]),
+  /** HS256 key the API's bearer tokens are signed with. */
+  JWT_SECRET: z
+    .string()
+    .min(32, { message: "must be at least 32 characters (e.g. the output of openssl rand -hex 32)" })
+    .optional(),
+  /** A JSON Web Key Set (RS256/ES256 keys) the API's bearer tokens are checked against; wins over JWT_SECRET. */
+  JWT_JWKS_URL: urlWithScheme(
+    ["http", "https"],
+    "https://login.example.com/.well-known/jwks.json",
+  ).optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  JWT_ISSUER: z.string().optional(),
+  /** Bearer token the telemetry receivers require when set. */
+  INGEST_TOKEN: z
+    .string()
+    .min(16, { message: "must be at least 16 characters (e.g. the output of openssl rand -hex 32)" })
+    .optional(),
   RATE_LIMIT_PER_MINUTE: positiveInt("6000").optional(),
   INGEST_BUFFER_EVENTS: positiveInt("100000").default(100_000),
   /** Fluent Bit record key (dotted path) naming the service; falls back to kubernetes.labels.app. */

@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { type Ingestor, IngestUnavailableError } from "./backpressure.js";
 import { IngestHttpError } from "./body.js";
 import { describeRejects } from "./decode-result.js";
+import { ingestTokenMatches } from "./ingest-token.js";
 import type { IngestMetrics } from "./metrics.js";
 import { decodeOtlp } from "./otlp-decode.js";
 import { otlpResponse } from "./otlp-http.js";
@@ -23,6 +24,8 @@ export interface OtlpGrpcOptions {
   /** 0 picks a free port (tests); the config's 0 means "off" and never reaches here. */
   port: number;
   maxBodyBytes: number;
+  /** INGEST_TOKEN: when set, a call without `authorization: Bearer <token>` metadata is UNAUTHENTICATED. */
+  ingestToken?: string;
 }
 
 export interface OtlpGrpcServer {
@@ -62,6 +65,17 @@ export async function startOtlpGrpc(options: OtlpGrpcOptions): Promise<OtlpGrpcS
         if (status === grpc.status.OK) callback(null, value);
         else callback(fail(status, details));
       };
+      if (options.ingestToken) {
+        const given = call.metadata.get("authorization")[0];
+        if (!ingestTokenMatches(typeof given === "string" ? given : undefined, options.ingestToken)) {
+          answer(
+            grpc.status.UNAUTHENTICATED,
+            undefined,
+            "send the ingest token: authorization: Bearer <token>",
+          );
+          return;
+        }
+      }
       if (ingestor.overloaded(OTLP_GRPC)) {
         answer(grpc.status.UNAVAILABLE, undefined, `receiver ${OTLP_GRPC} is full; retry later`);
         return;

@@ -9,6 +9,7 @@ import { Ingestor, IngestUnavailableError } from "./backpressure.js";
 import { IngestHttpError, readBody } from "./body.js";
 import { registerFaro } from "./faro.js";
 import { registerFluentBit } from "./fluentbit.js";
+import { ingestTokenMatches } from "./ingest-token.js";
 import { ingestMetrics, noMetrics } from "./metrics.js";
 import { startOtlpGrpc } from "./otlp-grpc.js";
 import { registerOtlpHttp } from "./otlp-http.js";
@@ -30,6 +31,7 @@ export type ReceiverConfig = Pick<
   | "OTLP_GRPC_PORT"
   | "HOST"
   | "FLUENTBIT_SERVICE_KEY"
+  | "INGEST_TOKEN"
 >;
 
 export interface ReceiverDeps {
@@ -44,6 +46,7 @@ export interface ReceiverDeps {
 /** The server's error codes for the statuses receivers answer with. */
 const ERROR_CODES: Record<number, string> = {
   400: "bad_request",
+  401: "unauthorized",
   413: "payload_too_large",
   415: "unsupported_media_type",
   429: "too_many_requests",
@@ -80,7 +83,14 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
         origin: anyOrigin ? true : config.CORS_ORIGINS,
         credentials: true,
         methods: ["POST", "OPTIONS"],
-        allowedHeaders: ["content-type", "content-encoding", "x-faro-session-id", "x-api-key", "traceparent"],
+        allowedHeaders: [
+          "content-type",
+          "content-encoding",
+          "authorization",
+          "x-faro-session-id",
+          "x-api-key",
+          "traceparent",
+        ],
         maxAge: 600,
         hideOptionsRoute: true,
       });
@@ -115,6 +125,10 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
     });
 
     scope.addHook("onRequest", async (req) => {
+      if (config.INGEST_TOKEN && req.method !== "OPTIONS") {
+        if (!ingestTokenMatches(req.headers.authorization, config.INGEST_TOKEN))
+          throw new IngestHttpError(401, "send the ingest token: Authorization: Bearer <INGEST_TOKEN>");
+      }
       const receiver = req.routeOptions.config.receiver;
       if (receiver && req.method !== "OPTIONS" && ingestor.overloaded(receiver)) {
         throw new IngestUnavailableError(`receiver ${receiver} is full; retry later`);
@@ -175,6 +189,7 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
         host: config.HOST,
         port: config.OTLP_GRPC_PORT,
         maxBodyBytes: config.MAX_BODY_BYTES,
+        ...(config.INGEST_TOKEN ? { ingestToken: config.INGEST_TOKEN } : {}),
       });
     });
     app.addHook("onClose", async () => {
