@@ -540,6 +540,7 @@ const REFUSAL_TITLES: Record<RefusalCode, string> = {
   "validation-failed": "Validation failed",
   "not-enough-history": "Not enough history",
   "bad-request": "Not understood",
+  locked: "Held by another change",
   internal: "Something went wrong on our side",
 };
 
@@ -553,6 +554,7 @@ const REFUSAL_NEXT: Record<RefusalCode, { command: Command; why: string }> = {
   "validation-failed": { command: HELP, why: "see the commands" },
   "not-enough-history": { command: STATUS, why: "see how much history each service has" },
   "bad-request": { command: HELP, why: "see the commands and their options" },
+  locked: { command: STATUS, why: "see what is running and which proposals wait" },
   internal: { command: STATUS, why: "check that SLO-Scout's stores are reachable, then try again" },
 };
 
