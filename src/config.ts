@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseDuration } from "./core/duration.js";
 
 /**
  * One typed config from environment variables and an optional `slo-scout.yml` (keys spelled as the env
@@ -36,6 +37,13 @@ const positiveInt = (example: string) =>
 const bool = z
   .enum(["true", "false", "1", "0"], { message: "must be true or false (e.g. true)" })
   .transform((v) => v === "true" || v === "1");
+
+/** A Prometheus duration (`30s`, `5m`, `1d`), read as milliseconds. */
+const duration = (example: string) =>
+  z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, { message: `must be a duration like ${example}` })
+    .transform((v) => parseDuration(v)!);
 
 const list = z.string().transform((v) =>
   v
@@ -122,6 +130,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^\d+[smh]$/, { message: "must be a duration like 10m" })
     .default("10m"),
+  /** How long a graceful stop may take (requests, bus, pipeline drain, stores) before the process exits 1. */
+  SHUTDOWN_TIMEOUT: duration("30s").default(30_000),
   REDACT_EXTRA_PATTERNS: list.default([]),
   EMBEDDINGS_URL: urlWithScheme(["http", "https", "onnx", "hash"], "http://localhost:8080/v1").default(
     "hash://",

@@ -28,7 +28,7 @@ export interface DemoJobOptions {
   /** Where the job's text goes (the console of `npm start`). */
   write(text: string): void;
   /** Stores what the stream stage still holds (open traces), so the analysis reads every event loaded. */
-  drain(): Promise<void>;
+  drain(): Promise<unknown>;
   /** The server's own address, for the next steps. */
   baseUrl: string;
   /** A terminal gets one progress line rewritten in place; a log gets a line per quarter. */

@@ -16,7 +16,8 @@ export const command: Command = {
     "Opens the backends named by the configuration (embedded defaults when nothing is set: PGlite in",
     "DATA_DIR, in-process bus and job queue), applies pending database migrations, starts the pipeline",
     "workers and listens on HOST:PORT. SIGTERM or SIGINT stops it gracefully: in-flight requests finish,",
-    "the bus is flushed, the stores are closed. Configuration: environment variables or slo-scout.yml",
+    "the bus is flushed, open traces and windows are written to the store, the stores are closed (within",
+    "SHUTDOWN_TIMEOUT). Configuration: environment variables or slo-scout.yml",
     "(see README.md), e.g. PORT=8080 DATABASE_URL=postgres://postgres@127.0.0.1:5432/slo slo-scout serve",
   ].join("\n"),
   async run(args) {
@@ -49,7 +50,7 @@ export const command: Command = {
       else await ctx.close();
       throw err;
     }
-    exitOnSignals(app, deps, { workers });
+    exitOnSignals(app, deps, { workers, timeoutMs: config.SHUTDOWN_TIMEOUT });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.PORT;
     const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;

@@ -66,9 +66,20 @@ export interface PipelineDeps {
   recentIds?: number;
 }
 
+/** What a drain wrote: traces it completed (the trace assembler's open ones among them) and window rows. */
+export interface Drained {
+  traces: number;
+  windows: number;
+}
+
 export interface Pipeline {
   /** Completes every open trace and writes everything still pending (end of an offline ingest). */
-  drain(): Promise<void>;
+  drain(): Promise<Drained>;
+  /**
+   * Drains (so no acknowledged record stays only in memory), then ends the subscription and the timer.
+   * A drain the store refuses is logged and the stop goes on: what it held is lost unless the spool
+   * replays it at the next start.
+   */
   stop(): Promise<void>;
   readonly counters: TelemetryStage["counters"];
 }
@@ -202,12 +213,22 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     get counters() {
       return run.stage.counters;
     },
-    async drain() {
-      await drain(run);
+    drain() {
+      return drain(run);
     },
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      const started = run.now();
+      try {
+        const drained = await drain(run);
+        deps.logger?.info(
+          { ...drained, ms: run.now() - started },
+          `pipeline: stopped; drained ${drained.traces} open traces and ${drained.windows} window rows into the store`,
+        );
+      } catch (err) {
+        deps.logger?.error({ err }, "pipeline: draining at stop failed; what it held was not stored");
+      }
       await subscription.stop();
       await run.chain;
     },
@@ -265,12 +286,20 @@ function startTraceTimer(run: Run): NodeJS.Timeout {
 }
 
 /** Completes every open trace and writes everything still pending, after what the bus still holds. */
-async function drain(run: Run): Promise<void> {
+async function drain(run: Run): Promise<Drained> {
   await run.deps.bus.flush();
+  let drained: Drained = { traces: 0, windows: 0 };
   await serialized(run, async () => {
     await writeUnwritten(run);
-    await settle(run, await collect(run, true), true);
+    const collected = await collect(run, true);
+    const c = collected.changes;
+    drained = {
+      traces: collected.traces,
+      windows: c.capsules.length + c.routes.length + c.edges.length + c.webVitals.length,
+    };
+    await settle(run, collected, true);
   });
+  return drained;
 }
 
 // --- Handle a batch ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ export interface PipelineWorker {
 export interface RunningWorker {
   stop(): Promise<void>;
   /** Stores what the worker still holds in memory (open traces, windows), for a caller that must see it. */
-  drain?(): Promise<void>;
+  drain?(): Promise<unknown>;
 }
 
 /** The stream stage on the server's backends. */

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openSql } from "../../src/store/open.js";
+import { listRouteStats } from "../../src/store/repos/aggregates.js";
+import { otlpTraceRequest, postTraces } from "../helpers/otlp-traces.js";
+import { startServe } from "../helpers/serve-process.js";
+
+/**
+ * What a user's stop does to acknowledged data: a real `slo-scout serve` (PGlite, in-process bus) takes
+ * traces over OTLP/HTTP, is stopped right after the last 200, and the store is read afterwards.
+ */
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function storedRequests(dataDir: string, service: string): Promise<number> {
+  const sql = await openSql({ DATABASE_URL: `pglite://${dataDir}/db` });
+  try {
+    return (await listRouteStats(sql, { service })).reduce((n, r) => n + r.requests, 0);
+  } finally {
+    await sql.close();
+  }
+}
+
+/** Posts `traces` traces in requests of 50, each answered 200; returns how many were acknowledged. */
+async function postAcked(url: string, service: string, traces: number): Promise<number> {
+  let acked = 0;
+  const now = Date.now();
+  for (let i = 0; i < traces; i += 50) {
+    const times = Array.from({ length: Math.min(50, traces - i) }, (_, j) => now - 60_000 + (i + j) * 10);
+    const res = await postTraces(url, otlpTraceRequest(service, times));
+    expect(res.status).toBe(200);
+    acked += times.length;
+  }
+  return acked;
+}
+
+describe("acknowledged traces across a stop", () => {
+  it("SIGTERM right after the last acknowledgement: every acknowledged trace is counted", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "slo-scout-sigterm-"));
+    dirs.push(dataDir);
+    const serve = await startServe(dataDir);
+    const acked = await postAcked(serve.url, "orders", 201);
+    expect(await serve.stop("SIGTERM")).toBe(0);
+    expect(serve.output()).toMatch(/pipeline: stopped; drained 201 open traces/);
+    expect(await storedRequests(dataDir, "orders")).toBe(acked);
+  }, 120_000);
+});
