@@ -23,8 +23,13 @@ export interface Assessment {
   policySource: string;
 }
 
-/** The repository's policy at `ref` (default branch when absent), or the built-in defaults. */
+/**
+ * The repository's policy: the one its host's config carries, else its policy file at `ref` (default
+ * branch when absent), else the built-in defaults.
+ */
 export async function repoPolicy(host: GitHost, ref?: string): Promise<{ policy: Policy; source: string }> {
+  const configured = await host.policy?.();
+  if (configured) return configured;
   const text = await host.readFile(POLICY_PATH, ref);
   if (text === undefined) return { policy: DEFAULT_POLICY, source: "built-in defaults" };
   return { policy: parsePolicy(text, POLICY_PATH), source: ref ? `${POLICY_PATH}@${ref}` : POLICY_PATH };

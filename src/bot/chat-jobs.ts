@@ -3,6 +3,7 @@ import { parseCommand } from "../app/command-language.js";
 import type { AppContext } from "../app/context.js";
 import { converse, type Reply } from "../app/conversation.js";
 import { code } from "../app/markdown-escape.js";
+import type { Refusal } from "../app/outcome.js";
 import { type Actor, proposal, proposals } from "../app/proposals.js";
 import { COMMENT_LIMIT, renderMarkdown } from "../app/render-markdown.js";
 import { chatCommands, refusalView, type ViewOptions } from "../app/view-model.js";
@@ -58,6 +59,11 @@ export interface ChatHost<T, R> {
   acknowledge(request: ChatRequest<T>, running: { subject: string; markdown: string }): Promise<R>;
   /** Edits the sticky reply with the outcome. */
   publish(request: ChatRequest<T>, reply: R, message: ChatMessage): Promise<void>;
+  /**
+   * The host's own refusal of a request before it runs (the asker may not approve in this repository,
+   * the service is not this repository's); undefined lets it run. Called in the job, with its context.
+   */
+  authorize?(request: ChatRequest<T>, app: AppContext): Promise<Refusal | undefined>;
   /** The application context a job runs in (e.g. with the installation's git host); `app` when absent. */
   context?(request: ChatRequest<T>): Promise<AppContext>;
   /** How commands are written in replies; `/slo-scout …` when absent. */
@@ -133,7 +139,8 @@ export async function startChatJobs<T, R>(
       const { request, reply, subject } = job.data;
       try {
         const ctx = host.context ? await host.context(request) : app;
-        const message = await runLocked(ctx, request, job.id, subject);
+        const refusal = await host.authorize?.(request, ctx);
+        const message = refusal ? refused(refusal, subject) : await runLocked(ctx, request, job.id, subject);
         await host.publish(request, reply, message);
       } catch (err) {
         await fail(request, reply, subject, err, "the command failed unexpectedly");
@@ -161,17 +168,11 @@ export async function startChatJobs<T, R>(
     });
     if (!acquired.ok) {
       const h = acquired.holder;
-      const correlationId = randomUUID().slice(0, 8);
       const since = new Date(h.acquiredAt).toISOString().slice(0, 16).replace("T", " ");
       const reason = h.job
         ? `another approval of ${h.service} is running (from ${h.owner}, started ${since} UTC); try again when it has finished`
         : `${h.service} has an open SLO-Scout change${h.branch ? ` on ${h.branch}` : ""} approved from ${h.owner}; approve there, or close that change first`;
-      return {
-        ok: false,
-        correlationId,
-        subject,
-        markdown: renderMarkdown(refusalView({ code: "locked", reason, correlationId }, view)),
-      };
+      return refused({ code: "locked", reason }, subject);
     }
     let message: ChatMessage | undefined;
     try {
@@ -190,6 +191,20 @@ export async function startChatJobs<T, R>(
         });
       }
     }
+  }
+
+  function refused(refusal: Refusal, subject: string): ChatMessage {
+    const correlationId = randomUUID().slice(0, 8);
+    app.logger.info(
+      { correlationId, host: host.name, refusal: refusal.code },
+      "chat command refused by the host",
+    );
+    return {
+      ok: false,
+      correlationId,
+      subject,
+      markdown: renderMarkdown(refusalView({ ...refusal, correlationId }, view)),
+    };
   }
 
   async function talk(ctx: AppContext, request: ChatRequest<T>, subject: string): Promise<ChatMessage> {

@@ -1,3 +1,5 @@
+import type { Policy } from "../core/proposal.js";
+
 /**
  * The ports between SLO-Scout and the systems outside it. Each has an embedded default and a production
  * adapter; `src/store/open.ts` picks one from the config.
@@ -153,6 +155,11 @@ export interface GitHost {
   /** Returns the comment's id, for `editComment` (the "analyzing…" reply that is edited when done). */
   postComment(changeId: string, body: string): Promise<string>;
   editComment(commentId: string, body: string): Promise<void>;
+  /**
+   * The repository's policy when the host carries it in a config of its own (the GitHub App's
+   * `.github/slo-scout.yml`); absent or undefined means the policy file in the repository decides.
+   */
+  policy?(): Promise<{ policy: Policy; source: string } | undefined>;
   close(): Promise<void>;
 }
 

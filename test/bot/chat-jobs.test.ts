@@ -140,6 +140,24 @@ describe("chat jobs", { timeout: 60_000 }, () => {
     expect(logs.some((l) => l.correlationId === m!.message.correlationId)).toBe(true);
   });
 
+  it("publishes the host's own refusal without running the command", async () => {
+    const { host, published$ } = recordingHost("t5", {
+      authorize: async (req) =>
+        req.text.includes("approve")
+          ? {
+              code: "unauthorized",
+              reason: "octocat has read access to acme/shop; approving needs write access",
+            }
+          : undefined,
+    });
+    const jobs = await startChatJobs(app, host);
+    await jobs.receive("delivery-5", [request(`/slo-scout approve ${proposals[1]!.id}`)]);
+    const [m] = await published$(1);
+    expect(m!.message).toMatchObject({ ok: false, subject: "checkout" });
+    expect(m!.message.markdown).toContain("Not authorized");
+    expect(m!.message.markdown).toContain("approving needs write access");
+  });
+
   it("refuses an approval while another conversation holds the service, and writes nothing", async () => {
     const repository = "acme/shop";
     await acquireChangeLocks(app.sql, {
