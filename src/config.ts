@@ -130,6 +130,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^\d+[smh]$/, { message: "must be a duration like 10m" })
     .default("10m"),
+  /** How far ahead of the server's clock an event may be dated; later spans, logs and RUM events are refused. */
+  FUTURE_TOLERANCE: duration("5m").default(5 * 60_000),
   /** How long a graceful stop may take (requests, bus, pipeline drain, stores) before the process exits 1. */
   SHUTDOWN_TIMEOUT: duration("30s").default(30_000),
   REDACT_EXTRA_PATTERNS: list.default([]),

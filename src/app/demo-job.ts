@@ -85,6 +85,7 @@ export async function runDemoJob(app: AppContext, opts: DemoJobOptions): Promise
     bufferEvents: app.config.INGEST_BUFFER_EVENTS,
     bufferBytes: 4 * app.config.MAX_BODY_BYTES,
     metrics: noMetrics,
+    futureToleranceMs: app.config.FUTURE_TOLERANCE,
   });
   const progress = progressLine(write, opts.interactive === true);
   const loaded = await loadDemoShop(shop, { ingestor, bus, consumed: true }, progress);

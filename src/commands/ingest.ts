@@ -161,6 +161,7 @@ export const command: Command = {
         bufferEvents: config.INGEST_BUFFER_EVENTS,
         bufferBytes: 4 * config.MAX_BODY_BYTES,
         metrics: noMetrics,
+        futureToleranceMs: config.FUTURE_TOLERANCE,
       });
       const interactive = process.stderr.isTTY === true;
       let s: FeedSummary;

@@ -1,3 +1,4 @@
+import { formatDuration } from "../../core/duration.js";
 import type { TelemetryEvent } from "../../core/telemetry.js";
 import type { Bus } from "../bus/bus.js";
 import { eventKey, TOPICS } from "../bus/bus.js";
@@ -58,7 +59,17 @@ export interface IngestorOptions {
   /** Body bytes one receiver may hold while reading and decoding. */
   bufferBytes: number;
   metrics: IngestMetrics;
+  /**
+   * How far ahead of this server's clock an event may be dated (FUTURE_TOLERANCE): later ones are refused,
+   * since one would move its service's watermark ahead and make every current event of it late.
+   */
+  futureToleranceMs?: number;
+  /** This server's clock (epoch ms). */
+  now?: () => number;
 }
+
+/** FUTURE_TOLERANCE's default: generous for NTP-synced hosts, far below a day-off clock. */
+export const DEFAULT_FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 /**
  * The one way decoded telemetry reaches the bus, shared by every receiver and the CLI: count the
@@ -91,8 +102,14 @@ export class Ingestor {
 
   async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
     const { metrics } = this.options;
+    const future = refuseFuture(
+      result,
+      (this.options.now ?? Date.now)(),
+      this.options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS,
+    );
+    metrics.records(receiver, signal, "future", future);
     if (result.events.length === 0) {
-      metrics.records(receiver, signal, "rejected", result.rejected);
+      metrics.records(receiver, signal, "rejected", result.rejected - future);
       return;
     }
     if (this.bus.saturated(TOPICS.rawTelemetry))
@@ -111,8 +128,33 @@ export class Ingestor {
     }
     // Counted only once the request is answered with success: a refused request is retried whole.
     metrics.records(receiver, signal, "accepted", result.accepted);
-    metrics.records(receiver, signal, "rejected", result.rejected);
+    metrics.records(receiver, signal, "rejected", result.rejected - future);
   }
+}
+
+/**
+ * Moves the events dated more than `toleranceMs` after `now` from the result's events to its rejects, with
+ * a reason the sender can act on (the answer carries it: OTLP partial success, Fluent Bit's counts); returns
+ * how many. Spans, log records and RUM events drive their service's watermark; metric samples go to the
+ * samples table, which has none, so they are left alone.
+ */
+export function refuseFuture(result: DecodeResult, now: number, toleranceMs: number): number {
+  const limit = now + toleranceMs;
+  let refused = 0;
+  let ahead = 0;
+  const kept = result.events.filter((e) => {
+    if (e.kind === "metric" || e.time <= limit) return true;
+    refused++;
+    ahead = Math.max(ahead, e.time - now);
+    return false;
+  });
+  if (refused === 0) return 0;
+  result.events = kept;
+  result.accepted = Math.max(0, result.accepted - refused);
+  result.rejected += refused;
+  const reason = `${refused} record(s) dated up to ${formatDuration(Math.round(ahead / 1000) * 1000)} ahead of the server's clock (more than FUTURE_TOLERANCE ${formatDuration(toleranceMs)}); check the sender's clock`;
+  if (result.reasons.length < 5) result.reasons.push(reason);
+  return refused;
 }
 
 /**

@@ -5,7 +5,7 @@ import { Counter, type Registry } from "prom-client";
  * with what arrived: records by receiver, signal and outcome, and requests by receiver and answer code.
  */
 export interface IngestMetrics {
-  records(receiver: string, signal: string, outcome: "accepted" | "rejected", n: number): void;
+  records(receiver: string, signal: string, outcome: "accepted" | "rejected" | "future", n: number): void;
   request(receiver: string, code: number | string): void;
 }
 
@@ -18,7 +18,7 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
     (registry.getSingleMetric(RECORDS) as Counter<"receiver" | "signal" | "outcome"> | undefined) ??
     new Counter({
       name: RECORDS,
-      help: "Telemetry records received, by receiver, signal and outcome (accepted: handed to the bus; rejected: invalid)",
+      help: "Telemetry records received, by receiver, signal and outcome (accepted: handed to the bus; rejected: invalid; future: dated more than FUTURE_TOLERANCE ahead of the server's clock, refused)",
       labelNames: ["receiver", "signal", "outcome"],
       registers: [registry],
     });

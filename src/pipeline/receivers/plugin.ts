@@ -32,6 +32,7 @@ export type ReceiverConfig = Pick<
   | "HOST"
   | "FLUENTBIT_SERVICE_KEY"
   | "INGEST_TOKEN"
+  | "FUTURE_TOLERANCE"
 >;
 
 export interface ReceiverDeps {
@@ -65,6 +66,7 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
     bufferEvents: config.INGEST_BUFFER_EVENTS,
     bufferBytes: 4 * config.MAX_BODY_BYTES,
     metrics,
+    futureToleranceMs: config.FUTURE_TOLERANCE,
   });
   const ctx: ReceiverContext = {
     ingestor,
