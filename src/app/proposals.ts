@@ -10,7 +10,7 @@ export interface Actor {
   login: string;
   /** Teams the host says the person belongs to, for the policy's approver teams. */
   teams?: string[];
-  source: "github" | "gitlab" | "slack" | "cli" | "api";
+  source: "github" | "gitlab" | "slack" | "cli" | "api" | "console";
   /** The conversation: a PR/MR URL or a Slack channel/thread. */
   chat?: string;
 }

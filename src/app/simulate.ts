@@ -1,4 +1,4 @@
-import { analyzeService } from "../analysis/analyze.js";
+import { analyzeService, UnknownSliError } from "../analysis/analyze.js";
 import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
 import { simulate as replay, type Simulation } from "../analysis/simulate.js";
 import type { SliHistory } from "../core/history.js";
@@ -69,6 +69,8 @@ export async function simulateSli(
     return done({ service: req.service, sli: found.sli, window: req.window, simulation });
   } catch (err) {
     if (err instanceof InsufficientHistoryError) return refuse("not-enough-history", err.message);
+    // The data the SLI was proposed from is no longer there (or never was, for a recorded proposal).
+    if (err instanceof UnknownSliError) return refuse("not-enough-history", err.message);
     if (err instanceof HistoryError) return refuse("bad-request", err.message);
     throw err;
   }

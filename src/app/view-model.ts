@@ -195,6 +195,11 @@ function details(p: Proposal, n: number): ProposalDetails {
   };
 }
 
+/** One proposal in full (targets, ladder, confidence parts, evidence, PromQL), for a page of its own. */
+export function proposalView(p: Proposal): ProposalDetails {
+  return details(p, 1);
+}
+
 // ─── analysis ────────────────────────────────────────────────────────────────────────────────────────
 
 export interface JourneyRow {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { registry } from "../observability/metrics.js";
 import { receiversPlugin } from "../pipeline/receivers/plugin.js";
+import { consolePlugin } from "./console/plugin.js";
 import type { ServerDeps } from "./deps.js";
 
 /**
@@ -17,4 +18,4 @@ const receivers: RoutePlugin = async (app, deps) => {
 };
 
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [receivers];
+export const ROUTES: RoutePlugin[] = [receivers, consolePlugin];

@@ -45,7 +45,7 @@ export async function appendAudit(sql: Sql, entry: AuditEntry): Promise<number> 
 /** Newest first. */
 export async function listAudit(
   sql: Sql,
-  q: { subject?: string; actor?: string; since?: number; limit?: number } = {},
+  q: { subject?: string; actor?: string; action?: string; since?: number; limit?: number } = {},
 ): Promise<AuditRecord[]> {
   const { rows } = await sql.query<{
     id: number;
@@ -59,9 +59,9 @@ export async function listAudit(
   }>(
     `SELECT * FROM audit_log
       WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR actor = $2)
-        AND ($3::bigint IS NULL OR at >= $3)
+        AND ($3::bigint IS NULL OR at >= $3) AND ($5::text IS NULL OR action = $5)
       ORDER BY at DESC, id DESC LIMIT $4`,
-    [q.subject ?? null, q.actor ?? null, q.since ?? null, q.limit ?? 100],
+    [q.subject ?? null, q.actor ?? null, q.since ?? null, q.limit ?? 100, q.action ?? null],
   );
   return rows.map((r) => ({
     id: r.id,
