@@ -71,6 +71,12 @@ export const ConfigSchema = z.object({
   S3_FORCE_PATH_STYLE: bool.default(false),
   VECTOR_URL: urlWithScheme(["pgvector", "milvus"], "milvus://localhost:19530").default("pgvector://"),
   PROMETHEUS_URL: urlWithScheme(["http", "https"], "http://localhost:9090").optional(),
+  /** How history is read from PROMETHEUS_URL: remote_read where the server serves it, else query_range. */
+  PROMETHEUS_READ: z
+    .enum(["auto", "remote-read", "query-range"], {
+      message: "must be auto, remote-read or query-range (e.g. auto)",
+    })
+    .default("auto"),
   HOST: z.string().default("0.0.0.0"),
   PORT: port("3000").default(3000),
   OTLP_GRPC_PORT: port("4317").default(4317),

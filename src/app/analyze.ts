@@ -8,7 +8,7 @@ import {
 import { HistoryError } from "../analysis/history.js";
 import { prometheusCatalog } from "../analysis/history-source.js";
 import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
-import { PrometheusQuerier } from "../history/prometheus-querier.js";
+import { PrometheusHistory } from "../history/remote-read-source.js";
 import { findSimilarCapsules } from "../pipeline/embed/similar.js";
 import { getProposal, saveProposal } from "../store/repos/proposals.js";
 import { replaceJourneys, upsertJourneys } from "../store/repos/services.js";
@@ -32,11 +32,15 @@ export interface AnalyzeRequest {
   onProgress?: AnalyzeDeps["onProgress"];
 }
 
-/** Where history comes from: the configured Prometheus, else the samples in the store. */
+/** Where history comes from: the configured Prometheus (remote_read or query_range), else the samples in the store. */
 export function historyDeps(app: AppContext): Pick<AnalyzeDeps, "sql" | "querier" | "catalog"> {
   const url = app.config.PROMETHEUS_URL;
   if (!url) return { sql: app.sql };
-  return { sql: app.sql, querier: new PrometheusQuerier(url), catalog: prometheusCatalog(url) };
+  return {
+    sql: app.sql,
+    querier: new PrometheusHistory(url, { mode: app.config.PROMETHEUS_READ }),
+    catalog: prometheusCatalog(url),
+  };
 }
 
 async function llmDeps(app: AppContext): Promise<AnalyzeDeps["llm"]> {

@@ -56,7 +56,9 @@ async function dryRunPages(
       await dryRun(parseYaml(f.content), {
         startMs: endMs - 28 * DAY_MS,
         endMs,
-        ...(prometheusUrl ? { prometheusUrl } : { source: new StoreSource(app.sql) }),
+        ...(prometheusUrl
+          ? { prometheusUrl, prometheusRead: app.config.PROMETHEUS_READ }
+          : { source: new StoreSource(app.sql) }),
       }),
     );
   }

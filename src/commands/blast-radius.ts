@@ -134,7 +134,7 @@ export const command: Command = {
               startMs: endMs - span,
               endMs,
               ...(config.PROMETHEUS_URL
-                ? { prometheusUrl: config.PROMETHEUS_URL }
+                ? { prometheusUrl: config.PROMETHEUS_URL, prometheusRead: config.PROMETHEUS_READ }
                 : { source: new StoreSource(sql) }),
             }),
           );

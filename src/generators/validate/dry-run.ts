@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../../core/duration.js";
 import { PrometheusQuerier } from "../../history/prometheus-querier.js";
+import { PrometheusHistory, type PrometheusReadMode } from "../../history/remote-read-source.js";
 import { type Expr, walk } from "../../promql/ast.js";
 import { Evaluator } from "../../promql/evaluate.js";
 import { parsePromql } from "../../promql/parse.js";
@@ -488,7 +489,7 @@ export function expandRecordingRules(
   return expand(exprText, []);
 }
 
-/** Replays the alert rules against a Prometheus's `query_range` (PROMETHEUS_URL mode). */
+/** Replays the alert rules against a Prometheus (PROMETHEUS_URL mode); a URL alone is read with `query_range`. */
 export async function dryRunPrometheus(
   ruleFile: unknown,
   prometheus: RangeQuerier | string,
@@ -546,12 +547,21 @@ export function ratesPerPeriod(report: DryRunReport, periodMs = 28 * 86_400_000)
   }));
 }
 
-/** Embedded mode from `source`, or Prometheus mode when `prometheusUrl` is given (e.g. from PROMETHEUS_URL). */
+/**
+ * Embedded mode from `source`, or Prometheus mode when `prometheusUrl` is given (e.g. from PROMETHEUS_URL),
+ * read as `prometheusRead` says (PROMETHEUS_READ: remote_read where the server serves it by default).
+ */
 export async function dryRun(
   ruleFile: unknown,
-  options: PrometheusDryRunOptions & EvalOptions & { source?: SeriesSource; prometheusUrl?: string },
+  options: PrometheusDryRunOptions &
+    EvalOptions & { source?: SeriesSource; prometheusUrl?: string; prometheusRead?: PrometheusReadMode },
 ): Promise<DryRunReport> {
-  if (options.prometheusUrl) return dryRunPrometheus(ruleFile, options.prometheusUrl, options);
+  if (options.prometheusUrl) {
+    const history = new PrometheusHistory(options.prometheusUrl, {
+      ...(options.prometheusRead ? { mode: options.prometheusRead } : {}),
+    });
+    return dryRunPrometheus(ruleFile, history, options);
+  }
   if (!options.source) throw new Error("dry-run needs either stored samples (a source) or a Prometheus URL");
   return dryRunEmbedded(ruleFile, options.source, options);
 }

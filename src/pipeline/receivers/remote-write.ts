@@ -1,8 +1,7 @@
-import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import type { MetricSeries, TelemetryEvent } from "../../core/telemetry.js";
+import { prometheusType } from "../prometheus-proto.js";
 import { IngestHttpError, mediaType } from "./body.js";
 import { type DecodeResult, describeRejects, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { int64 } from "./otlp-decode.js";
@@ -16,16 +15,6 @@ import type { ReceiverContext, RouteErrorFormat } from "./route-context.js";
  */
 
 export const REMOTE_WRITE = "remote-write";
-
-let writeRequest: protobuf.Type | undefined;
-
-function writeRequestType(): protobuf.Type {
-  if (!writeRequest) {
-    const file = fileURLToPath(new URL("../../../schemas/prometheus/remote.proto", import.meta.url));
-    writeRequest = protobuf.loadSync(file).lookupType("prometheus.WriteRequest");
-  }
-  return writeRequest;
-}
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -80,7 +69,7 @@ export function decodeWriteRequest(
   // biome-ignore lint/suspicious/noExplicitAny: protobufjs message walked structurally
   let req: any;
   try {
-    req = writeRequestType().decode(body);
+    req = prometheusType("WriteRequest").decode(body);
   } catch (err) {
     throw new MalformedBodyError(`invalid WriteRequest protobuf: ${(err as Error).message}`);
   }
