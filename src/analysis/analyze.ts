@@ -15,6 +15,7 @@ import {
   listWebVitalStats,
 } from "../store/repos/aggregates.js";
 import { listServices } from "../store/repos/services.js";
+import { WEB_VITAL_LADDER } from "./backtest.js";
 import { buildEvidence, type ErrorCapsule, journeyServices, topErrorCapsules } from "./evidence.js";
 import { DAY_MS, HistoryError, InsufficientHistoryError, parseWindowDays } from "./history.js";
 import {
@@ -44,6 +45,7 @@ import {
   type SliCandidate,
   sliCandidates,
   sliId,
+  sliKindLabel,
   WEB_VITAL_GOOD,
 } from "./sli.js";
 import { latencyThreshold, mergeLatencyHistory, proposeTarget } from "./targets.js";
@@ -498,7 +500,7 @@ function onlySli(plan: Planned[], id: string): Planned[] {
   const idOf = (p: Planned) =>
     p.kind === "latency" ? sliId(p.journey.key, "latency", p.source.source) : p.candidate.sli.id;
   const label = (p: Planned) =>
-    `${idOf(p)} (${p.journey.key} ${p.kind === "latency" ? "latency" : p.candidate.sli.kind})`;
+    `${idOf(p)} (${p.journey.key} ${p.kind === "latency" ? "latency" : sliKindLabel(p.candidate.sli)})`;
   const keep = plan.filter((p) => idOf(p) === id);
   if (keep.length === 0) throw new UnknownSliError(id, plan.map(label));
   return keep;
@@ -547,7 +549,7 @@ async function proposeTargets(
   progress("reading history");
   for (const item of plan) {
     const kind = item.kind === "latency" ? "latency" : item.candidate.sli.kind;
-    const label = `${item.journey.key} ${kind}`;
+    const label = `${item.journey.key} ${item.kind === "latency" ? kind : sliKindLabel(item.candidate.sli)}`;
     try {
       proposals.push(await proposeOne(item, label, ctx));
     } catch (err) {
@@ -587,9 +589,11 @@ async function proposeOne(item: Planned, label: string, ctx: ProposeContext): Pr
     );
   }
   ctx.deps.onHistory?.(candidate.sli, history);
+  const webVital = candidate.sli.kind === "rum";
   const tp = proposeTarget(history, {
     windowDays: ctx.windowDays,
     label: `${label} SLI`,
+    ...(webVital ? { ladder: WEB_VITAL_LADDER } : {}),
     ...(other?.points.length ? { otherSource: other } : {}),
   });
   const first = history.points[0]!.t - range.stepMs;
@@ -643,10 +647,14 @@ async function proposeOne(item: Planned, label: string, ctx: ProposeContext): Pr
     confidence: tp.confidence,
     evidence,
     warnings: [...threshold, ...tp.warnings],
-    rationale: choice.reasons.join("; "),
+    rationale: [...(webVital ? [P75_GOOD] : []), ...choice.reasons].join("; "),
     status: "proposed",
   };
 }
+
+const P75_GOOD =
+  "Core Web Vitals count a page as good when the 75th percentile of its loads is good, so 75% good is the " +
+  "baseline and the ladder starts there";
 
 /** RUM names carry the vital, not a hash fragment. */
 function nameRumProposals(proposals: Proposal[]): void {

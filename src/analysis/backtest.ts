@@ -31,6 +31,12 @@ import {
 
 export const DEFAULT_LADDER = [90, 95, 97, 98, 99, 99.5, 99.9, 99.95, 99.99] as const;
 
+/**
+ * Core Web Vitals judge a page by the 75th percentile of its loads, so a 75% good ratio is the field's
+ * baseline ("p75 good") and a web-vital ladder starts there.
+ */
+export const WEB_VITAL_LADDER = [75, 80, 85, ...DEFAULT_LADDER] as const;
+
 export interface BacktestOptions {
   /** SLO window in days; default 28. */
   windowDays?: number;

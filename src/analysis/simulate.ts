@@ -1,5 +1,6 @@
 import type { WindowsCatalog } from "../core/alert-windows.js";
 import type { SliHistory } from "../core/history.js";
+import { errorBudgetOf } from "../core/proposal.js";
 import { validateTarget } from "./backtest.js";
 import { type AlertEpisode, type SimulatedWindow, simulateAlerts, simulatedWindows } from "./burn-rate.js";
 import {
@@ -83,7 +84,7 @@ export function simulate(history: SliHistory | PreparedHistory, opts: SimulateOp
     );
   }
   const every = everyMs / h.stepMs;
-  const budget = 1 - opts.target / 100;
+  const budget = errorBudgetOf(opts.target);
   const w = Math.round(windowDays * h.stepsPerDay);
   const warmup = Math.min(w, MIN_HISTORY_DAYS * h.stepsPerDay);
   const hourSteps = Math.max(1, Math.round(HOUR_MS / h.stepMs));

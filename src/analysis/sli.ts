@@ -391,6 +391,16 @@ export function logCandidate(journey: string, service: string): SliCandidate {
 export const WEB_VITAL_GOOD = { LCP: 2500, INP: 200, CLS: 0.1 } as const;
 export type CoreVital = keyof typeof WEB_VITAL_GOOD;
 
+/** The web vital a RUM SLI measures (the `vital` matcher of its query), undefined for other SLIs. */
+export function vitalOf(sli: Pick<Sli, "kind" | "promql">): string | undefined {
+  return sli.kind === "rum" ? /\bvital="(\w+)"/.exec(sli.promql.good ?? "")?.[1] : undefined;
+}
+
+/** What an SLI measures, in a word: its kind, or for a browser SLI the vital (`LCP`, not `rum`). */
+export function sliKindLabel(sli: Pick<Sli, "kind" | "promql">): string {
+  return vitalOf(sli) ?? sli.kind;
+}
+
 /** RUM SLI: share of page views whose vital is within the "good" threshold. */
 export function rumCandidate(
   journey: string,

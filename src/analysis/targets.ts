@@ -1,5 +1,6 @@
 import type { LatencyHistogram } from "../core/aggregates.js";
 import type { LatencyHistory, SliHistory } from "../core/history.js";
+import { errorBudgetOf } from "../core/proposal.js";
 import type { Confidence } from "../core/slo.js";
 import { type Backtest, type BacktestOptions, type BacktestRung, backtest } from "./backtest.js";
 import { assessConfidence, type BudgetConsumer, topBudgetConsumers } from "./confidence.js";
@@ -52,6 +53,13 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 const fmtN = (x: number) =>
   x >= 100 ? Math.round(x).toLocaleString("en-US") : String(Math.round(x * 10) / 10);
 
+/** `value` (known to exceed `limit`) with the fewest decimals, up to 4, that still show it above `limit`. */
+function above(value: number, limit: number): string {
+  for (let d = 0; d < 4; d++)
+    if (Number(value.toFixed(d)) > limit) return value.toLocaleString("en-US", { maximumFractionDigits: d });
+  return value.toFixed(4);
+}
+
 function passes(r: BacktestRung, rule: TargetRule): boolean {
   return (
     r.worstWindowBudgetUsed <= rule.maxBudgetUsed + 1e-12 && r.worstWindowPages <= rule.maxPagesPerWindow
@@ -60,14 +68,18 @@ function passes(r: BacktestRung, rule: TargetRule): boolean {
 
 function failure(r: BacktestRung, rule: TargetRule): string {
   const why: string[] = [];
-  if (r.worstWindowBudgetUsed > rule.maxBudgetUsed) {
+  // "more than the … allowed", with enough digits that the figure shown exceeds the limit shown.
+  if (r.worstWindowBudgetUsed > rule.maxBudgetUsed + 1e-12) {
     why.push(
-      `its worst window used ${pct(r.worstWindowBudgetUsed)} of the budget (limit ${pct(rule.maxBudgetUsed)})`,
+      `its worst window used ${above(r.worstWindowBudgetUsed * 100, rule.maxBudgetUsed * 100)}% of the budget, ` +
+        `more than the ${pct(rule.maxBudgetUsed)} allowed`,
     );
   }
   if (r.worstWindowPages > rule.maxPagesPerWindow) {
     why.push(
-      `it would have paged ${fmtN(r.worstWindowPages)} times in one window (limit ${rule.maxPagesPerWindow})`,
+      `it would have paged ${above(r.worstWindowPages, rule.maxPagesPerWindow)} times in one window` +
+        `${Number.isInteger(r.worstWindowPages) ? "" : " (scaled to a window from a shorter history)"}, ` +
+        `more than the ${rule.maxPagesPerWindow} allowed`,
     );
   }
   return why.join(" and ");
@@ -100,7 +112,8 @@ export function chooseTarget(bt: Backtest, rule: Partial<TargetRule> = {}): Targ
   if (!passed) {
     idx = 0;
     reasons.push(
-      `no rung passes: even ${candidates[0]!.target}% fails because ${failure(candidates[0]!, r)}`,
+      `no rung passes: even ${candidates[0]!.target}% fails because ${failure(candidates[0]!, r)}; ` +
+        `${candidates[0]!.target}% is shown as a floor, not a target this history supports`,
     );
   }
   const chosen = candidates[idx]!;
@@ -127,20 +140,37 @@ export function chooseTarget(bt: Backtest, rule: Partial<TargetRule> = {}): Targ
     recommended: chosen.target,
     aspirational: achievable ? aspirational : undefined,
     safe,
-    errorBudget: 1 - chosen.target / 100,
+    errorBudget: errorBudgetOf(chosen.target),
     volumeCap,
     achievable,
     reasons,
   };
 }
 
-/** Backtest plus choice in one call. */
+/**
+ * Backtest plus choice in one call. When no rung of the ladder holds, whole 5% rungs below it (down to
+ * 50%) are backtested too, so the recommendation is a rung history supports rather than one the reasons
+ * themselves say fails.
+ */
 export function recommendTarget(
   history: SliHistory | PreparedHistory,
   opts: BacktestOptions & { rule?: Partial<TargetRule> } = {},
 ): { backtest: Backtest; choice: TargetChoice } {
-  const bt = backtest(history, opts);
-  return { backtest: bt, choice: chooseTarget(bt, opts.rule) };
+  const h = prepareHistory(history);
+  const bt = backtest(h, opts);
+  const choice = chooseTarget(bt, opts.rule);
+  const lower = rungsBelow(bt.ladder[0]!.target);
+  if (choice.achievable || choice.volumeCap === undefined || lower.length === 0)
+    return { backtest: bt, choice };
+  const extended = backtest(h, { ...opts, ladder: [...lower, ...bt.ladder.map((r) => r.target)] });
+  return { backtest: extended, choice: chooseTarget(extended, opts.rule) };
+}
+
+/** Whole 5% rungs below `lowest`, down to 50%. */
+function rungsBelow(lowest: number): number[] {
+  const out: number[] = [];
+  for (let t = Math.ceil(lowest / 5) * 5 - 5; t >= 50; t -= 5) out.unshift(t);
+  return out;
 }
 
 export interface TargetProposal {
@@ -169,8 +199,7 @@ export function proposeTarget(
   } = {},
 ): TargetProposal {
   const h = prepareHistory(history);
-  const bt = backtest(h, opts);
-  const choice = chooseTarget(bt, opts.rule);
+  const { backtest: bt, choice } = recommendTarget(h, opts);
   const confidence = assessConfidence(h, {
     target: choice.recommended,
     windowDays: bt.windowDays,

@@ -1,4 +1,4 @@
-import type { Proposal } from "../core/proposal.js";
+import { errorBudgetOf, type Proposal } from "../core/proposal.js";
 import { runbookContexts } from "../generators/runbook-context.js";
 import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/from-proposals.js";
 import { SpecError } from "../generators/spec/index.js";
@@ -171,7 +171,7 @@ export async function approve(
 }
 
 function withTarget(p: Proposal, target: number): Proposal {
-  return { ...p, target: { ...p.target, recommended: target, errorBudget: (100 - target) / 100 } };
+  return { ...p, target: { ...p.target, recommended: target, errorBudget: errorBudgetOf(target) } };
 }
 
 function changeTitle(service: string, proposals: Proposal[]): string {

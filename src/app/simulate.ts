@@ -1,6 +1,7 @@
 import { analyzeService, UnknownSliError } from "../analysis/analyze.js";
 import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
 import { simulate as replay, type Simulation } from "../analysis/simulate.js";
+import { sliKindLabel } from "../analysis/sli.js";
 import type { SliHistory } from "../core/history.js";
 import type { Proposal } from "../core/proposal.js";
 import type { Sli } from "../core/slo.js";
@@ -64,7 +65,7 @@ export async function simulateSli(
       target: req.target,
       windowDays,
       everyMs: req.everyMs ?? 3_600_000,
-      label: `${found.sli.journey} ${found.sli.kind} SLI`,
+      label: `${found.sli.journey} ${sliKindLabel(found.sli)} SLI`,
     });
     return done({ service: req.service, sli: found.sli, window: req.window, simulation });
   } catch (err) {

@@ -1,5 +1,6 @@
 import { parseWindowDays } from "../analysis/history.js";
 import type { Simulation } from "../analysis/simulate.js";
+import { sliKindLabel } from "../analysis/sli.js";
 import { openApp } from "../app/context.js";
 import { simulateSli } from "../app/simulate.js";
 import { loadConfig } from "../config.js";
@@ -79,8 +80,10 @@ const iso = (t: number) => new Date(t).toISOString().replace(/:00\.000Z$/, "Z");
 const pct = (x: number) => `${Number((x * 100).toFixed(1))}%`;
 
 export function renderSimulation(service: string, sli: Sli, s: Simulation): string {
+  // A journey key starts with its entry service; one passing through `service` is named after it.
+  const journey = sli.journey.startsWith(`${service} `) ? sli.journey : `${service}: ${sli.journey}`;
   const out = [
-    `${service} ${sli.journey} ${sli.kind} (${sli.id}) at ${s.target}% over ${s.windowDays}d`,
+    `${journey} ${sliKindLabel(sli)} (${sli.id}) at ${s.target}% over ${s.windowDays}d`,
     `  error budget ${Number((s.errorBudget * 100).toFixed(4))}% of events`,
     `  attainment ${Number(s.summary.attainment.toFixed(4))}%, budget remaining at the end ${pct(s.summary.finalBudgetRemaining)}, lowest ${pct(s.summary.minBudgetRemaining)}`,
     `  pages ${s.summary.pages}, tickets ${s.summary.tickets}, time in breach ${Math.round(s.summary.breachMs / 3_600_000)} h`,

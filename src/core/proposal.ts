@@ -15,6 +15,15 @@ export const TargetRung = z.object({
 });
 export type TargetRung = z.infer<typeof TargetRung>;
 
+/**
+ * The error budget of a target in percent, as a fraction rounded to the target's own precision: 99.5 gives
+ * 0.005, not the 0.0050000000000000044 that floating-point subtraction leaves.
+ */
+export function errorBudgetOf(targetPercent: number): number {
+  const decimals = (String(targetPercent).split(".")[1]?.length ?? 0) + 2;
+  return Number((1 - targetPercent / 100).toFixed(decimals));
+}
+
 export const Proposal = z.object({
   id: z.string(),
   service: z.string(),

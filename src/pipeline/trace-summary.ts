@@ -77,6 +77,12 @@ function statusCode(span: Span): number | undefined {
   return typeof n === "number" && Number.isFinite(n) ? n : undefined;
 }
 
+/** The path of an absolute URL, undefined when it is not one. */
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  return new URL(url).pathname;
+}
+
 /** A path segment that is an identifier rather than a route word: digits, hex ids, UUIDs, long tokens. */
 const ID_SEGMENT = /^(?:\d+|[0-9a-f]{8,}|[0-9a-f-]{32,36}|[A-Za-z0-9_-]{20,})$/i;
 
@@ -104,7 +110,15 @@ export function operationOf(span: Span): {
     return { operation: `${destination} ${op}`, rawPath: false };
   }
   if (method) {
-    const path = str(a["url.path"]) ?? str(a["http.target"]) ?? span.name;
+    // A client span carries its URL as url.full (http.url before semconv 1.21) and is named by the method
+    // alone, so the span name is a path only when it holds more than the method.
+    const named = span.name.startsWith(`${method} `) ? span.name.slice(method.length + 1) : span.name;
+    const path =
+      str(a["url.path"]) ??
+      str(a["http.target"]) ??
+      pathOf(str(a["url.full"]) ?? str(a["http.url"])) ??
+      (named === method ? undefined : named);
+    if (path === undefined) return { operation: method, method, rawPath: false };
     const raw = path
       .split("?")[0]!
       .split("/")

@@ -1,8 +1,19 @@
-import type { EdgeStats, ExampleTrace, LatencyHistogram, RouteStats } from "../../src/core/aggregates.js";
+import type {
+  EdgeStats,
+  ExampleTrace,
+  LatencyHistogram,
+  RouteStats,
+  WebVitalStats,
+} from "../../src/core/aggregates.js";
 import type { Capsule } from "../../src/core/capsule.js";
 import type { MetricSeries } from "../../src/core/telemetry.js";
 import type { Sql } from "../../src/store/ports.js";
-import { replaceExampleTraces, upsertEdgeStats, upsertRouteStats } from "../../src/store/repos/aggregates.js";
+import {
+  replaceExampleTraces,
+  upsertEdgeStats,
+  upsertRouteStats,
+  upsertWebVitalStats,
+} from "../../src/store/repos/aggregates.js";
 import { upsertCapsules } from "../../src/store/repos/capsules.js";
 import { insertSamples } from "../../src/store/repos/metric-samples.js";
 import { touchService } from "../../src/store/repos/services.js";
@@ -40,6 +51,8 @@ export interface FixtureSpec {
   downstream?: string[];
   capsules?: (hourStart: number) => Capsule[];
   failingTraceAt?: number;
+  /** Requests come from a browser (the journey is user-facing), with these web-vital stats per hour. */
+  browser?: (hourStart: number) => WebVitalStats[];
 }
 
 export interface FixtureTruth {
@@ -118,6 +131,7 @@ export async function writeService(sql: Sql, spec: FixtureSpec): Promise<Fixture
     r.errors += Math.round(c.server / 10);
     r.clientErrors += Math.round(c.client / 10);
     r.latency.counts[1]! += sampled;
+    if (spec.browser) r.fromBrowser += sampled;
   }
   if (spec.metrics !== false) {
     const series: MetricSeries[] = Object.entries(counters).map(([status, samples]) => ({
@@ -196,6 +210,11 @@ export async function writeService(sql: Sql, spec: FixtureSpec): Promise<Fixture
       });
     }
     await replaceExampleTraces(sql, traces);
+  }
+  if (spec.browser) {
+    const all: WebVitalStats[] = [];
+    for (let h = start; h < end; h += HOUR) all.push(...spec.browser(h));
+    for (let i = 0; i < all.length; i += 500) await upsertWebVitalStats(sql, all.slice(i, i + 500));
   }
   if (spec.capsules) {
     const all: Capsule[] = [];

@@ -73,6 +73,34 @@ beforeAll(async () => {
       capsule("notify", "e", "smtp refused <*>", h, { error: h % (6 * HOUR) === 0 ? 3 : 1 }),
     ],
   });
+  // A browser-facing page whose INP is good for 87% of page loads and LCP for 99%.
+  const vital = (metric: "INP" | "LCP", h: number, good: number, bad: number) => {
+    const bounds =
+      metric === "INP"
+        ? [50, 100, 200, 300, 500, 1000, 2000]
+        : [500, 1000, 1500, 2000, 2500, 3000, 4000, 6000, 10000];
+    const counts = bounds.map(() => 0).concat(0);
+    counts[bounds.indexOf(metric === "INP" ? 200 : 2500)] = good;
+    counts[bounds.length - 1] = bad;
+    return {
+      service: "web",
+      page: "/",
+      metric,
+      windowStart: h,
+      count: good + bad,
+      histogram: { bounds, counts, sum: 0 },
+    };
+  };
+  truth.web = await writeService(sql, {
+    service: "web",
+    route: "/",
+    days: 28,
+    counts: () => ({ ok: 50, client: 0, server: 0 }),
+    browser: (h) => {
+      const i = h / HOUR;
+      return [vital("INP", h, 87 + (i % 3) - 1, 13 - (i % 3) + 1), vital("LCP", h, 99, 1)];
+    },
+  });
   // Four log lines from minutes ago, nothing else.
   truth.fresh = await writeService(sql, {
     service: "fresh",
@@ -188,6 +216,21 @@ describe("analyzeService", () => {
     const bad = 10 * 24 + 10 * 4 * 2;
     expect(p.backtest.attainment).toBeCloseTo((100 * (total - bad)) / total, 4);
     expect(r.recommendations.map((x) => x.kind)).toContain("logs-only");
+  });
+
+  it("judges web vitals on a ladder from p75 good, and recommends a rung its reasons say holds (INP)", async () => {
+    const r = await analyze("web");
+    const rum = r.proposals.filter((p) => p.sli.kind === "rum");
+    expect(rum.map((p) => p.name).sort()).toEqual(["web GET / INP", "web GET / LCP"]);
+    const inp = rum.find((p) => p.name === "web GET / INP")!;
+    expect(inp.backtest.attainment).toBeCloseTo(87, 1);
+    expect(inp.backtest.ladder.map((x) => x.target).slice(0, 3)).toEqual([75, 80, 85]);
+    expect(inp.target).toMatchObject({ recommended: 80, safe: 75, aspirational: 85, errorBudget: 0.2 });
+    expect(inp.rationale).toMatch(
+      /^Core Web Vitals count a page as good when the 75th percentile .*; 80%: worst 28d window used/,
+    );
+    expect(inp.rationale).not.toMatch(/80% fails|no rung passes/);
+    expect(inp.warnings.join(" ")).not.toMatch(/days of history/);
   });
 
   it("refuses a log SLI over four log lines from minutes ago, with the date it can run", async () => {

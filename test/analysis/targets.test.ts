@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backtest } from "../../src/analysis/backtest.js";
+import { backtest, WEB_VITAL_LADDER } from "../../src/analysis/backtest.js";
 import { HistoryError } from "../../src/analysis/history.js";
 import {
   chooseTarget,
@@ -13,6 +13,7 @@ import {
   snapUpToBucket,
 } from "../../src/analysis/targets.js";
 import type { LatencyHistory } from "../../src/core/history.js";
+import { errorBudgetOf } from "../../src/core/proposal.js";
 import { START, synthHistory } from "./synthetic.js";
 
 describe("target choice", () => {
@@ -25,7 +26,7 @@ describe("target choice", () => {
     expect(choice.recommended).toBe(99.95);
     expect(choice.aspirational).toBe(99.99);
     expect(choice.safe).toBe(99.9);
-    expect(choice.errorBudget).toBeCloseTo(0.0005, 12);
+    expect(choice.errorBudget).toBe(0.0005);
     const chosen = bt.ladder.find((r) => r.target === choice.recommended)!;
     expect(chosen.worstWindowBudgetUsed).toBeLessThanOrEqual(0.75);
     expect(chosen.worstWindowPages).toBeLessThanOrEqual(2);
@@ -46,7 +47,38 @@ describe("target choice", () => {
     expect(chosen.worstWindowPages).toBeLessThanOrEqual(2);
     const above = bt.ladder.find((r) => r.target > choice.recommended)!;
     expect(above.worstWindowPages).toBeGreaterThan(2);
-    expect(choice.reasons.join(" ")).toMatch(/would have paged 5 times in one window/);
+    expect(choice.reasons.join(" ")).toMatch(
+      /would have paged 5 times in one window, more than the 2 allowed/,
+    );
+  });
+
+  it("rounds the error budget to the target's precision", () => {
+    expect(errorBudgetOf(99.5)).toBe(0.005);
+    expect(1 - 99.5 / 100).not.toBe(0.005);
+    expect([90, 99, 99.9, 99.95, 99.99, 75].map(errorBudgetOf)).toEqual([
+      0.1, 0.01, 0.001, 0.0005, 0.0001, 0.25,
+    ]);
+  });
+
+  it("says why a rung fails with figures that exceed the limit they are compared with", () => {
+    const rung = (target: number, budget: number, pages: number) => ({
+      target,
+      worstWindowBudgetUsed: budget,
+      worstWindowPages: pages,
+      allowedBadPerWindow: 100,
+      daysInBreach: 0,
+      pages: 0,
+      tickets: 0,
+    });
+    const bt = {
+      ...backtest(synthHistory({ days: 28, perStep: 10, errorRate: 0.001 }), { ladder: [99, 99.9] }),
+      ladder: [rung(99, 0.2, 1), rung(99.9, 0.7504, 2.04)],
+    };
+    const why = chooseTarget(bt).reasons.join("; ");
+    expect(why).toMatch(
+      /not 99\.9%: its worst window used 75\.04% of the budget, more than the 75% allowed and it would have paged 2\.04 times in one window \(scaled to a window from a shorter history\), more than the 2 allowed/,
+    );
+    expect(why).not.toMatch(/\(limit/);
   });
 
   it("caps a flat-100% service where a window still allows one bad event", () => {
@@ -64,13 +96,34 @@ describe("target choice", () => {
     expect(choice.reasons.join(" ")).toMatch(/too few to measure/);
   });
 
-  it("returns the lowest rung as a floor when nothing is achievable", () => {
+  it("steps below the ladder when nothing on it holds, recommending a rung history supports", () => {
+    // 20% bad: 90, 85 and 80 use 100% or more of their budget; 75 uses 80%; 70 uses 67%.
     const { choice } = recommendTarget(synthHistory({ days: 28, perStep: 100, errorRate: 0.2 }));
+    expect(choice).toMatchObject({ achievable: true, recommended: 70, safe: 65, aspirational: 75 });
+    expect(choice.reasons.join("; ")).not.toMatch(/70% fails/);
+  });
+
+  it("returns the lowest rung as a floor, saying so, when even 50% does not hold", () => {
+    const { choice } = recommendTarget(synthHistory({ days: 28, perStep: 100, errorRate: 0.6 }));
     expect(choice.achievable).toBe(false);
-    expect(choice.recommended).toBe(90);
+    expect(choice.recommended).toBe(50);
     expect(choice.aspirational).toBeUndefined();
     expect(choice.safe).toBeUndefined();
-    expect(choice.reasons[0]).toMatch(/no rung passes: even 90% fails/);
+    expect(choice.reasons[0]).toMatch(
+      /no rung passes: even 50% fails .*50% is shown as a floor, not a target/,
+    );
+  });
+
+  it("gives a web vital (INP at 87% good) a target on the ladder that reaches down to p75 good", () => {
+    const inp = synthHistory({ days: 28, perStep: 40, errorRate: 0.13, seed: 5 });
+    const tp = proposeTarget(inp, { ladder: WEB_VITAL_LADDER });
+    expect(tp.backtest.ladder.map((r) => r.target).slice(0, 4)).toEqual([75, 80, 85, 90]);
+    expect(tp.choice).toMatchObject({ achievable: true, recommended: 80, safe: 75, aspirational: 85 });
+    const reasons = tp.choice.reasons.join("; ");
+    expect(reasons).toMatch(/^80%: worst 28d window used/);
+    expect(reasons).toMatch(/not 85%: its worst window used/);
+    expect(reasons).not.toMatch(/80% fails|no rung passes/);
+    expect(tp.warnings).toEqual([]);
   });
 
   it("honours a custom rule", () => {

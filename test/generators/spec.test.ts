@@ -99,6 +99,13 @@ spec:
     );
   });
 
+  it("says a one-character SLO name is too short, not that it must start and end with a letter", () => {
+    const out = messages(SLOTH.replace(/- name: .*/, "- name: a")).join("\n");
+    expect(out).toMatch(/slos\[0\]\.name: "a" is too short: a name needs at least 2 characters/);
+    expect(out).not.toMatch(/must start and end/);
+    expect(messages(SLOTH.replace(/- name: .*/, "- name: -a")).join("\n")).toMatch(/must start and end/);
+  });
+
   it("rejects equal error and total queries, bad label names and SLI plugins", () => {
     const same = SLOTH.replace(
       /error_query: .*/,

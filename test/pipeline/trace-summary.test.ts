@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Span } from "../../src/core/telemetry.js";
 import { SpanAggregates, TraceAssembler } from "../../src/pipeline/span-aggregates.js";
-import { keyBudget, summarizeTrace, type TraceSpan } from "../../src/pipeline/trace-summary.js";
+import { keyBudget, operationOf, summarizeTrace, type TraceSpan } from "../../src/pipeline/trace-summary.js";
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 let next = 1;
@@ -84,6 +84,20 @@ describe("summarizeTrace", () => {
     const obs = summarizeTrace([co!]);
     expect(obs.entry?.journeyKey).toBe("checkout POST /checkout");
     expect(summarizeTrace([gw!]).entry?.fromBrowser).toBe(false);
+  });
+
+  it("names a client call by method and URL path, not `POST POST`", () => {
+    const call = (attrs: Record<string, string>) =>
+      operationOf(
+        span("payment", "client", { "http.request.method": "POST", ...attrs }, undefined, { name: "POST" })
+          .span,
+      ).operation;
+    expect(call({ "url.full": "https://api.psp.example/v1/charges?idem=1" })).toBe("POST /v1/charges");
+    expect(call({ "http.url": "https://api.psp.example/v1/refunds" })).toBe("POST /v1/refunds");
+    expect(call({})).toBe("POST");
+    expect(call({ "url.full": "https://api.psp.example/v1/charges/ch_3PzQk2LkdIwHu7ix0aBc1" })).toBe(
+      "POST other",
+    );
   });
 
   it("folds raw paths with identifiers and keys beyond the budget into `{method} other`", () => {

@@ -20,7 +20,13 @@ const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function checkName(issues: SloIssue[], field: string, value: string) {
   if (!value) issues.push({ field, message: "is required" });
-  else if (!NAME_RE.test(value)) {
+  else if (value.length === 1) {
+    // Sloth's name rule needs a first and a last character, so it refuses one-character names.
+    issues.push({
+      field,
+      message: `${JSON.stringify(value)} is too short: a name needs at least 2 characters (as in Sloth)`,
+    });
+  } else if (!NAME_RE.test(value)) {
     issues.push({
       field,
       message: `${JSON.stringify(value)} must start and end with a letter or digit and hold only letters, digits, '.', '_' and '-'`,
