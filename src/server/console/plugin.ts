@@ -1,9 +1,10 @@
-import { userInfo } from "node:os";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { approve } from "../../app/approve.js";
 import type { AppContext } from "../../app/context.js";
 import { type Actor, reject } from "../../app/proposals.js";
+import { type Auth, bearerToken, principalOf, serverAuth } from "../auth.js";
 import type { ServerDeps } from "../deps.js";
+import { HttpError } from "../errors.js";
 import {
   changePage,
   changesPage,
@@ -21,19 +22,22 @@ import { contentSecurityPolicy, renderPage } from "./render-html.js";
  * JavaScript. Reading is GET; approving and rejecting are HTML forms posted to the same use cases the
  * chats and the API call (POST → use case → 303 to the page that shows the result, or the refusal page
  * with its reason and a matching status).
+ *
+ * Access is the API's (src/server/auth.ts): pages need the `read` scope and the forms `approve`. Without
+ * JWT_SECRET / JWT_JWKS_URL only loopback callers get in. With them, a browser cannot add an
+ * Authorization header to a link or a form, so `/login` keeps the token in an HttpOnly, SameSite=Strict
+ * cookie and the console hands it to the shared check as the bearer token it is.
  */
 
 /** Longest reason a reject form may carry (the audit log keeps it). */
 const MAX_REASON = 500;
 /** A path segment longer than this is no service, proposal or change SLO-Scout made. */
 const MAX_ID = 200;
-
-const isLoopback = (ip: string) => /^(127\.|::1$|::ffff:127\.)/.test(ip);
+const TOKEN_COOKIE = "slo_scout_token";
 
 /**
- * A cross-site page must not be able to post a form here on a reader's behalf (the console on loopback
- * is otherwise open to any page the reader visits): a browser names the form's origin, and it must be
- * this server's own.
+ * A cross-site page must not be able to post a form here on a reader's behalf (on loopback the console
+ * trusts whoever reaches it): a browser names the form's origin, and it must be this server's own.
  */
 function sameOrigin(request: FastifyRequest): boolean {
   const site = request.headers["sec-fetch-site"];
@@ -47,15 +51,24 @@ function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
-function send(reply: FastifyReply, result: PageResult): FastifyReply {
-  return reply
-    .code(result.status)
-    .header("content-type", "text/html; charset=utf-8")
-    .header("content-security-policy", contentSecurityPolicy())
-    .header("x-content-type-options", "nosniff")
-    .header("referrer-policy", "same-origin")
-    .header("cache-control", "no-store")
-    .send(renderPage(result.page, result.data));
+function cookieToken(request: FastifyRequest): string | undefined {
+  for (const pair of (request.headers.cookie ?? "").split(/;\s*/)) {
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(0, eq) === TOKEN_COOKIE)
+      return decodeURIComponent(pair.slice(eq + 1)) || undefined;
+  }
+  return undefined;
+}
+
+function tokenCookie(request: FastifyRequest, token: string, maxAge?: number): string {
+  return [
+    `${TOKEN_COOKIE}=${encodeURIComponent(token)}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Strict",
+    ...(request.protocol === "https" ? ["Secure"] : []),
+    ...(maxAge !== undefined ? [`Max-Age=${maxAge}`] : []),
+  ].join("; ");
 }
 
 const field = (body: unknown, name: string): string | undefined => {
@@ -68,7 +81,30 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
   // A server without the application layer (the receivers' own tests) has nothing for the console to show.
   if (!deps.app) return;
   const app: AppContext = deps.app;
-  const actor = (): Actor => ({ source: "console", login: userInfo().username });
+  const auth: Auth = serverAuth(deps);
+  const read = { preHandler: auth.requireScope("read") };
+  const decide = { preHandler: auth.requireScope("approve") };
+  const actor = (request: FastifyRequest): Actor => ({
+    source: "console",
+    login: principalOf(request).login,
+  });
+
+  /** Every page gets the frame's data: who is signed in, and whether signing in is a thing here. */
+  const send = (request: FastifyRequest, reply: FastifyReply, result: PageResult): FastifyReply =>
+    reply
+      .code(result.status)
+      .header("content-type", "text/html; charset=utf-8")
+      .header("content-security-policy", contentSecurityPolicy())
+      .header("x-content-type-options", "nosniff")
+      .header("referrer-policy", "same-origin")
+      .header("cache-control", "no-store")
+      .send(
+        renderPage(result.page, {
+          ...result.data,
+          jwt: auth.mode === "jwt",
+          signedIn: auth.mode === "jwt" && cookieToken(request) !== undefined,
+        }),
+      );
 
   server.addContentTypeParser(
     "application/x-www-form-urlencoded",
@@ -77,18 +113,11 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
   );
 
   server.addHook("onRequest", async (request, reply) => {
-    if (!isLoopback(request.ip)) {
-      return send(
-        reply,
-        refusalPage({
-          code: "unauthorized",
-          reason:
-            "the console answers only on loopback (127.0.0.1, ::1); open it on the machine SLO-Scout runs on",
-        }),
-      );
-    }
+    const token = cookieToken(request);
+    if (token && !bearerToken(request)) request.headers.authorization = `Bearer ${token}`;
     if (request.method === "POST" && !sameOrigin(request)) {
       return send(
+        request,
         reply,
         refusalPage({ code: "unauthorized", reason: "a form from another site may not act here" }),
       );
@@ -96,6 +125,7 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
     const params = Object.values((request.params ?? {}) as Record<string, string>);
     if (params.some((p) => p.length > MAX_ID)) {
       return send(
+        request,
         reply,
         refusalPage({ code: "bad-request", reason: `a name or id is at most ${MAX_ID} characters` }),
       );
@@ -103,8 +133,18 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
   });
 
   server.setErrorHandler(async (err, request, reply) => {
+    // The shared auth's 401/403/503: the page says why, and where to sign in.
+    if (err instanceof HttpError) {
+      reply.headers(err.headers);
+      const page = refusalPage(
+        { code: err.statusCode >= 500 ? "internal" : "unauthorized", reason: err.message },
+        auth.mode === "jwt" ? { href: "/login", text: "Sign in with a token" } : undefined,
+      );
+      return send(request, reply, { ...page, status: err.statusCode });
+    }
     request.log.error({ err }, "console page failed");
     return send(
+      request,
       reply,
       refusalPage(
         {
@@ -117,20 +157,44 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
     );
   });
 
-  server.get("/", async (_request, reply) => send(reply, await homePage(app)));
-
-  server.get<{ Params: { service: string } }>("/services/:service", async (request, reply) =>
-    send(reply, await servicePage(app, request.params.service)),
+  server.get("/login", async (request, reply) =>
+    send(request, reply, { status: 200, page: "login", data: { title: "Sign in", nav: "login" } }),
   );
 
-  server.get<{ Querystring: { service?: string; status?: string } }>("/proposals", async (request, reply) =>
-    send(reply, await proposalsPage(app, request.query)),
+  server.post("/login", async (request, reply) => {
+    const token = field(request.body, "token")?.trim() ?? "";
+    if (auth.mode === "jwt") {
+      if (!token) throw new HttpError(401, "unauthorized", "paste a token to sign in");
+      request.headers.authorization = `Bearer ${token}`;
+      // A bad token is refused here, with its reason, rather than on the next page.
+      await auth.authenticate(request);
+      reply.header("set-cookie", tokenCookie(request, token));
+    }
+    return reply.redirect("/", 303);
+  });
+
+  server.post("/logout", async (request, reply) =>
+    reply.header("set-cookie", tokenCookie(request, "", 0)).redirect("/login", 303),
+  );
+
+  server.get("/", read, async (request, reply) => send(request, reply, await homePage(app)));
+
+  server.get<{ Params: { service: string } }>("/services/:service", read, async (request, reply) =>
+    send(request, reply, await servicePage(app, request.params.service)),
+  );
+
+  server.get<{ Querystring: { service?: string; status?: string } }>(
+    "/proposals",
+    read,
+    async (request, reply) => send(request, reply, await proposalsPage(app, request.query)),
   );
 
   server.get<{ Params: { id: string }; Querystring: { target?: string; rejected?: string } }>(
     "/proposals/:id",
+    read,
     async (request, reply) =>
       send(
+        request,
         reply,
         await proposalPage(app, request.params.id, {
           ...(request.query.target !== undefined ? { target: request.query.target } : {}),
@@ -139,41 +203,46 @@ export const consolePlugin: FastifyPluginAsync<ServerDeps> = async (server, deps
       ),
   );
 
-  server.post<{ Params: { id: string } }>("/proposals/:id/approve", async (request, reply) => {
+  server.post<{ Params: { id: string } }>("/proposals/:id/approve", decide, async (request, reply) => {
     const id = request.params.id;
     const back = { href: `/proposals/${encodeURIComponent(id)}`, text: "Back to the proposal" };
     const text = field(request.body, "target")?.trim() ?? "";
     const target = text === "" ? undefined : Number(text);
     if (target !== undefined && !Number.isFinite(target))
       return send(
+        request,
         reply,
         refusalPage({ code: "bad-request", reason: `the target must be a number, got "${text}"` }, back),
       );
-    const result = await approve(app, [id], { by: actor(), ...(target !== undefined ? { target } : {}) });
-    if (!result.ok) return send(reply, refusalPage(result.refusal, back));
+    const result = await approve(app, [id], {
+      by: actor(request),
+      ...(target !== undefined ? { target } : {}),
+    });
+    if (!result.ok) return send(request, reply, refusalPage(result.refusal, back));
     const opened = result.value[0]?.change.id;
     return reply.redirect(opened ? `/changes?opened=${encodeURIComponent(opened)}` : "/changes", 303);
   });
 
-  server.post<{ Params: { id: string } }>("/proposals/:id/reject", async (request, reply) => {
+  server.post<{ Params: { id: string } }>("/proposals/:id/reject", decide, async (request, reply) => {
     const id = request.params.id;
     const back = { href: `/proposals/${encodeURIComponent(id)}`, text: "Back to the proposal" };
     const reason = field(request.body, "reason")?.trim() ?? "";
     if (reason.length > MAX_REASON)
       return send(
+        request,
         reply,
         refusalPage({ code: "bad-request", reason: `a reason is at most ${MAX_REASON} characters` }, back),
       );
-    const result = await reject(app, id, { by: actor(), ...(reason ? { reason } : {}) });
-    if (!result.ok) return send(reply, refusalPage(result.refusal, back));
+    const result = await reject(app, id, { by: actor(request), ...(reason ? { reason } : {}) });
+    if (!result.ok) return send(request, reply, refusalPage(result.refusal, back));
     return reply.redirect(`/proposals/${encodeURIComponent(id)}?rejected=1`, 303);
   });
 
-  server.get<{ Querystring: { opened?: string } }>("/changes", async (request, reply) =>
-    send(reply, await changesPage(app, request.query)),
+  server.get<{ Querystring: { opened?: string } }>("/changes", read, async (request, reply) =>
+    send(request, reply, await changesPage(app, request.query)),
   );
 
-  server.get<{ Params: { id: string } }>("/changes/:id", async (request, reply) =>
-    send(reply, await changePage(app, request.params.id)),
+  server.get<{ Params: { id: string } }>("/changes/:id", read, async (request, reply) =>
+    send(request, reply, await changePage(app, request.params.id)),
   );
 };

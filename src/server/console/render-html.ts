@@ -13,7 +13,16 @@ import { num, pct, share, span, utc } from "../../app/format.js";
 
 const TEMPLATES = new URL("../../../templates/console/", import.meta.url);
 
-export const PAGES = ["home", "service", "proposals", "proposal", "changes", "change", "refusal"] as const;
+export const PAGES = [
+  "home",
+  "service",
+  "proposals",
+  "proposal",
+  "changes",
+  "change",
+  "refusal",
+  "login",
+] as const;
 export type Page = (typeof PAGES)[number];
 
 interface Compiled {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import Handlebars from "handlebars";
+import { SignJWT } from "jose";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppContext, openApp } from "../../../src/app/context.js";
@@ -35,6 +36,14 @@ const availability = proposals.find((p) => p.name === "checkout POST /checkout a
 const latency = proposals.find((p) => p.name === "checkout POST /checkout latency")!;
 const HOSTILE = `<script>alert("x")</script>`;
 
+const SECRET = "a-console-test-secret-long-enough-0123456789";
+const token = (sub: string, scope: string) =>
+  new SignJWT({ scope })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime("5m")
+    .sign(new TextEncoder().encode(SECRET));
+
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = { "content-type": "application/x-www-form-urlencoded", host: "127.0.0.1:3000" };
 
@@ -43,6 +52,8 @@ describe("web console", { timeout: 120_000 }, () => {
   let repo: string;
   let app: AppContext;
   let server: FastifyInstance;
+  /** The same app behind JWT_SECRET: tokens instead of loopback. */
+  let guarded: FastifyInstance;
   const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
   const get = (url: string) => server.inject({ method: "GET", url });
 
@@ -52,11 +63,8 @@ describe("web console", { timeout: 120_000 }, () => {
     mkdirSync(repo);
     git("init", "-q", "-b", "main");
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init");
-    const config = ConfigSchema.parse({
-      DATABASE_URL: "pglite://memory",
-      SLO_SCOUT_REPO: repo,
-      LOG_LEVEL: "silent",
-    });
+    const env = { DATABASE_URL: "pglite://memory", SLO_SCOUT_REPO: repo, LOG_LEVEL: "silent" };
+    const config = ConfigSchema.parse(env);
     const logger = pino({ level: process.env.CONSOLE_TEST_LOG ?? "silent" });
     app = await openApp(config, { logger });
     const at = Date.UTC(2026, 10, 22);
@@ -65,9 +73,15 @@ describe("web console", { timeout: 120_000 }, () => {
     await upsertJourneys(app.sql, journeys);
     for (const p of proposals) await saveProposal(app.sql, p);
     server = await buildServer({ config, logger, sql: app.sql, app }, { plugins: [consolePlugin] });
+    const jwtConfig = ConfigSchema.parse({ ...env, JWT_SECRET: SECRET });
+    guarded = await buildServer(
+      { config: jwtConfig, logger, sql: app.sql, app },
+      { plugins: [consolePlugin] },
+    );
   });
   afterAll(async () => {
     await server?.close();
+    await guarded?.close();
     await app?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -212,5 +226,65 @@ describe("web console", { timeout: 120_000 }, () => {
     });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain("no proposal prop-000000000000");
+  });
+
+  describe("behind JWT_SECRET", () => {
+    const signIn = async (jwt: string) => {
+      const res = await guarded.inject({
+        method: "POST",
+        url: "/login",
+        headers: FORM,
+        payload: form({ token: jwt }),
+      });
+      return { res, cookie: String(res.headers["set-cookie"] ?? "").split(";")[0]! };
+    };
+
+    it("sends a reader without a token to sign in, and refuses a bad token at the door", async () => {
+      const anonymous = await guarded.inject({ method: "GET", url: "/", remoteAddress: "10.1.2.3" });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.body).toContain('href="/login"');
+      const bad = await signIn("not-a-jwt");
+      expect(bad.res.statusCode).toBe(401);
+      expect(bad.res.headers["set-cookie"]).toBeUndefined();
+      const login = await guarded.inject({ method: "GET", url: "/login" });
+      expect(login.body).toContain('<label for="login-token">');
+    });
+
+    it("lets a read token look but not decide; an approve token decides, audited under its subject", async () => {
+      const reader = await signIn(await token("rita", "read"));
+      expect(reader.res.statusCode).toBe(303);
+      expect(reader.res.headers["set-cookie"]).toMatch(/HttpOnly; SameSite=Strict/);
+      const page = await guarded.inject({
+        method: "GET",
+        url: "/",
+        headers: { cookie: reader.cookie },
+        remoteAddress: "10.1.2.3",
+      });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain("Sign out");
+      const open = proposals.find(
+        (p) => p.status === "proposed" && p.id !== availability.id && p.id !== latency.id,
+      )!;
+      const refused = await guarded.inject({
+        method: "POST",
+        url: `/proposals/${open.id}/reject`,
+        headers: { ...FORM, cookie: reader.cookie },
+        payload: form({ reason: "no" }),
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain("needs the approve scope");
+      expect((await getProposal(app.sql, open.id))?.status).toBe("proposed");
+
+      const approver = await signIn(await token("alice", "approve"));
+      const decided = await guarded.inject({
+        method: "POST",
+        url: `/proposals/${open.id}/reject`,
+        headers: { ...FORM, cookie: approver.cookie },
+        payload: form({ reason: "duplicate" }),
+      });
+      expect(decided.statusCode).toBe(303);
+      const [entry] = await listAudit(app.sql, { action: "reject", subject: open.id });
+      expect(entry?.actor).toBe("console:alice");
+    });
   });
 });
