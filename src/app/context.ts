@@ -88,3 +88,12 @@ export async function openApp(config: Config, options: OpenAppOptions = {}): Pro
     },
   };
 }
+
+/**
+ * The same context with changes going to `host`: a bot's conversation happens in one hosted repository
+ * (a GitLab project, a GitHub installation's repository), which its approvals and reviews read and write.
+ * Everything else is shared; closing it closes nothing (the original owns the backends).
+ */
+export function withGitHost(app: AppContext, host: GitHost): AppContext {
+  return { ...app, gitHost: async () => host, close: async () => {} };
+}

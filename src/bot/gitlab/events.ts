@@ -75,7 +75,15 @@ export interface MergeRequestEvent {
   url?: string;
 }
 
-export type GitLabEvent = NoteEvent | MergeRequestEvent;
+/** A merge request merged or closed: the changes it held are done with. */
+export interface MergeRequestClosedEvent {
+  kind: "merge_request_closed";
+  project: GitLabProjectRef;
+  iid: number;
+  sourceBranch: string;
+}
+
+export type GitLabEvent = NoteEvent | MergeRequestEvent | MergeRequestClosedEvent;
 
 const projectRef = (p: z.infer<typeof Project>): GitLabProjectRef => ({
   id: p.id,
@@ -85,7 +93,8 @@ const projectRef = (p: z.infer<typeof Project>): GitLabProjectRef => ({
 
 /**
  * The event a delivery carries, when it is one the bot acts on: a new (not edited, not system) note on a
- * merge request or an issue; a merge request opened, reopened or updated with new commits. Undefined for
+ * merge request or an issue; a merge request opened, reopened or updated with new commits; a merge
+ * request merged or closed. Undefined for
  * everything else, which is answered 2xx and left alone.
  */
 export function parseGitLabEvent(eventHeader: string | undefined, body: unknown): GitLabEvent | undefined {
@@ -117,11 +126,14 @@ export function parseGitLabEvent(eventHeader: string | undefined, body: unknown)
     const parsed = MergeRequestHook.safeParse(body);
     if (!parsed.success) return undefined;
     const a = parsed.data.object_attributes;
+    const project = projectRef(parsed.data.project);
+    if (a.action === "close" || a.action === "merge")
+      return { kind: "merge_request_closed", project, iid: a.iid, sourceBranch: a.source_branch };
     const newCommits = a.action === "open" || a.action === "reopen" || (a.action === "update" && !!a.oldrev);
     if (a.state !== "opened" || !newCommits) return undefined;
     return {
       kind: "merge_request",
-      project: projectRef(parsed.data.project),
+      project,
       iid: a.iid,
       headSha: a.last_commit.id,
       sourceBranch: a.source_branch,

@@ -86,7 +86,12 @@ export async function setCommitStatus(
   api: GitLabApi,
   project: number,
   sha: string,
-  status: { state: "pending" | "running" | "success" | "failed"; name: string; description: string; targetUrl?: string },
+  status: {
+    state: "pending" | "running" | "success" | "failed";
+    name: string;
+    description: string;
+    targetUrl?: string;
+  },
 ): Promise<void> {
   await api.Commits.editStatus(project, sha, status.state, {
     name: status.name,

@@ -44,7 +44,7 @@ describe("GitLab webhook events", () => {
     expect(parseGitLabEvent("Note Hook", old)).toMatchObject({ noteId: 1241 });
   });
 
-  it("reads a merge request opened or given new commits, and nothing else", () => {
+  it("reads a merge request opened, given new commits, merged or closed, and nothing else", () => {
     const opened = fixture("merge-request-hook.json");
     expect(parseGitLabEvent("Merge Request Hook", opened)).toEqual({
       kind: "merge_request",
@@ -62,14 +62,29 @@ describe("GitLab webhook events", () => {
     pushed.object_attributes.action = "update";
     pushed.object_attributes.oldrev = "95790bf891e76fee5e1747ab589903a6a1f80f22";
     expect(parseGitLabEvent("Merge Request Hook", pushed)).toMatchObject({ iid: 1 });
+    const approved = fixture("merge-request-hook.json");
+    approved.object_attributes.action = "approved";
+    expect(parseGitLabEvent("Merge Request Hook", approved)).toBeUndefined();
     const merged = fixture("merge-request-hook.json");
     merged.object_attributes.state = "merged";
-    expect(parseGitLabEvent("Merge Request Hook", merged)).toBeUndefined();
+    merged.object_attributes.action = "merge";
+    expect(parseGitLabEvent("Merge Request Hook", merged)).toEqual({
+      kind: "merge_request_closed",
+      project: { id: 1, path: "gitlabhq/gitlab-test", defaultBranch: "master" },
+      iid: 1,
+      sourceBranch: "ms-viewport",
+    });
   });
 
   it("matches the webhook token exactly, whatever its length", () => {
     expect(gitlabTokenMatches("s3cret-token-of-some-length", "s3cret-token-of-some-length")).toBe(true);
-    for (const bad of ["s3cret-token-of-some-lengtH", "s3cret", "", undefined, ["s3cret-token-of-some-length"]])
+    for (const bad of [
+      "s3cret-token-of-some-lengtH",
+      "s3cret",
+      "",
+      undefined,
+      ["s3cret-token-of-some-length"],
+    ])
       expect(gitlabTokenMatches("s3cret-token-of-some-length", bad)).toBe(false);
   });
 });
