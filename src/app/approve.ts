@@ -69,7 +69,11 @@ export async function approve(
   const ref = req.baseRef;
   const policy = await repoPolicy(host, ref);
   const unauthorized = checkApproval(policy.policy, req.by.login, [
-    { id: req.by.login, ...(req.by.teams ? { teams: req.by.teams } : {}) },
+    {
+      id: req.by.login,
+      ...(req.by.teams ? { teams: req.by.teams } : {}),
+      ...(req.by.aliases ? { aliases: req.by.aliases } : {}),
+    },
   ]);
   if (unauthorized.length > 0)
     return refuse(

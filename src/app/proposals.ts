@@ -10,6 +10,8 @@ export interface Actor {
   login: string;
   /** Teams the host says the person belongs to, for the policy's approver teams. */
   teams?: string[];
+  /** Other names the host vouches for, e.g. the e-mail Slack holds for a user; the policy may list those. */
+  aliases?: string[];
   source: "github" | "gitlab" | "slack" | "cli" | "api" | "console";
   /** The conversation: a PR/MR URL or a Slack channel/thread. */
   chat?: string;

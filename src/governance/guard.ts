@@ -81,6 +81,8 @@ export interface Approver {
   /** GitHub/GitLab login, or a Slack user id. */
   id: string;
   teams?: string[];
+  /** Other names the host vouches for (a Slack user's e-mail), matched against `approvers.users`. */
+  aliases?: string[];
 }
 
 /** Whether the approvals on a change satisfy the policy. */
@@ -92,6 +94,7 @@ export function checkApproval(policy: Policy, requester: string, approvers: Appr
     (a) =>
       !restricted ||
       users.includes(a.id) ||
+      (a.aliases ?? []).some((alias) => users.includes(alias)) ||
       slackUserIds.includes(a.id) ||
       (a.teams ?? []).some((t) => teams.includes(t)),
   );

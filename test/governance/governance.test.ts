@@ -109,6 +109,13 @@ describe("approvals", () => {
     ]);
   });
 
+  it("matches a Slack user by user id or by the e-mail Slack vouches for", () => {
+    const slack = parsePolicy("approvers:\n  users: [dana@example.com]\n  slackUserIds: [U0SRE]\n");
+    expect(checkApproval(slack, "U0SRE", [{ id: "U0SRE" }])).toEqual([]);
+    expect(checkApproval(slack, "U0DANA", [{ id: "U0DANA", aliases: ["dana@example.com"] }])).toEqual([]);
+    expect(checkApproval(slack, "U0EVE", [{ id: "U0EVE", aliases: ["eve@example.com"] }])).not.toEqual([]);
+  });
+
   it("lets anyone approve under the default policy, once", () => {
     expect(checkApproval(DEFAULT_POLICY, "alice", [{ id: "alice" }])).toEqual([]);
     expect(checkApproval(DEFAULT_POLICY, "alice", [])).toHaveLength(1);
