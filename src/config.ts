@@ -158,6 +158,31 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^(\d+|\w[\w.-]*(\/\w[\w.-]*)+)$/, { message: "must be a project id or path (e.g. acme/shop)" })
     .optional(),
+  /** Slack: the bot token turns the Slack app on; HTTP mode needs the signing secret, Socket Mode the app token. */
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xox[bp]-/, { message: "must be a bot token (e.g. xoxb-1234-…)" })
+    .optional(),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(8, { message: "must be the app's signing secret (Basic Information)" })
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, { message: "must be an app-level token (e.g. xapp-1-…)" })
+    .optional(),
+  SLACK_API_URL: urlWithScheme(["http", "https"], "https://slack.com/api/").default("https://slack.com/api/"),
+  /**
+   * Where approvals from Slack open their change: `gitlab:<project>`, `github:<owner>/<repo>` or a local
+   * repository's path; the default git host (GITLAB_PROJECT or SLO_SCOUT_REPO) when unset.
+   */
+  SLO_SCOUT_SLACK_REPO: z
+    .string()
+    .regex(/^(gitlab:(\d+|\w[\w.-]*(\/\w[\w.-]*)+)|github:[\w.-]+\/[\w.-]+|[^:]+)$/, {
+      message:
+        "must be gitlab:<group/project>, github:<owner>/<repo> or a directory path (e.g. gitlab:acme/shop)",
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

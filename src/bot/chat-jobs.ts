@@ -6,7 +6,7 @@ import { code } from "../app/markdown-escape.js";
 import type { Refusal } from "../app/outcome.js";
 import { type Actor, proposal, proposals } from "../app/proposals.js";
 import { COMMENT_LIMIT, renderMarkdown } from "../app/render-markdown.js";
-import { chatCommands, refusalView, type ViewOptions } from "../app/view-model.js";
+import { chatCommands, refusalView, type ViewModel, type ViewOptions } from "../app/view-model.js";
 import { claimDelivery } from "../store/repos/bot-deliveries.js";
 import { acquireChangeLocks, finishChangeLock, type LockScope } from "../store/repos/change-locks.js";
 import { subjectOf } from "./sticky.js";
@@ -41,6 +41,8 @@ export interface ChatMessage {
   ok: boolean;
   /** Markdown, at most COMMENT_LIMIT minus room for the host's sticky marker. */
   markdown: string;
+  /** What the Markdown was rendered from, for a host that renders otherwise (Slack's Block Kit). */
+  views: ViewModel[];
   correlationId: string;
   /** The services the command concerns, joined (`subjectOf`): the sticky reply's subject. */
   subject: string;
@@ -112,18 +114,17 @@ export async function startChatJobs<T, R>(
   const fail = async (request: ChatRequest<T>, reply: R, subject: string, err: unknown, what: string) => {
     const correlationId = randomUUID().slice(0, 8);
     app.logger.error({ err, correlationId, host: host.name }, what);
-    const markdown = renderMarkdown(
-      refusalView(
-        {
-          code: "internal",
-          reason: `${what}; the server log has the details under correlation id ${correlationId}`,
-          correlationId,
-        },
-        view,
-      ),
+    const refusal = refusalView(
+      {
+        code: "internal",
+        reason: `${what}; the server log has the details under correlation id ${correlationId}`,
+        correlationId,
+      },
+      view,
     );
+    const markdown = renderMarkdown(refusal);
     try {
-      await host.publish(request, reply, { ok: false, markdown, correlationId, subject });
+      await host.publish(request, reply, { ok: false, markdown, views: [refusal], correlationId, subject });
     } catch (publishErr) {
       app.logger.error(
         { err: publishErr, correlationId, host: host.name },
@@ -199,12 +200,8 @@ export async function startChatJobs<T, R>(
       { correlationId, host: host.name, refusal: refusal.code },
       "chat command refused by the host",
     );
-    return {
-      ok: false,
-      correlationId,
-      subject,
-      markdown: renderMarkdown(refusalView({ ...refusal, correlationId }, view)),
-    };
+    const shown = refusalView({ ...refusal, correlationId }, view);
+    return { ok: false, correlationId, subject, markdown: renderMarkdown(shown), views: [shown] };
   }
 
   async function talk(ctx: AppContext, request: ChatRequest<T>, subject: string): Promise<ChatMessage> {
@@ -213,7 +210,7 @@ export async function startChatJobs<T, R>(
     if (markdown.length > MARKDOWN_LIMIT) {
       markdown = `${markdown.slice(0, MARKDOWN_LIMIT)}\n\n… (cut: the reply is longer than a comment can hold)`;
     }
-    return { ok: reply.ok, markdown, correlationId: reply.correlationId, subject, reply };
+    return { ok: reply.ok, markdown, views: reply.views, correlationId: reply.correlationId, subject, reply };
   }
 
   return {

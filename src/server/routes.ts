@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { gitlabWebhooks } from "../bot/gitlab/webhooks.js";
+import { slackRoutes } from "../bot/slack/plugin.js";
 import { registry } from "../observability/metrics.js";
 import { receiversPlugin } from "../pipeline/receivers/plugin.js";
 import { consolePlugin } from "./console/plugin.js";
@@ -19,4 +20,4 @@ const receivers: RoutePlugin = async (app, deps) => {
 };
 
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [receivers, consolePlugin, gitlabWebhooks];
+export const ROUTES: RoutePlugin[] = [receivers, consolePlugin, gitlabWebhooks, slackRoutes()];

@@ -1,0 +1,337 @@
+import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { type AppContext, openApp } from "../../../src/app/context.js";
+import { slackRoutes } from "../../../src/bot/slack/plugin.js";
+import { ConfigSchema } from "../../../src/config.js";
+import { Proposal } from "../../../src/core/proposal.js";
+import { buildServer } from "../../../src/server/app.js";
+import type { Sql } from "../../../src/store/ports.js";
+import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
+import { ROOT } from "../../generators/helpers.js";
+import { type SlackCall, type SlackStandIn, startSlackStandIn } from "../../helpers/slack-stand-in.js";
+
+/**
+ * The Slack app over real HTTP on the running server: Slack's documented slash-command and interaction
+ * bodies, signed with a test secret, posted to /slack/events; Slack's Web API and the response URLs are a
+ * local stand-in (SLACK_API_URL). Proposals are the ones `analyze checkout` recorded on the demo shop.
+ */
+
+const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const ALLOWED = "U0DANA"; // listed in the policy by e-mail, matched through users.info
+const OUTSIDER = "U0EVE";
+const CHANNEL = "C2147483705";
+
+const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/slack", name), "utf8");
+const recorded = (
+  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
+    proposals: unknown[];
+  }
+).proposals.map((p) => Proposal.parse(p));
+const availability = recorded.find((p) => p.name === "checkout POST /checkout availability")!;
+const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
+
+let triggers = 0;
+const trigger = () => `${13345224609 + ++triggers}.738474920.8088930838d88f008e0`;
+
+/** Slack's documented slash-command body with our command, user and trigger. */
+function slashCommand(text: string, user: string, responseUrl: string, triggerId = trigger()): string {
+  const form = new URLSearchParams(fixture("slash-command.txt").trim());
+  form.set("command", "/slo-scout");
+  form.set("text", text);
+  form.set("user_id", user);
+  form.set("channel_id", CHANNEL);
+  form.set("response_url", responseUrl);
+  form.set("trigger_id", triggerId);
+  return form.toString();
+}
+
+/** Slack's documented block_actions payload: a click on one of our buttons on the message `ts`. */
+function buttonClick(actionId: string, value: string, user: string, ts: string): string {
+  const body = JSON.parse(fixture("block-actions.json"));
+  body.user = { ...body.user, id: user };
+  body.channel = { id: CHANNEL, name: "test" };
+  body.container = { ...body.container, channel_id: CHANNEL, message_ts: ts };
+  body.message = { ...body.message, ts };
+  body.trigger_id = trigger();
+  body.actions = [{ ...body.actions[0], action_id: actionId, block_id: `proposal:${value}`, value }];
+  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
+}
+
+/** Slack's documented view_submission payload for the modal the bot opened. */
+function submission(view: Record<string, unknown>, values: Record<string, string>, user: string): string {
+  const body = JSON.parse(fixture("view-submission.json"));
+  body.user = { ...body.user, id: user };
+  body.trigger_id = trigger();
+  body.view = {
+    ...body.view,
+    ...view,
+    id: `V${triggers}`,
+    state: {
+      values: Object.fromEntries(
+        Object.entries(values).map(([block, value]) => [
+          block,
+          { value: { type: "plain_text_input", value } },
+        ]),
+      ),
+    },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
+}
+
+function signed(body: string, at = Date.now(), secret = SECRET): Record<string, string> {
+  const ts = String(Math.floor(at / 1000));
+  const sig = createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
+  return {
+    "content-type": "application/x-www-form-urlencoded",
+    "x-slack-request-timestamp": ts,
+    "x-slack-signature": `v0=${sig}`,
+  };
+}
+
+const texts = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? "");
+const buttonsOf = (c: SlackCall) =>
+  (c.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) =>
+    b.type === "actions" ? (b.elements ?? []) : [],
+  );
+
+describe("Slack over HTTP", { timeout: 120_000 }, () => {
+  let dir: string;
+  let repo: string;
+  let app: AppContext;
+  let server: FastifyInstance;
+  let slack: SlackStandIn;
+  let base: string;
+  /** Arms a 3.5 s pause on the next read of the conversation's own data (the analysis). */
+  let slowNext = false;
+  const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+
+  const post = async (body: string, headers: Record<string, string>) => {
+    const started = performance.now();
+    const res = await fetch(`${base}/slack/events`, { method: "POST", headers, body });
+    return { status: res.status, text: await res.text(), ms: performance.now() - started };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "slo-scout-slack-"));
+    repo = join(dir, "repo");
+    mkdirSync(join(repo, ".slo-scout"), { recursive: true });
+    git("init", "-q", "-b", "main");
+    writeFileSync(join(repo, ".slo-scout/policy.yml"), "approvers:\n  users: [dana@example.com]\n");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "policy");
+    slack = await startSlackStandIn({
+      emails: { [ALLOWED]: "Dana@example.com", [OUTSIDER]: "eve@example.com" },
+    });
+    const config = ConfigSchema.parse({
+      DATABASE_URL: "pglite://memory",
+      SLO_SCOUT_REPO: repo,
+      LOG_LEVEL: "silent",
+      SLACK_BOT_TOKEN: "xoxb-test-token",
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+    });
+    const logger = pino({ level: "silent" });
+    app = await openApp(config, { logger });
+    for (const p of [availability, latency]) await saveProposal(app.sql, { ...p, status: "proposed" });
+    const sql: Sql = {
+      engine: app.sql.engine,
+      async query(text, params) {
+        if (slowNext && !/bot_deliveries|change_locks/.test(text)) {
+          slowNext = false;
+          await new Promise((resolve) => setTimeout(resolve, 3500));
+        }
+        return app.sql.query(text, params);
+      },
+      exec: (text) => app.sql.exec(text),
+      transaction: (fn) => app.sql.transaction(fn),
+      close: async () => {},
+    };
+    server = await buildServer(
+      { config, logger, sql: app.sql, app: { ...app, sql } },
+      { plugins: [slackRoutes()] },
+    );
+    await server.listen({ host: "127.0.0.1", port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    // Every Web API method the bot called is one the manifest's scopes allow (scopes from Slack's method docs).
+    const manifest = parseYaml(readFileSync(join(ROOT, "slack-app.yml"), "utf8"));
+    const scopes: string[] = manifest.oauth_config.scopes.bot;
+    const needs: Record<string, string[]> = {
+      "auth.test": [],
+      "chat.postMessage": ["chat:write"],
+      "chat.update": ["chat:write"],
+      "chat.postEphemeral": ["chat:write"],
+      "views.open": [],
+      "users.info": ["users:read", "users:read.email"],
+    };
+    for (const method of new Set(
+      slack?.calls.map((c) => c.method).filter((m) => !m.startsWith("response:")),
+    )) {
+      expect(needs[method], `${method} is not in the scope table`).toBeDefined();
+      for (const scope of needs[method]!) expect(scopes).toContain(scope);
+    }
+    expect(manifest.features.slash_commands[0]).toMatchObject({ command: "/slo-scout" });
+    expect(manifest.features.slash_commands[0].url).toMatch(/\/slack\/events$/);
+    expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
+    await server?.close();
+    await app?.close();
+    await slack?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("walks the conversation: command, proposals with buttons, Approve, the change's link in the thread", async () => {
+    const from = slack.calls.length;
+    const body = slashCommand("proposals checkout", ALLOWED, slack.responseUrl("1"));
+    const ack = await post(body, signed(body));
+    expect(ack).toMatchObject({ status: 200, text: "" });
+    expect(ack.ms).toBeLessThan(3000);
+
+    const running = await slack.waitFor((c) => c.method === "chat.postMessage", 30_000, from);
+    expect(running.args).toMatchObject({ channel: CHANNEL });
+    expect(texts(running)).toContain("proposals checkout");
+    const answer = await slack.waitFor((c) => c.method === "chat.update", 30_000, from);
+    expect(answer.args.ts).toBe(running.args.ts ?? answer.args.ts);
+    const buttons = buttonsOf(answer);
+    expect(buttons.filter((b) => b.action_id === "slo_approve").map((b) => b.value)).toEqual(
+      expect.arrayContaining([availability.id, latency.id]),
+    );
+    // A button carries the proposal id and nothing else.
+    for (const b of buttons) expect(b.value).toMatch(/^prop-[0-9a-f]{12}$/);
+    const messageTs = String(answer.args.ts);
+
+    const at = slack.calls.length;
+    const click = buttonClick("slo_approve", availability.id, ALLOWED, messageTs);
+    const clicked = await post(click, signed(click));
+    expect(clicked).toMatchObject({ status: 200 });
+    expect(clicked.ms).toBeLessThan(3000);
+    const threadReply = await slack.waitFor(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === messageTs,
+      30_000,
+      at,
+    );
+    const change = await slack.waitFor(
+      (c) => c.method === "chat.update" && c.args.ts !== messageTs && texts(c).includes("Change opened"),
+      90_000,
+      at,
+    );
+    expect(change.args.channel).toBe(CHANNEL);
+    expect(slack.calls.slice(at).some((c) => c.method === "users.info" && c.args.user === ALLOWED)).toBe(
+      true,
+    );
+    expect(threadReply.args.thread_ts).toBe(messageTs);
+    expect(texts(change)).toContain("slo-scout/checkout");
+    expect(git("rev-list", "--count", "main..slo-scout/checkout").trim()).toBe("1");
+    expect(git("show", "--name-only", "--format=", "slo-scout/checkout")).toContain("slos/checkout.yml");
+    expect((await getProposal(app.sql, availability.id))?.status).toBe("committed");
+  });
+
+  it("refuses a bad signature and a timestamp outside the 5-minute window with 401, starting nothing", async () => {
+    const from = slack.calls.length;
+    const body = slashCommand("status", ALLOWED, slack.responseUrl("2"));
+    expect((await post(body, signed(body, Date.now(), "not-the-secret"))).status).toBe(401);
+    expect((await post(body, signed(body, Date.now() - 301_000))).status).toBe(401);
+    expect((await post(body, signed(body, Date.now() + 301_000))).status).toBe(401);
+    const { "x-slack-signature": _, ...unsigned } = signed(body);
+    expect((await post(body, unsigned)).status).toBe(401);
+    const tampered = body.replace("status", "approve+all");
+    expect((await post(tampered, signed(body))).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(slack.calls.slice(from)).toEqual([]);
+  });
+
+  it("answers an Approve from someone the policy does not list with the reason, and writes nothing", async () => {
+    const before = git("rev-parse", "slo-scout/checkout");
+    const from = slack.calls.length;
+    const click = buttonClick("slo_approve", latency.id, OUTSIDER, "1548261231.000200");
+    expect((await post(click, signed(click))).status).toBe(200);
+    const refusal = await slack.waitFor(
+      (c) => c.method === "chat.update" && texts(c).includes("Not authorized"),
+      30_000,
+      from,
+    );
+    expect(texts(refusal)).toContain(`${OUTSIDER} may not approve`);
+    expect(git("rev-parse", "slo-scout/checkout")).toBe(before);
+    expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
+  });
+
+  it("starts no second job for a retried request (X-Slack-Retry-Num)", async () => {
+    const body = slashCommand("help", ALLOWED, slack.responseUrl("3"));
+    const from = slack.calls.length;
+    expect((await post(body, signed(body))).status).toBe(200);
+    await slack.waitFor((c) => c.method === "chat.update", 30_000, from);
+    const after = slack.calls.length;
+    const retried = await post(body, {
+      ...signed(body),
+      "x-slack-retry-num": "1",
+      "x-slack-retry-reason": "http_timeout",
+    });
+    expect(retried.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(slack.calls.slice(after).filter((c) => c.method.startsWith("chat."))).toEqual([]);
+  });
+
+  it("opens the Simulate and Reject modals and answers their submissions in the thread", async () => {
+    const ts = "1548261231.000300";
+    let from = slack.calls.length;
+    const simulate = buttonClick("slo_simulate", latency.id, ALLOWED, ts);
+    expect((await post(simulate, signed(simulate))).status).toBe(200);
+    const opened = await slack.waitFor((c) => c.method === "views.open", 30_000, from);
+    const view = opened.args.view as Record<string, unknown>;
+    expect(view).toMatchObject({ callback_id: "slo_simulate_modal" });
+    expect(JSON.stringify(view)).toContain(`"initial_value":"${latency.target.recommended}"`);
+
+    const bad = submission(view, { target: "lots" }, ALLOWED);
+    const refused = await post(bad, signed(bad));
+    expect(JSON.parse(refused.text)).toMatchObject({
+      response_action: "errors",
+      errors: { target: expect.any(String) },
+    });
+
+    from = slack.calls.length;
+    const good = submission(view, { target: "99.5" }, ALLOWED);
+    expect((await post(good, signed(good))).status).toBe(200);
+    const inThread = await slack.waitFor(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === ts,
+      30_000,
+      from,
+    );
+    expect(texts(inThread)).toContain(`simulate ${latency.id} --target 99.5`);
+    await slack.waitFor((c) => c.method === "chat.update" && c.args.ts !== undefined, 30_000, from);
+
+    from = slack.calls.length;
+    const reject = buttonClick("slo_reject", latency.id, ALLOWED, ts);
+    expect((await post(reject, signed(reject))).status).toBe(200);
+    const rejectView = (await slack.waitFor((c) => c.method === "views.open", 30_000, from)).args
+      .view as Record<string, unknown>;
+    expect(rejectView).toMatchObject({ callback_id: "slo_reject_modal" });
+    from = slack.calls.length;
+    const reason = submission(rejectView, { reason: "too noisy for now" }, ALLOWED);
+    expect((await post(reason, signed(reason))).status).toBe(200);
+    await slack.waitFor((c) => c.method === "chat.update" && texts(c).includes("rejected"), 30_000, from);
+    expect((await getProposal(app.sql, latency.id))?.status).toBe("rejected");
+  });
+
+  it("acks in under 3 s while a slowed analysis takes longer, and then answers in place", async () => {
+    const from = slack.calls.length;
+    slowNext = true;
+    const body = slashCommand("analyze checkout", ALLOWED, slack.responseUrl("4"));
+    const sent = performance.now();
+    const ack = await post(body, signed(body));
+    expect(ack.status).toBe(200);
+    expect(ack.ms).toBeLessThan(3000);
+    const answer = await slack.waitFor((c) => c.method === "chat.update", 60_000, from);
+    const answeredAfter = answer.at - (performance.timeOrigin + sent);
+    expect(answeredAfter).toBeGreaterThan(3000);
+    expect(answeredAfter).toBeGreaterThan(ack.ms);
+    process.stdout.write(`slack ack ${ack.ms.toFixed(0)} ms; answer after ${answeredAfter.toFixed(0)} ms\n`);
+  });
+});
