@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The project's backing services, installed and started on loopback by the project itself:
 #   scripts/services.sh up|down|status [name...]
-# Names: postgres redis kafka milvus promtool minilm (all when none is given; minilm is the real
-# all-MiniLM-L6-v2 model as ONNX, for the embedding tests). `up` installs what is missing
-# (Debian packages, Maven Central jars, a PyPI venv), starts the service idempotently, waits until it answers
-# and prints one line per service. Each service lives in scripts/services/<name>.sh and defines
-# <name>_up, <name>_down and <name>_status (status prints one line and returns 0 when the service answers).
+# Names: postgres redis kafka milvus promtool minilm chromium (all when none is given; minilm is the real
+# all-MiniLM-L6-v2 model as ONNX, for the embedding tests; chromium, the browser of the console's test).
+# `up` installs what is missing (Debian packages, Maven Central jars, a PyPI venv), starts the service
+# idempotently, waits until it answers and prints one line per service. Each service lives in
+# scripts/services/<name>.sh and defines <name>_up, <name>_down and <name>_status (status prints one line
+# and returns 0 when the service answers).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${SLO_SCOUT_SERVICES_STATE:-$ROOT/.services}"
 # Downloads worth keeping between checkouts and CI runs on the same machine (a venv; Maven keeps ~/.m2).
 CACHE_DIR="${SLO_SCOUT_SERVICES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slo-scout}"
-ALL_SERVICES=(postgres redis kafka milvus promtool minilm)
+ALL_SERVICES=(postgres redis kafka milvus promtool minilm chromium)
 export ROOT STATE_DIR CACHE_DIR
 
 say() { printf '%-9s %s\n' "$1:" "$2"; }
@@ -64,7 +65,7 @@ apt_install() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
