@@ -1,7 +1,12 @@
-import { readFileSync } from "node:fs";
+import { once } from "node:events";
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { loadConfig } from "../config.js";
-import { fingerprintBatch, type ParsedLine } from "../pipeline/fingerprint/batch.js";
+import type { ParsedLine } from "../pipeline/fingerprint/batch.js";
 import { csvRow } from "../pipeline/fingerprint/csv.js";
+import { fingerprintFile } from "../pipeline/fingerprint/stream.js";
 import { createRedactor } from "../pipeline/redact.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 
@@ -20,40 +25,47 @@ REDACT_EXTRA_PATTERNS) before mining, so no template carries PII.
 
 EventId is sha256(service + "\\n" + normalized template); EventTemplate uses <*> for variables.`;
 
-function readInput(path: string): string {
-  if (path === "-") return readFileSync(0, "utf8");
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new Error(e.code === "ENOENT" ? `no such file: ${path}` : `cannot read ${path}: ${e.message}`);
+/** Copies standard input to a file, so the two passes can read it twice. */
+async function saveStdin(path: string): Promise<void> {
+  await pipeline(process.stdin, createWriteStream(path));
+}
+
+/** Writes to stdout in chunks, waiting when the reader is slower, so output never piles up in memory. */
+async function writeAll(rows: Iterable<string>): Promise<void> {
+  let buf: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (!process.stdout.write(buf.join(""))) await once(process.stdout, "drain");
+    buf = [];
+    size = 0;
+  };
+  for (const row of rows) {
+    buf.push(row);
+    size += row.length;
+    if (size >= 1 << 20) await flush();
   }
+  if (size) await flush();
 }
 
-/** Splits input into lines; a final line break does not make an extra empty line. */
-export function splitLines(text: string): string[] {
-  if (text.length === 0) return [];
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
-}
-
-export function formatResults(results: readonly ParsedLine[], out: "csv" | "jsonl"): string {
-  const rows: string[] = [];
-  if (out === "csv") rows.push("LineId,EventId,EventTemplate");
-  results.forEach((r, i) => {
-    rows.push(
-      out === "csv"
-        ? csvRow([i + 1, r.fingerprint, r.template])
-        : JSON.stringify({
-            lineId: i + 1,
-            fingerprint: r.fingerprint,
-            template: r.template,
-            message: r.message,
-          }),
-    );
-  });
-  return rows.length ? `${rows.join("\n")}\n` : "";
+/** The output rows, each with its line break: a CSV header (csv) and one row per result. */
+export function* resultRows(results: Iterable<ParsedLine>, out: "csv" | "jsonl"): Generator<string> {
+  if (out === "csv") yield "LineId,EventId,EventTemplate\n";
+  // A template's CSV fields are the same on every line it has: escaped once.
+  const csvTail = new Map<string, string>();
+  let i = 0;
+  for (const r of results) {
+    i++;
+    if (out === "jsonl") {
+      yield `${JSON.stringify({ lineId: i, fingerprint: r.fingerprint, template: r.template, message: r.message })}\n`;
+      continue;
+    }
+    let tail = csvTail.get(r.template);
+    if (tail === undefined) {
+      tail = csvRow([r.fingerprint, r.template]);
+      csvTail.set(r.template, tail);
+    }
+    yield `${i},${tail}\n`;
+  }
 }
 
 function parse(args: string[]) {
@@ -75,9 +87,26 @@ export const command: Command = {
     if (service.length === 0) throw new UsageError("--service must not be empty");
     const config = loadConfig();
     const redactor = createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS });
-    const lines = splitLines(readInput(positionals[0]!));
-    const results = fingerprintBatch(lines, { raw: values.raw === true, service, redactor });
-    process.stdout.write(formatResults(results, out));
+    const input = positionals[0]!;
+    if (input !== "-" && !existsSync(input)) throw new Error(`no such file: ${input}`);
+    const scratch = mkdtempSync(join(tmpdir(), "slo-scout-fingerprint-"));
+    try {
+      const file = input === "-" ? join(scratch, "stdin") : input;
+      if (input === "-") await saveStdin(file);
+      const results = await fingerprintFile(file, join(scratch, "spool"), {
+        raw: values.raw === true,
+        service,
+        redactor,
+        withMessage: out === "jsonl",
+      });
+      await writeAll(resultRows(results, out));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code && e.path === input) throw new Error(`cannot read ${input}: ${e.message}`);
+      throw err;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
     return 0;
   },
 };
