@@ -20,6 +20,8 @@ export interface SvgXyChart {
   xLabel: string;
   yLabel: string;
   yTicks: { y: number; label: string }[];
+  /** Where 0 is, when the y range crosses it (a budget below it is overspent). */
+  zeroY?: number;
   xTicks: { x: number; label: string }[];
   bars: { x: number; y: number; width: number; height: number; label: string }[];
   /** `points` is an SVG polyline's points attribute. */
@@ -109,6 +111,7 @@ export function xyChartSvg(chart: XyChart): SvgXyChart {
     xLabel: chart.x.label,
     yLabel: chart.y.label,
     yTicks,
+    ...(yMin < 0 && yMax > 0 ? { zeroY: yAt(0) } : {}),
     xTicks,
     bars,
     lines,

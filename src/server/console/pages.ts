@@ -160,8 +160,7 @@ export async function proposalPage(
   if (target !== undefined) {
     const replayed = await simulate(app, id, { target });
     if (replayed.ok) {
-      const sim = simulationView(replayed.value, VIEW);
-      simulation = { ...sim, ...(sim.chart ? { svg: xyChartSvg(sim.chart) } : {}) };
+      simulation = simulationSection(replayed.value);
     } else {
       statusCode = HTTP_STATUS[replayed.refusal.code];
       simulationRefusal = refusalView(replayed.refusal, VIEW);
@@ -181,6 +180,12 @@ export async function proposalPage(
       rejected: q.rejected === true,
     },
   };
+}
+
+/** A replay as the proposal page shows it: the view-model's simulation and its budget curve as SVG. */
+export function simulationSection(replay: Parameters<typeof simulationView>[0]) {
+  const sim = simulationView(replay, VIEW);
+  return { ...sim, ...(sim.chart ? { svg: { ...xyChartSvg(sim.chart), id: "simulation" } } : {}) };
 }
 
 export async function changesPage(app: AppContext, q: { opened?: string }): Promise<PageResult> {

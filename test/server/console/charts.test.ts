@@ -49,6 +49,8 @@ describe("xyChartSvg", () => {
     expect(line[2]![1]).toBe(svg.plot.bottom);
     expect(svg.table.rows.map((r) => r[0])).toEqual(["0", "3.5", "7"]);
     expect(svg.xTicks.at(-1)?.label).toBe("7");
+    expect(svg.zeroY).toBeCloseTo(svg.plot.y + (svg.plot.height * 100) / 120, 0);
+    expect(xyChartSvg({ ...curve, y: { ...curve.y, min: 0 } }).zeroY).toBeUndefined();
   });
 });
 

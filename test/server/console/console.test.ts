@@ -7,12 +7,16 @@ import Handlebars from "handlebars";
 import { SignJWT } from "jose";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simulate } from "../../../src/analysis/simulate.js";
 import { type AppContext, openApp } from "../../../src/app/context.js";
+import { proposalView } from "../../../src/app/view-model.js";
 import { ConfigSchema } from "../../../src/config.js";
 import { Journey } from "../../../src/core/journey.js";
 import { Proposal } from "../../../src/core/proposal.js";
 import { buildServer } from "../../../src/server/app.js";
+import { simulationSection } from "../../../src/server/console/pages.js";
 import { consolePlugin } from "../../../src/server/console/plugin.js";
+import { renderPage } from "../../../src/server/console/render-html.js";
 import { listAudit } from "../../../src/store/repos/audit.js";
 import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
 import { touchService, upsertJourneys } from "../../../src/store/repos/services.js";
@@ -286,5 +290,39 @@ describe("web console", { timeout: 120_000 }, () => {
       const [entry] = await listAudit(app.sql, { action: "reject", subject: open.id });
       expect(entry?.actor).toBe("console:alice");
     });
+  });
+});
+
+describe("a replay on the proposal page", () => {
+  it("shows the summary, the budget curve over time and the curve's numbers", () => {
+    // Eight days of five-minute steps, 100 events each; a two-hour outage in the last day fails half of them
+    // (the replay starts once a whole 7-day window lies behind it).
+    const stepMs = 300_000;
+    const start = Date.UTC(2026, 10, 15);
+    const points = Array.from({ length: (8 * 86_400_000) / stepMs }, (_, i) => {
+      const t = start + (i + 1) * stepMs;
+      const outage = t > start + 7.5 * 86_400_000 && t <= start + 7.5 * 86_400_000 + 7_200_000;
+      return { t, good: outage ? 50 : 100, total: 100 };
+    });
+    const simulation = simulate({ stepMs, points }, { target: 99.5, windowDays: 7, everyMs: 3_600_000 });
+    expect(simulation.breaches.length).toBeGreaterThan(0);
+    const html = renderPage("proposal", {
+      title: latency.name!,
+      p: proposalView(latency),
+      open: false,
+      simulateTarget: "99.5",
+      simulation: simulationSection({ proposal: latency, simulation }),
+    });
+    expect(html).toContain("Replayed at <b>99.5%</b> over a 7-day window");
+    expect(html).toMatch(/<svg [^>]*aria-labelledby="simulation-caption"/);
+    const line = /<polyline class="line" points="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(line.split(" ").length).toBeGreaterThan(10);
+    // The curve's numbers: budget remaining per point, reaching below zero in the breach.
+    const cells = [
+      ...html.matchAll(/<tr><td class="n">[^<]+<\/td><td class="n">(-?[\d.,]+)<\/td><\/tr>/g),
+    ].map((m) => Number(m[1]!.replaceAll(",", "")));
+    expect(cells.length).toBe(line.split(" ").length);
+    expect(Math.min(...cells)).toBeLessThan(0);
+    expect(cells[0]).toBe(100);
   });
 });
