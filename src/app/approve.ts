@@ -1,4 +1,4 @@
-import { errorBudgetOf, type Proposal } from "../core/proposal.js";
+import type { Proposal } from "../core/proposal.js";
 import { runbookContexts } from "../generators/runbook-context.js";
 import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/from-proposals.js";
 import { SpecError } from "../generators/spec/index.js";
@@ -13,7 +13,7 @@ import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome, refuse } from "./outcome.js";
-import { type Actor, stillOpen, unknownProposal } from "./proposals.js";
+import { type Actor, stillOpen, unknownProposal, withTarget } from "./proposals.js";
 
 export interface ApproveRequest {
   by: Actor;
@@ -172,10 +172,6 @@ export async function approve(
     });
   }
   return done(out);
-}
-
-function withTarget(p: Proposal, target: number): Proposal {
-  return { ...p, target: { ...p.target, recommended: target, errorBudget: errorBudgetOf(target) } };
 }
 
 function changeTitle(service: string, proposals: Proposal[]): string {

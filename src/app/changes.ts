@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Change } from "../store/ports.js";
+import { type Change, GitHostError } from "../store/ports.js";
 import { type AuditRecord, listAudit } from "../store/repos/audit.js";
 import type { AppContext } from "./context.js";
 import { done, type Outcome, refuse } from "./outcome.js";
@@ -74,7 +74,13 @@ export interface ChangeDetails {
 /** One change from the git host, with the approvals that wrote it. */
 export async function change(app: AppContext, id: string): Promise<Outcome<ChangeDetails>> {
   const host = await app.gitHost();
-  const found = await host.getChange(id);
+  let found: Change | undefined;
+  try {
+    found = await host.getChange(id);
+  } catch (err) {
+    // A host that cannot read the id at all (not one of its ids) has no such change either.
+    if (!(err instanceof GitHostError)) throw err;
+  }
   if (!found)
     return refuse("unknown-id", `no change ${id}. The changes SLO-Scout opened are listed under "changes".`);
   const approvals = (await changes(app, { limit: 1000 })).filter((c) => c.id === id);

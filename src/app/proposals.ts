@@ -1,6 +1,6 @@
-import type { Proposal } from "../core/proposal.js";
+import { errorBudgetOf, type Proposal } from "../core/proposal.js";
 import { appendAudit } from "../store/repos/audit.js";
-import { getProposal, listProposals, setProposalStatus } from "../store/repos/proposals.js";
+import { getProposal, listProposals, saveProposal, setProposalStatus } from "../store/repos/proposals.js";
 import type { AppContext } from "./context.js";
 import { done, type Outcome, refuse } from "./outcome.js";
 
@@ -20,9 +20,9 @@ export interface Actor {
 /** Newest first; all services when none is given. */
 export async function proposals(
   app: AppContext,
-  q: { service?: string; status?: Proposal["status"] } = {},
+  q: { service?: string; status?: Proposal["status"]; limit?: number } = {},
 ): Promise<Proposal[]> {
-  return listProposals(app.sql, { ...q, limit: 200 });
+  return listProposals(app.sql, { ...q, limit: q.limit ?? 200 });
 }
 
 export async function proposal(app: AppContext, id: string): Promise<Outcome<Proposal>> {
@@ -62,4 +62,45 @@ export async function reject(
     });
   });
   return done({ ...found.value, status: "rejected" });
+}
+
+/** The proposal with another recommended target (percent) and the error budget that goes with it. */
+export function withTarget(p: Proposal, target: number): Proposal {
+  return { ...p, target: { ...p.target, recommended: target, errorBudget: errorBudgetOf(target) } };
+}
+
+/**
+ * Edits an open proposal before the decision: another recommended target (what an approval without a
+ * target of its own then commits) and a reviewer's note. Audited like the decisions.
+ */
+export async function amend(
+  app: AppContext,
+  id: string,
+  req: { by: Actor; target?: number; note?: string },
+): Promise<Outcome<Proposal>> {
+  if (req.target !== undefined && !(req.target > 0 && req.target < 100))
+    return refuse("bad-request", `the target must be a percentage between 0 and 100, got ${req.target}`);
+  const found = await proposal(app, id);
+  if (!found.ok) return found;
+  const open = stillOpen(found.value);
+  if (!open.ok) return open;
+  let amended = req.target === undefined ? found.value : withTarget(found.value, req.target);
+  if (req.note !== undefined) amended = { ...amended, note: req.note };
+  await app.sql.transaction(async (tx) => {
+    await saveProposal(tx, amended, app.now());
+    await appendAudit(tx, {
+      at: app.now(),
+      actor: `${req.by.source}:${req.by.login}`,
+      action: "amend",
+      subject: id,
+      source: req.by.source,
+      ...(req.by.chat ? { chat: req.by.chat } : {}),
+      details: {
+        service: amended.service,
+        ...(req.target !== undefined ? { target: req.target, before: found.value.target.recommended } : {}),
+        ...(req.note !== undefined ? { note: req.note } : {}),
+      },
+    });
+  });
+  return done(amended);
 }

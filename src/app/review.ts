@@ -1,10 +1,10 @@
-import type { ChangeFile } from "../store/ports.js";
+import { type ChangeFile, GitHostError } from "../store/ports.js";
 import type { Assessment } from "./assess.js";
 import { assess, repoPolicy } from "./assess.js";
 import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
-import { done, type Outcome } from "./outcome.js";
+import { done, type Outcome, refuse } from "./outcome.js";
 
 export interface RegenerationCheck {
   spec: string;
@@ -44,6 +44,21 @@ export async function review(
   app: AppContext,
   files: ChangeFile[],
   opts: { baseRef?: string } = {},
+): Promise<Outcome<Review>> {
+  try {
+    return await reviewAt(app, files, opts);
+  } catch (err) {
+    // An unknown base ref or a path the host will not read is the asker's to fix, not an outage.
+    if (err instanceof GitHostError && ["unknown-ref", "bad-path", "bad-request"].includes(err.code))
+      return refuse(err.code === "unknown-ref" ? "unknown-id" : "bad-request", err.message);
+    throw err;
+  }
+}
+
+async function reviewAt(
+  app: AppContext,
+  files: ChangeFile[],
+  opts: { baseRef?: string },
 ): Promise<Outcome<Review>> {
   const host = await app.gitHost();
   const byPath = new Map(files.map((f) => [f.path, f]));

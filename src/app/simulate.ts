@@ -1,4 +1,4 @@
-import { analyzeService, UnknownSliError } from "../analysis/analyze.js";
+import { analyzeService, UnknownServiceError, UnknownSliError } from "../analysis/analyze.js";
 import { HistoryError, InsufficientHistoryError, parseWindowDays } from "../analysis/history.js";
 import { simulate as replay, type Simulation } from "../analysis/simulate.js";
 import { sliKindLabel } from "../analysis/sli.js";
@@ -73,6 +73,7 @@ export async function simulateSli(
     // The data the SLI was proposed from is no longer there (or never was, for a recorded proposal).
     if (err instanceof UnknownSliError) return refuse("not-enough-history", err.message);
     if (err instanceof HistoryError) return refuse("bad-request", err.message);
+    if (err instanceof UnknownServiceError) return refuse("unknown-service", err.message);
     throw err;
   }
 }

@@ -44,6 +44,8 @@ export const Proposal = z.object({
   evidence: z.array(EvidencePointer),
   warnings: z.array(z.string()).default([]),
   rationale: z.string().optional(),
+  /** A reviewer's note, set through the API before the decision (PATCH /api/v1/proposals/{id}). */
+  note: z.string().optional(),
   llm: z
     .object({ used: z.boolean(), model: z.string().optional(), reason: z.string().optional() })
     .optional(),

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { errorBody } from "../core/error-body.js";
 import { registry } from "../observability/metrics.js";
 import type { ServerDeps } from "./deps.js";
-import { installErrorHandling } from "./errors.js";
+import { frameworkError, installErrorHandling } from "./errors.js";
 import { registerHealth } from "./health.js";
 import { httpDuration, httpRequests } from "./metrics.js";
 import type { RoutePlugin } from "./routes.js";
@@ -26,6 +26,7 @@ export async function buildServer(deps: ServerDeps, options: BuildOptions = {}):
     // Fastify's own closing 503 has a different body; the onRequest hook below answers it uniformly.
     return503OnClosing: false,
     forceCloseConnections: "idle",
+    frameworkErrors: frameworkError,
     // One line per request is noise at info level under ingest load; debug shows them.
     logController: new LogController({
       disableRequestLogging: deps.config.LOG_LEVEL !== "debug" && deps.config.LOG_LEVEL !== "trace",

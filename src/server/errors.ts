@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
 import { errorBody } from "../core/error-body.js";
 import { BusSaturatedError } from "../pipeline/bus/bus.js";
@@ -37,6 +37,7 @@ const CODES: Record<number, string> = {
   408: "request_timeout",
   409: "conflict",
   413: "payload_too_large",
+  414: "uri_too_long",
   415: "unsupported_media_type",
   422: "unprocessable_entity",
   429: "too_many_requests",
@@ -87,4 +88,16 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return reply.code(status).send(errorBody(CODES[status] ?? "error", fe.message));
   });
+}
+
+/**
+ * Errors fastify's router raises before any handler or hook (a malformed URL, a path parameter over the
+ * router's length limit): the same uniform body instead of fastify's own.
+ */
+export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status =
+    typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500
+      ? err.statusCode
+      : 400;
+  reply.code(status).send(errorBody(CODES[status] ?? "bad_request", err.message));
 }

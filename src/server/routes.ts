@@ -3,6 +3,7 @@ import { gitlabWebhooks } from "../bot/gitlab/webhooks.js";
 import { slackRoutes } from "../bot/slack/plugin.js";
 import { registry } from "../observability/metrics.js";
 import { receiversPlugin } from "../pipeline/receivers/plugin.js";
+import { apiRoutes } from "./api/plugin.js";
 import { consolePlugin } from "./console/plugin.js";
 import type { ServerDeps } from "./deps.js";
 
@@ -19,5 +20,8 @@ const receivers: RoutePlugin = async (app, deps) => {
   await receiversPlugin(app, { bus: deps.bus, config: deps.config, registry });
 };
 
+/** The REST API under /api/v1 (OpenAPI at /api/v1/openapi.json), calling the application layer. */
+const api: RoutePlugin = async (app, deps) => apiRoutes(app, deps);
+
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [receivers, consolePlugin, gitlabWebhooks, slackRoutes()];
+export const ROUTES: RoutePlugin[] = [receivers, consolePlugin, gitlabWebhooks, slackRoutes(), api];

@@ -1,3 +1,4 @@
+import { runAnalysisJobs } from "../app/analysis-jobs.js";
 import { startConfiguredPipeline } from "../pipeline/worker.js";
 import type { ServerDeps } from "./deps.js";
 
@@ -29,9 +30,21 @@ export const streamWorker: PipelineWorker = {
   },
 };
 
+/** Analyses queued through the REST API (POST /api/v1/analyses), run on the server's job queue. */
+export const analysisWorker: PipelineWorker = {
+  name: "analyses",
+  async start(deps: ServerDeps) {
+    if (!deps.app || !deps.queue)
+      throw new Error("the analysis worker needs the application and the job queue");
+    runAnalysisJobs(deps.app, deps.queue);
+    // The queue stops handing out jobs when it is closed at shutdown; nothing else is held here.
+    return { stop: async () => {} };
+  },
+};
+
 /**
  * Every worker `slo-scout serve` starts before the port opens, and stops on shutdown once the bus is
  * flushed (so the in-process bus is drained by them first). Add yours with one line (define or import it
  * above).
  */
-export const WORKERS: PipelineWorker[] = [streamWorker];
+export const WORKERS: PipelineWorker[] = [streamWorker, analysisWorker];
