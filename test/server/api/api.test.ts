@@ -167,14 +167,14 @@ describe("/api/v1", { timeout: 240_000 }, () => {
       expect.objectContaining({
         id: made.change.id,
         service: "checkout",
-        approvedBy: "api:alice",
+        by: "api:alice",
         proposals: [availability.id],
       }),
     ]);
     const held = await call("GET", `/changes/${made.change.id}`, read);
     expect(held.json()).toMatchObject({
-      branch: "slo-scout/checkout",
-      files: expect.arrayContaining(["slos/checkout.yml"]),
+      change: { branch: "slo-scout/checkout", files: expect.arrayContaining(["slos/checkout.yml"]) },
+      approvals: [{ by: "api:alice" }],
     });
     expect((await call("GET", "/changes/999", read)).statusCode).toBe(404);
   });
