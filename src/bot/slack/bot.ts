@@ -135,6 +135,9 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
   const chatOf = (t: SlackThread) => `slack:${t.team}/${t.channel}${t.threadTs ? `/${t.threadTs}` : ""}`;
 
   async function run(delivery: string, command: Command | string, thread: SlackThread): Promise<void> {
+    // The listener resumes after ack() before the receiver writes the HTTP answer; yielding a turn lets
+    // the answer go out before the delivery claim and the running message take the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     const text = typeof command === "string" ? command : formatCommand(command);
     const approving = /^\s*approve\b/i.test(commandText(text));
     const actor = await identities.actor(thread.user, chatOf(thread), { withEmail: approving });
