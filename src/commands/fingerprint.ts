@@ -23,7 +23,9 @@ REDACT_EXTRA_PATTERNS) before mining, so no template carries PII.
   --out jsonl      one JSON object a line: lineId, fingerprint, template, message (redacted)
   --service NAME   service the fingerprints belong to (part of the hash; default "default")
 
-EventId is sha256(service + "\\n" + normalized template); EventTemplate uses <*> for variables.`;
+EventId is sha256(service + "\\n" + normalized template); EventTemplate uses <*> for variables.
+The input is read twice through a scratch file in the temporary directory (standard input is copied
+there first), so memory follows the number of templates, not the size of the input.`;
 
 /** Copies standard input to a file, so the two passes can read it twice. */
 async function saveStdin(path: string): Promise<void> {
