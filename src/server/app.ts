@@ -3,7 +3,7 @@ import { errorBody } from "../core/error-body.js";
 import { registry } from "../observability/metrics.js";
 import type { ServerDeps } from "./deps.js";
 import { frameworkError, installErrorHandling } from "./errors.js";
-import { registerHealth } from "./health.js";
+import { registerHealth, registerReady } from "./health.js";
 import { httpDuration, httpRequests } from "./metrics.js";
 import type { RoutePlugin } from "./routes.js";
 
@@ -60,6 +60,7 @@ export async function buildServer(deps: ServerDeps, options: BuildOptions = {}):
   });
 
   registerHealth(app, deps);
+  registerReady(app, deps);
 
   app.get("/metrics", async (_request, reply) => {
     reply.header("content-type", registry.contentType);
