@@ -149,6 +149,25 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().default("gpt-4o-mini"),
   LLM_TIMEOUT_MS: positiveInt("20000").default(20_000),
+  /** The GitHub App (issue comments, approvals into pull requests, spec reviews): its id and private key. */
+  APP_ID: z.coerce
+    .number({ message: "must be the GitHub App's numeric id (e.g. 123456)" })
+    .int({ message: "must be the GitHub App's numeric id (e.g. 123456)" })
+    .positive({ message: "must be the GitHub App's numeric id (e.g. 123456)" })
+    .optional(),
+  /** The App's private key (PEM; `\n` escapes and base64 also accepted); PRIVATE_KEY_PATH names a .pem file instead. */
+  PRIVATE_KEY: z.string().min(1).optional(),
+  PRIVATE_KEY_PATH: z.string().min(1).optional(),
+  /** The secret GitHub signs webhook deliveries with (X-Hub-Signature-256). */
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** GitHub Enterprise Server: its host name and protocol; github.com when unset. */
+  GHE_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: "must be a host name (e.g. github.example.com)" })
+    .optional(),
+  GHE_PROTOCOL: z.enum(["https", "http"], { message: "must be https or http (e.g. https)" }).default("https"),
+  /** With no APP_ID: serve Probot's GitHub App manifest flow at /probot to create the App from the browser. */
+  GITHUB_SETUP: bool.default(false),
   /** GitLab (gitlab.com or self-hosted): the API's base URL, a token for it and the webhook secret. */
   GITLAB_HOST: urlWithScheme(["http", "https"], "https://gitlab.example.com").default("https://gitlab.com"),
   GITLAB_TOKEN: z.string().min(1).optional(),

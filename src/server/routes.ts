@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { githubRoutes } from "../bot/github/route.js";
 import { gitlabWebhooks } from "../bot/gitlab/webhooks.js";
 import { slackRoutes } from "../bot/slack/plugin.js";
 import { registry } from "../observability/metrics.js";
@@ -24,4 +25,11 @@ const receivers: RoutePlugin = async (app, deps) => {
 const api: RoutePlugin = async (app, deps) => apiRoutes(app, deps);
 
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [receivers, consolePlugin, gitlabWebhooks, slackRoutes(), api];
+export const ROUTES: RoutePlugin[] = [
+  receivers,
+  consolePlugin,
+  gitlabWebhooks,
+  slackRoutes(),
+  api,
+  githubRoutes,
+];
