@@ -145,6 +145,7 @@ function nextSteps(app: AppContext, branch: string, baseUrl: string, seconds: st
     `  git -C ${repo} show --stat ${shellWord(branch)}`,
     "",
     "Next:",
+    `  - look around in the web console: ${baseUrl}/ (services, journeys, proposals, changes)`,
     `  - send your own telemetry: OTLP/HTTP to ${baseUrl}${grpc}, Prometheus remote_write to`,
     `    ${baseUrl}/api/v1/write, Fluent Bit to ${baseUrl}/ingest/fluentbit (README: "Ingesting telemetry"),`,
     `    then: slo-scout chat "analyze <your service>"`,

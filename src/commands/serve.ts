@@ -60,7 +60,7 @@ export const command: Command = {
         bus: config.KAFKA_BROKERS ? "kafka" : "in-process",
         startupMs: Date.now() - started,
       },
-      `SLO-Scout listening on http://${host}:${port} (health: /health, metrics: /metrics)`,
+      `SLO-Scout listening on http://${host}:${port} (console: /, health: /health, metrics: /metrics)`,
     );
     // After the port opens, so /health answers while the demo loads; a failure leaves the server serving.
     (async () => {
