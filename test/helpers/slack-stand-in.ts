@@ -41,7 +41,11 @@ async function read(req: IncomingMessage): Promise<string> {
 }
 
 export async function startSlackStandIn(
-  opts: { emails?: Record<string, string> } = {},
+  opts: {
+    emails?: Record<string, string>;
+    /** Channels the bot was not invited to: chat.postMessage there answers `not_in_channel`. */
+    notInChannels?: string[];
+  } = {},
 ): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
   let waiters: (() => void)[] = [];
@@ -66,6 +70,8 @@ export async function startSlackStandIn(
           bot_id: "B0BOT",
         });
       case "chat.postMessage":
+        if (opts.notInChannels?.includes(String(args.channel)))
+          return res.end(JSON.stringify({ ok: false, error: "not_in_channel" }));
         ts += 1;
         return answer({ channel: args.channel, ts: `${ts}.000100`, message: { text: args.text } });
       case "chat.update":

@@ -27,6 +27,7 @@ const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const ALLOWED = "U0DANA"; // listed in the policy by e-mail, matched through users.info
 const OUTSIDER = "U0EVE";
 const CHANNEL = "C2147483705";
+const PRIVATE = "G0PRIVATE"; // a channel the bot was not invited to
 
 const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/slack", name), "utf8");
 const recorded = (
@@ -41,12 +42,18 @@ let triggers = 0;
 const trigger = () => `${13345224609 + ++triggers}.738474920.8088930838d88f008e0`;
 
 /** Slack's documented slash-command body with our command, user and trigger. */
-function slashCommand(text: string, user: string, responseUrl: string, triggerId = trigger()): string {
+function slashCommand(
+  text: string,
+  user: string,
+  responseUrl: string,
+  triggerId = trigger(),
+  channel = CHANNEL,
+): string {
   const form = new URLSearchParams(fixture("slash-command.txt").trim());
   form.set("command", "/slo-scout");
   form.set("text", text);
   form.set("user_id", user);
-  form.set("channel_id", CHANNEL);
+  form.set("channel_id", channel);
   form.set("response_url", responseUrl);
   form.set("trigger_id", triggerId);
   return form.toString();
@@ -110,6 +117,8 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
   let base: string;
   /** Arms a 3.5 s pause on the next read of the conversation's own data (the analysis). */
   let slowNext = false;
+  /** Makes the next read of the conversation's own data fail, as a database outage would. */
+  let failNext = false;
   const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
 
   const post = async (body: string, headers: Record<string, string>) => {
@@ -128,6 +137,7 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "policy");
     slack = await startSlackStandIn({
       emails: { [ALLOWED]: "Dana@example.com", [OUTSIDER]: "eve@example.com" },
+      notInChannels: [PRIVATE],
     });
     const config = ConfigSchema.parse({
       DATABASE_URL: "pglite://memory",
@@ -137,12 +147,16 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.apiUrl,
     });
-    const logger = pino({ level: "silent" });
+    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
     app = await openApp(config, { logger });
     for (const p of [availability, latency]) await saveProposal(app.sql, { ...p, status: "proposed" });
     const sql: Sql = {
       engine: app.sql.engine,
       async query(text, params) {
+        if (failNext && !/bot_deliveries|change_locks/.test(text)) {
+          failNext = false;
+          throw new Error("connection terminated unexpectedly");
+        }
         if (slowNext && !/bot_deliveries|change_locks/.test(text)) {
           slowNext = false;
           await new Promise((resolve) => setTimeout(resolve, 3500));
@@ -318,6 +332,27 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
     expect((await post(reason, signed(reason))).status).toBe(200);
     await slack.waitFor((c) => c.method === "chat.update" && texts(c).includes("rejected"), 30_000, from);
     expect((await getProposal(app.sql, latency.id))?.status).toBe("rejected");
+  });
+
+  it("answers a failure with a short reason and a correlation id", async () => {
+    const from = slack.calls.length;
+    failNext = true;
+    const body = slashCommand("proposals checkout", ALLOWED, slack.responseUrl("5"));
+    expect((await post(body, signed(body))).status).toBe(200);
+    const answer = await slack.waitFor((c) => c.method === "chat.update", 30_000, from);
+    expect(texts(answer)).toContain("Something went wrong on our side");
+    expect(String(answer.args.text)).toMatch(/correlation id [0-9a-f]{8}/);
+  });
+
+  it("answers on the command's response URL in a channel the bot may not post to", async () => {
+    const from = slack.calls.length;
+    const body = slashCommand("help", ALLOWED, slack.responseUrl("6"), trigger(), PRIVATE);
+    expect((await post(body, signed(body))).status).toBe(200);
+    const running = await slack.waitFor((c) => c.method === "response:6", 30_000, from);
+    expect(running.args).toMatchObject({ response_type: "in_channel" });
+    const answer = await slack.waitFor((c) => c.method === "response:6" && c !== running, 30_000, from);
+    expect(answer.args).toMatchObject({ response_type: "in_channel", replace_original: true });
+    expect(texts(answer)).toContain("analyze");
   });
 
   it("acks in under 3 s while a slowed analysis takes longer, and then answers in place", async () => {
