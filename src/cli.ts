@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "find a service's journeys and propose SLIs, targets, confidence and evidence",
     load: () => import("./commands/analyze.js"),
   },
+  "export-derived": {
+    summary: "write the derived log and RUM series with their history to a Prometheus over remote_write",
+    load: () => import("./commands/export-derived.js"),
+  },
   chat: {
     summary: 'run one bot command locally and print the reply, e.g. chat "analyze checkout"',
     load: () => import("./commands/chat.js"),
@@ -64,7 +68,7 @@ function version(): string {
 function help(): string {
   const lines = ["Usage: slo-scout <command> [options]", "", "Commands:"];
   for (const [name, { summary }] of Object.entries(COMMANDS)) {
-    lines.push(`  ${name.padEnd(14)}${summary}`);
+    lines.push(`  ${name.padEnd(16)}${summary}`);
   }
   lines.push(
     "",

@@ -77,6 +77,8 @@ export const ConfigSchema = z.object({
       message: "must be auto, remote-read or query-range (e.g. auto)",
     })
     .default("auto"),
+  /** Where `slo-scout export-derived` writes the derived log and RUM series (a remote_write 1.0 endpoint). */
+  REMOTE_WRITE_URL: urlWithScheme(["http", "https"], "http://localhost:9090/api/v1/write").optional(),
   HOST: z.string().default("0.0.0.0"),
   PORT: port("3000").default(3000),
   OTLP_GRPC_PORT: port("4317").default(4317),

@@ -76,7 +76,7 @@ describe("slo-scout dispatcher", () => {
     const unknown = await inProcess(["serv"]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "serv"');
-    expect(unknown.err).toMatch(/^ {2}serve {9}run the server/m);
+    expect(unknown.err).toMatch(/^ {2}serve {11}run the server/m);
   });
 
   it("prints the command's usage and exits 2 for a bad flag or a stray argument", async () => {

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { EdgeStats, ExampleTrace, RouteStats, WebVitalStats } from "../core/aggregates.js";
-import type { Capsule } from "../core/capsule.js";
 import type { InstrumentationRecommendation } from "../core/evidence.js";
 import type { SliHistory } from "../core/history.js";
 import type { Journey } from "../core/journey.js";
@@ -14,8 +13,10 @@ import {
   listRouteStats,
   listWebVitalStats,
 } from "../store/repos/aggregates.js";
+import { listLogWindowCounts } from "../store/repos/capsules.js";
 import { listServices } from "../store/repos/services.js";
 import { WEB_VITAL_LADDER } from "./backtest.js";
+import type { LogWindowCounts } from "./derived-series.js";
 import { buildEvidence, type ErrorCapsule, journeyServices, topErrorCapsules } from "./evidence.js";
 import { DAY_MS, HistoryError, InsufficientHistoryError, parseWindowDays } from "./history.js";
 import {
@@ -142,25 +143,9 @@ async function knownServices(sql: Sql): Promise<string[]> {
   return [...names].sort();
 }
 
-/** Severity counts of a service's capsules per window (no samples): the input of the log SLI. */
-async function logCounts(
-  sql: Sql,
-  service: string,
-  since: number,
-  until: number,
-): Promise<Array<Pick<Capsule, "service" | "windowStart" | "severityCounts">>> {
-  const { rows } = await sql.query<{
-    window_start: number | string;
-    severity_counts: Capsule["severityCounts"];
-  }>(
-    `SELECT window_start, severity_counts FROM capsules WHERE service = $1 AND window_start >= $2 AND window_start < $3`,
-    [service, since, until],
-  );
-  return rows.map((r) => ({
-    service,
-    windowStart: Number(r.window_start),
-    severityCounts: r.severity_counts,
-  }));
+/** Severity counts of a service's capsules per fingerprint and window: the input of the log SLI. */
+function logCounts(sql: Sql, service: string, since: number, until: number): Promise<LogWindowCounts[]> {
+  return listLogWindowCounts(sql, { service, since, until });
 }
 
 /** The newest time any stored telemetry covers: where an analysis or a dry-run over the store ends. */

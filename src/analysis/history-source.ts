@@ -2,12 +2,12 @@ import type { WebVitalStats } from "../core/aggregates.js";
 
 export type { RangeQuerier } from "../promql/index.js";
 
-import type { Capsule } from "../core/capsule.js";
 import type { LatencyHistory, SliHistory } from "../core/history.js";
 import { PrometheusReader } from "../pipeline/prometheus-reader.js";
 import { Evaluator, type MemorySource, type RangeQuerier, type RangeResult } from "../promql/index.js";
 import type { Sql } from "../store/ports.js";
 import { listMetricNames, listSeries } from "../store/repos/metric-samples.js";
+import { type LogWindowCounts, logEventCounters, sampleCounter, webVitalCounters } from "./derived-series.js";
 import { HistoryError } from "./history.js";
 import {
   type CounterQuery,
@@ -15,9 +15,7 @@ import {
   inventoryOf,
   type Labels,
   type LatencySource,
-  LOG_EVENTS,
   type MetricInventory,
-  WEB_VITAL_BUCKET,
 } from "./sli.js";
 import { latencyHistoryFromCumulative } from "./targets.js";
 
@@ -171,104 +169,28 @@ export async function loadInventory(
 
 // ── derived series: log capsules and web vitals as counters ───────────────────────────────────────
 
-const HOUR_MS = 3_600_000;
-
-/**
- * Cumulative counters sampled at every step from hourly aggregates: a window's count appears at its end,
- * so `increase()` over a step returns the hour's events at the step that closes the hour. The counter
- * exists from `since` (the first window of the signal it belongs to) on, not from the start of the range:
- * a step before the first log line or page load is a gap, not a zero, so the history's length and
- * coverage are those of the data (3 days of logs are 3 days of history, not 28 days of zeros).
- */
-function addHourlyCounter(
-  src: MemorySource,
-  labels: Labels,
-  perWindow: Map<number, number>,
-  range: HistoryRange,
-  since: number,
-): void {
-  const windows = [...perWindow.entries()].sort((a, b) => a[0] - b[0]);
-  const ts: number[] = [];
-  const vs: number[] = [];
-  let cum = 0;
-  let w = 0;
-  // The last grid point at or before `since` holds the zero the first window's increase is measured from.
-  const skip = Math.max(0, Math.floor((since - range.start) / range.stepMs));
-  for (let t = range.start + skip * range.stepMs; t <= range.end; t += range.stepMs) {
-    while (w < windows.length && windows[w]![0] + HOUR_MS <= t) cum += windows[w++]![1];
-    ts.push(t);
-    vs.push(cum);
-  }
-  if (ts.length) src.add(labels, ts, vs);
-}
-
-/** `slo_scout_log_events_total{service, severity}` from capsule severity counts. */
+/** `slo_scout_log_events_total{service, fingerprint, severity}` from capsule severity counts. */
 export function addLogSeries(
   src: MemorySource,
-  capsules: readonly (Pick<Capsule, "service" | "windowStart"> & {
-    severityCounts: Partial<Capsule["severityCounts"]>;
-  })[],
+  capsules: readonly LogWindowCounts[],
   range: HistoryRange,
 ): void {
-  const bySeries = new Map<string, { service: string; severity: string; windows: Map<number, number> }>();
-  const firstWindow = new Map<string, number>();
-  for (const c of capsules) {
-    firstWindow.set(
-      c.service,
-      Math.min(firstWindow.get(c.service) ?? Number.POSITIVE_INFINITY, c.windowStart),
-    );
-    for (const [severity, n] of Object.entries(c.severityCounts)) {
-      if (!n) continue;
-      const key = `${c.service}\u0000${severity}`;
-      let s = bySeries.get(key);
-      if (!s) {
-        s = { service: c.service, severity, windows: new Map() };
-        bySeries.set(key, s);
-      }
-      s.windows.set(c.windowStart, (s.windows.get(c.windowStart) ?? 0) + n);
-    }
-  }
-  for (const s of bySeries.values()) {
-    addHourlyCounter(
-      src,
-      { __name__: LOG_EVENTS, service: s.service, severity: s.severity },
-      s.windows,
-      range,
-      firstWindow.get(s.service)!,
-    );
+  for (const c of logEventCounters(capsules)) {
+    const s = sampleCounter(c, range);
+    if (s.timestamps.length) src.add(s.labels, s.timestamps, s.values);
   }
 }
 
-/** `slo_scout_web_vital_bucket{service, page, vital, le}` (cumulative buckets) from web-vital histograms. */
+/** `slo_scout_web_vital_bucket{service, page, vital, le}` (with `_count`, `_sum`) from web-vital histograms. */
 export function addWebVitalSeries(
   src: MemorySource,
   stats: readonly WebVitalStats[],
   range: HistoryRange,
 ): void {
-  const bySeries = new Map<string, { labels: Labels; windows: Map<number, number>; vital: string }>();
-  const firstWindow = new Map<string, number>();
-  for (const s of stats) {
-    const vital = [s.service, s.page, s.metric].join("\u0000");
-    firstWindow.set(vital, Math.min(firstWindow.get(vital) ?? Number.POSITIVE_INFINITY, s.windowStart));
-    let cum = 0;
-    const les = [...s.histogram.bounds.map(String), "+Inf"];
-    les.forEach((le, i) => {
-      cum += s.histogram.counts[i] ?? 0;
-      const key = [s.service, s.page, s.metric, le].join("\u0000");
-      let entry = bySeries.get(key);
-      if (!entry) {
-        entry = {
-          labels: { __name__: WEB_VITAL_BUCKET, service: s.service, page: s.page, vital: s.metric, le },
-          windows: new Map(),
-          vital,
-        };
-        bySeries.set(key, entry);
-      }
-      entry.windows.set(s.windowStart, (entry.windows.get(s.windowStart) ?? 0) + cum);
-    });
+  for (const c of webVitalCounters(stats)) {
+    const s = sampleCounter(c, range);
+    if (s.timestamps.length) src.add(s.labels, s.timestamps, s.values);
   }
-  for (const e of bySeries.values())
-    addHourlyCounter(src, e.labels, e.windows, range, firstWindow.get(e.vital)!);
 }
 
 /**

@@ -348,11 +348,15 @@ export function latencyCandidate(l: LatencySource, thresholdMs: number): SliCand
 
 /**
  * Counters SLO-Scout derives from what the stream stage stored, so journeys without request metrics
- * still get a PromQL SLI: log lines by service and severity (from capsules) and web-vital observations by
- * page, vital and bucket (from RUM). They are evaluated over the store; see `history-source.ts`.
+ * still get a PromQL SLI: log lines by service, fingerprint and severity (from capsules) and web-vital
+ * histograms by service, page and vital (from RUM). Analysis evaluates them over the store; `slo-scout
+ * export-derived` writes the same series to a Prometheus, where the generated rules read them (see
+ * `derived-series.ts`). These names are a contract with the users' rule files: keep them stable.
  */
 export const LOG_EVENTS = "slo_scout_log_events_total";
 export const WEB_VITAL_BUCKET = "slo_scout_web_vital_bucket";
+export const WEB_VITAL_COUNT = "slo_scout_web_vital_count";
+export const WEB_VITAL_SUM = "slo_scout_web_vital_sum";
 
 /** Log-based availability: share of a service's log lines that are not error or fatal. */
 export function logCandidate(journey: string, service: string): SliCandidate {
@@ -379,7 +383,7 @@ export function logCandidate(journey: string, service: string): SliCandidate {
       },
       description:
         `Share of ${service}'s log lines that are not errors (from log capsule severities; ${LOG_EVENTS} is ` +
-        `derived by SLO-Scout). A stand-in until the service exports request metrics.`,
+        `derived by SLO-Scout: slo-scout export-derived writes it to Prometheus). A stand-in until the service exports request metrics.`,
     },
     good,
     total,

@@ -1,3 +1,4 @@
+import type { TelemetryEvent } from "../../src/core/telemetry.js";
 import { createDemoShop, type DemoShop } from "../../src/demo/index.js";
 import { TOPICS } from "../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../src/pipeline/bus/memory.js";
@@ -15,11 +16,17 @@ export const SMALL_DEMO_END = Date.UTC(2026, 10, 23);
  * The small demo shop (8 days unless told otherwise, seeded, few traces) through the stream stage into `sql`, the same way for
  * the analysis test and the fixtures recorded from it; blobs go under `blobsDir`.
  */
-export async function storeSmallDemo(sql: Sql, blobsDir: string, days = 8): Promise<DemoShop> {
+export async function storeSmallDemo(
+  sql: Sql,
+  blobsDir: string,
+  days = 8,
+  /** Another end than SMALL_DEMO_END; signals to leave out (e.g. metrics, for a test about logs and RUM). */
+  options: { end?: number; without?: TelemetryEvent["kind"][] } = {},
+): Promise<DemoShop> {
   const shop = createDemoShop({
     seed: 7,
     days,
-    end: SMALL_DEMO_END,
+    end: options.end ?? SMALL_DEMO_END,
     stepSeconds: SMALL_DEMO_STEP_SECONDS,
     metricChunkSeconds: 6 * 3600,
     tracesPerJourneyPerHour: 1,
@@ -38,6 +45,7 @@ export async function storeSmallDemo(sql: Sql, blobsDir: string, days = 8): Prom
   });
   const batch: { key: string; value: unknown }[] = [];
   for (const ev of shop.all()) {
+    if (options.without?.includes(ev.kind)) continue;
     batch.push({ key: ev.service, value: ev });
     if (batch.length >= 5000) await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
   }

@@ -18,6 +18,11 @@ export interface PrometheusInstanceOptions {
   /** Rule files' contents (YAML), written next to the config and loaded by it. */
   rules?: string[];
   evaluationInterval?: string;
+  /**
+   * `storage.tsdb.out_of_order_time_window` (e.g. 30d): what a Prometheus that already holds samples of
+   * now (scraped, or its own rules') needs to take history older than an hour through remote_write.
+   */
+  outOfOrderWindow?: string;
   /** Extra command-line flags. */
   flags?: string[];
 }
@@ -53,6 +58,9 @@ export async function startPrometheus(options: PrometheusInstanceOptions = {}): 
     "global:",
     `  evaluation_interval: ${options.evaluationInterval ?? "1m"}`,
     ...(ruleFiles.length ? ["rule_files:", ...ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
+    ...(options.outOfOrderWindow
+      ? ["storage:", "  tsdb:", `    out_of_order_time_window: ${options.outOfOrderWindow}`]
+      : []),
     "",
   ].join("\n");
   writeFileSync(join(dir, "prometheus.yml"), config);

@@ -188,3 +188,30 @@ export async function summarizeCapsules(
     lastSeen: r.last_seen,
   }));
 }
+
+/** Severity counts per service, fingerprint and hourly window (no samples): the derived log counters' input. */
+export async function listLogWindowCounts(
+  sql: Sql,
+  q: { service?: string; since?: number; until?: number } = {},
+): Promise<
+  { service: string; fingerprint: string; windowStart: number; severityCounts: Capsule["severityCounts"] }[]
+> {
+  const { rows } = await sql.query<{
+    service: string;
+    fingerprint: string;
+    window_start: number | string;
+    severity_counts: Capsule["severityCounts"];
+  }>(
+    `SELECT service, fingerprint, window_start, severity_counts FROM capsules
+      WHERE ($1::text IS NULL OR service = $1)
+        AND ($2::bigint IS NULL OR window_start >= $2)
+        AND ($3::bigint IS NULL OR window_start < $3)`,
+    [q.service ?? null, q.since ?? null, q.until ?? null],
+  );
+  return rows.map((r) => ({
+    service: r.service,
+    fingerprint: r.fingerprint,
+    windowStart: Number(r.window_start),
+    severityCounts: r.severity_counts,
+  }));
+}
