@@ -1,18 +1,13 @@
 import { parseCommand } from "../../app/command-language.js";
 import { type AppContext, withGitHost } from "../../app/context.js";
 import type { Actor } from "../../app/proposals.js";
-import {
-  editNote,
-  type GitLabApi,
-  gitlabGitHost,
-  type Noteable,
-  postNote,
-} from "../../store/githost/gitlab.js";
+import { editNote, type GitLabApi, gitlabGitHost, type Noteable } from "../../store/githost/gitlab.js";
 import type { ChatHost, ChatRequest } from "../chat-jobs.js";
 import { commandLines } from "../comment-commands.js";
-import { findSticky, stickySubject, withSticky } from "../sticky.js";
+import { stickySubject, withSticky } from "../sticky.js";
 import type { GitLabProjectRef, NoteEvent } from "./events.js";
-import { ACCESS, accessLevel, awardNoteEmoji, type BotUser, listNotes } from "./project-api.js";
+import { ACCESS, accessLevel, awardNoteEmoji, type BotUser } from "./project-api.js";
+import { upsertStickyNote } from "./sticky-note.js";
 
 /** Where a command was typed: the project, the merge request or issue, the note, and who wrote it. */
 export interface GitLabThread {
@@ -52,15 +47,9 @@ export function gitlabChatHost(
         app.logger.warn({ err, project: project.path }, "could not award 👀 on a GitLab note"),
       );
       const bot = await me();
-      const notes = await listNotes(api, project.id, noteable);
-      const sticky = findSticky(notes, running.subject, (n) => n.authorId === bot.id);
-      const body = withSticky(running.subject, running.markdown);
-      if (sticky) {
-        const commentId = `${noteable.kind}:${noteable.iid}:${sticky.id}`;
-        await editNote(api, project.id, commentId, body);
-        return { commentId };
-      }
-      return { commentId: await postNote(api, project.id, noteable, body) };
+      return {
+        commentId: await upsertStickyNote(api, project.id, noteable, running.subject, running.markdown, bot),
+      };
     },
 
     async publish(request, reply, message) {

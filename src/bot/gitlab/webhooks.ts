@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { ConfigError } from "../../config.js";
 import type { ServerDeps } from "../../server/deps.js";
 import { unauthorized } from "../../server/errors.js";
@@ -8,6 +8,7 @@ import { startChatJobs } from "../chat-jobs.js";
 import { gitlabChatHost, noteRequests } from "./chat-host.js";
 import { parseGitLabEvent } from "./events.js";
 import { botUser } from "./project-api.js";
+import { startGitLabReviews } from "./review-jobs.js";
 import { gitlabTokenMatches } from "./webhook-token.js";
 
 /** Where GitLab's project (or group) webhook posts: comments and merge request events. */
@@ -19,7 +20,8 @@ const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : 
  * GitLab's webhook on the main server, mounted when `GITLAB_WEBHOOK_SECRET` is set. A delivery without the
  * secret token is a 401 and nothing else happens; one the bot does not act on is a 200 and ignored; a
  * note with `/slo-scout` commands is handed to the shared chat-job runner (👀 and the sticky note at once,
- * the conversation queued) and answered 202 within GitLab's delivery timeout.
+ * the conversation queued) and answered 202 within GitLab's delivery timeout; so is a merge request
+ * opened or pushed to, whose SLO specs are reviewed in a queued job (review-jobs.ts).
  */
 export const gitlabWebhooks: FastifyPluginAsync<ServerDeps> = async (server, deps) => {
   const { config } = deps;
@@ -34,10 +36,14 @@ export const gitlabWebhooks: FastifyPluginAsync<ServerDeps> = async (server, dep
   const api = gitlabApi({ host: config.GITLAB_HOST, token: config.GITLAB_TOKEN });
   const me = botUser(api);
   const chats = await startChatJobs(app, gitlabChatHost(app, api, me));
+  const reviews = await startGitLabReviews(app, api, me);
 
-  server.post(GITLAB_WEBHOOK_PATH, async (request, reply) => {
+  // The token is checked before the body is read: an unauthenticated request is never parsed.
+  const onRequest = async (request: FastifyRequest) => {
     if (!gitlabTokenMatches(secret, request.headers["x-gitlab-token"]))
       throw unauthorized("missing or wrong X-Gitlab-Token");
+  };
+  server.post(GITLAB_WEBHOOK_PATH, { onRequest }, async (request, reply) => {
     const event = parseGitLabEvent(header(request.headers["x-gitlab-event"]), request.body);
     if (!event) return { ignored: true };
     switch (event.kind) {
@@ -59,7 +65,7 @@ export const gitlabWebhooks: FastifyPluginAsync<ServerDeps> = async (server, dep
         return { released };
       }
       case "merge_request":
-        return { ignored: true };
+        return reply.code(202).send({ duplicate: !(await reviews.receive(event)) });
     }
   });
 };

@@ -5,19 +5,23 @@ import type { FastifyInstance } from "fastify";
 import nock from "nock";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildChangeSet } from "../../../src/app/change-set.js";
 import { type AppContext, openApp } from "../../../src/app/context.js";
+import { specPeriod } from "../../../src/app/review.js";
 import { gitlabWebhooks } from "../../../src/bot/gitlab/webhooks.js";
 import { ConfigSchema } from "../../../src/config.js";
 import { Proposal } from "../../../src/core/proposal.js";
 import { buildServer } from "../../../src/server/app.js";
 import { getChangeLock } from "../../../src/store/repos/change-locks.js";
 import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
-import { ROOT } from "../../generators/helpers.js";
+import { FIXTURES, ROOT } from "../../generators/helpers.js";
 import {
   awardBody,
   BRANCH_NOT_FOUND,
   commitBody,
+  diffBody,
   FILE_NOT_FOUND,
+  fileBody,
   JSON_HEADERS,
   memberBody,
   mergeRequestBody,
@@ -148,6 +152,13 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
     }
+    // Checked before the body is read: a malformed body without the token is a 401 too, not a 400.
+    const malformed = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-gitlab-event": "Note Hook" },
+      body: "{not json",
+    });
+    expect(malformed.status).toBe(401);
     const { rows } = await app.sql.query("SELECT * FROM bot_deliveries");
     expect(rows).toEqual([]);
     expect(gitlab.isDone()).toBe(false);
@@ -386,5 +397,122 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
       "SELECT delivery_id FROM bot_deliveries WHERE delivery_id LIKE 'note:5:16%'",
     );
     expect(rows.map((r) => r.delivery_id)).toEqual(["note:5:1601"]);
+  });
+
+  describe("merge requests that edit an SLO spec", () => {
+    /** A spec as SLO-Scout writes it, and the rule files generated from it. */
+    const spec = {
+      path: "slos/checkout.yml",
+      content: readFileSync(join(FIXTURES, "golden/from-proposals/checkout.yml"), "utf8"),
+    };
+    const generated = () => {
+      const built = buildChangeSet("checkout", spec, { period: specPeriod(spec.content) });
+      if (!built.ok) throw new Error(built.refusal.reason);
+      return built.value.files.filter((f) => f.path === spec.path || f.path.startsWith("rules/"));
+    };
+
+    /** Mocks a merge request !iid whose head `sha` holds `files`; returns the statuses and the note sent. */
+    function mergeRequestWith(iid: number, sha: string, files: { path: string; content: string }[]) {
+      const statuses: Sent[] = [];
+      const note = capture();
+      const scope = nock(GITLAB)
+        .get("/api/v4/user")
+        .optionally()
+        .reply(200, BOT, JSON_HEADERS)
+        .get(`${P}/merge_requests/${iid}/diffs`)
+        .query(true)
+        .reply(
+          200,
+          files.map((f) => diffBody(f.path)),
+          JSON_HEADERS,
+        )
+        .post(`${P}/statuses/${sha}`, (b) => {
+          statuses.push(b);
+          return true;
+        })
+        .times(2)
+        .reply(201, { id: 1, sha, status: "running", name: "slo-scout/review" }, JSON_HEADERS)
+        .get(/\/api\/v4\/projects\/5\/repository\/files\/[^/]+\?ref=master$/)
+        .times(100)
+        .reply(404, FILE_NOT_FOUND, JSON_HEADERS)
+        .get(`${P}/merge_requests/${iid}/notes`)
+        .query(true)
+        .reply(200, [], JSON_HEADERS)
+        .post(`${P}/merge_requests/${iid}/notes`, note.take)
+        .reply(
+          201,
+          { ...noteBody(900 + iid, "…", { type: "MergeRequest", iid }), author: BOT },
+          JSON_HEADERS,
+        );
+      for (const f of files)
+        scope
+          .get(`${P}/repository/files/${encodeURIComponent(f.path)}`)
+          .query({ ref: sha })
+          .reply(200, fileBody(f.path, f.content, sha), JSON_HEADERS);
+      const hook = fixture("merge-request-hook.json");
+      hook.project = fixture("note-hook-merge-request.json").project;
+      Object.assign(hook.object_attributes, {
+        iid,
+        source_branch: "edit-slos",
+        target_branch: "master",
+        last_commit: { id: sha },
+      });
+      return { statuses, note: note.body, hook, scope };
+    }
+
+    it("passes a spec whose rules were regenerated: a success status and the review note with the blast radius", async () => {
+      const sha = "1111111111111111111111111111111111111111";
+      const mr = mergeRequestWith(3, sha, generated());
+      const res = await post(mr.hook, { "x-gitlab-event": "Merge Request Hook" });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ duplicate: false });
+      const note = (await within(mr.note, 60_000, "review note")).body as string;
+      expect(note).toMatch(/^<!-- slo-scout:sticky:review -->\n## SLO-Scout review/);
+      expect(note).toContain("Blast radius");
+      expect(note).toContain("`checkout`");
+      expect(mr.statuses.map((s) => [s.state, s.name])).toEqual([
+        ["running", "slo-scout/review"],
+        ["success", "slo-scout/review"],
+      ]);
+      expect(mr.scope.pendingMocks().filter((m) => !m.includes("files") && !m.includes("/user"))).toEqual([]);
+
+      // The same head again (a redelivery, or an update without new commits) starts nothing.
+      nock.cleanAll();
+      const again = await post(mr.hook, { "x-gitlab-event": "Merge Request Hook" });
+      expect(await again.json()).toEqual({ duplicate: true });
+    });
+
+    it("fails a hand-edited spec whose rules were not regenerated, naming the command that fixes it", async () => {
+      const sha = "2222222222222222222222222222222222222222";
+      const files = generated().map((f) =>
+        f.path === spec.path
+          ? { ...f, content: f.content.replace(/objective: 99(\.\d+)?/, "objective: 99.95") }
+          : f,
+      );
+      const mr = mergeRequestWith(4, sha, files);
+      expect((await post(mr.hook, { "x-gitlab-event": "Merge Request Hook" })).status).toBe(202);
+      const note = (await within(mr.note, 60_000, "review note")).body as string;
+      expect(note).toContain("stale");
+      expect(note).toContain("slo-scout generate slos/checkout.yml --default-slo-period 28d -o rules");
+      expect(mr.statuses.at(-1)).toMatchObject({ state: "failed", name: "slo-scout/review" });
+    });
+  });
+});
+
+describe("GitLab webhook configuration", () => {
+  it("is not mounted without GITLAB_WEBHOOK_SECRET, and refuses to start with a secret but no token", async () => {
+    const logger = pino({ level: "silent" });
+    const off = await buildServer(
+      { config: ConfigSchema.parse({ DATABASE_URL: "pglite://memory" }), logger },
+      { plugins: [gitlabWebhooks] },
+    );
+    expect((await off.inject({ method: "POST", url: "/api/gitlab/webhooks", payload: {} })).statusCode).toBe(
+      404,
+    );
+    await off.close();
+    const config = ConfigSchema.parse({ DATABASE_URL: "pglite://memory", GITLAB_WEBHOOK_SECRET: SECRET });
+    await expect(buildServer({ config, logger }, { plugins: [gitlabWebhooks] })).rejects.toThrow(
+      /GITLAB_WEBHOOK_SECRET needs GITLAB_TOKEN/,
+    );
   });
 });
