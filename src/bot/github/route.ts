@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
 import { createNodeMiddleware, Probot } from "probot";
 import { type Config, ConfigError } from "../../config.js";
@@ -53,7 +54,10 @@ export function probotFor(config: Config, log: Probot["log"]): Probot {
  * itself is queued). Mounted only when APP_ID is configured.
  */
 export const githubRoutes: FastifyPluginAsync<ServerDeps> = async (server, deps) => {
-  if (!deps.config.APP_ID) return;
+  if (!deps.config.APP_ID) {
+    if (deps.config.GITHUB_SETUP) await setupRoutes(server, deps);
+    return;
+  }
   if (!deps.app) throw new Error("the GitHub App needs the application context");
   const probot = probotFor(deps.config, deps.logger.child({ name: "github" }));
   const bot = await githubBot(deps.app, probot);
@@ -84,3 +88,34 @@ export const githubRoutes: FastifyPluginAsync<ServerDeps> = async (server, deps)
     await middleware(request.raw, reply.raw);
   });
 };
+
+type SetupHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+/**
+ * Probot's GitHub App manifest flow at /probot: a page that registers the App from app.yml on GitHub, and
+ * the callback that turns GitHub's code into APP_ID, PRIVATE_KEY and WEBHOOK_SECRET in `.env` (restart to
+ * use them). Probot exports no handler for it (its `run` would start a server of its own), so its setup app
+ * is loaded from the installed package. Webhooks come straight to this server, so no smee.io channel is made.
+ */
+async function setupRoutes(server: Parameters<FastifyPluginAsync<ServerDeps>>[0], deps: ServerDeps) {
+  process.env.NO_SMEE_SETUP ??= "true";
+  const url = new URL("apps/setup.js", import.meta.resolve("probot"));
+  const { setupAppFactory } = (await import(url.href)) as {
+    setupAppFactory: (options: {
+      host: string;
+      port: number;
+      log: Probot["log"];
+    }) => () => Promise<SetupHandler>;
+  };
+  const handler = await setupAppFactory({
+    host: deps.config.HOST,
+    port: deps.config.PORT,
+    log: deps.logger.child({ name: "github-setup" }),
+  })();
+  for (const path of ["/probot", "/probot/setup", "/probot/import", "/probot/success"]) {
+    server.get(path, async (request, reply) => {
+      reply.hijack();
+      await handler(request.raw, reply.raw);
+    });
+  }
+}
