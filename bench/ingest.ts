@@ -5,11 +5,16 @@
  * that counts what arrives; this process posts pre-encoded requests with keep-alive at a fixed
  * concurrency and times each acknowledgement. Scenarios: OTLP/HTTP protobuf logs, Fluent Bit json_lines
  * and OTLP/HTTP protobuf spans. At the end the server's bus count is checked against what was acked.
+ * Every scenario runs twice, on a server without and with the ingest spool (INGEST_SPOOL: each accepted
+ * batch appended to a file and fsync'd before the answer; the consumer releases what it counted, as the
+ * stream stage releases what it stored), and the two are printed side by side.
  *
  *   npm run bench:ingest -- [--seconds 10] [--concurrency 8] [--batch 1000]
  */
 import { spawn } from "node:child_process";
-import { loadavg } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -21,10 +26,15 @@ async function serve(): Promise<void> {
   const { TOPICS } = await import("../src/pipeline/bus/bus.js");
   const { MemoryBus } = await import("../src/pipeline/bus/memory.js");
   const { receiversPlugin } = await import("../src/pipeline/receivers/plugin.js");
-  const bus = new MemoryBus({ capacity: 1_000_000, maxBatch: 5000 });
+  const { Spool } = await import("../src/pipeline/bus/spool.js");
+  const spoolDir = process.argv[process.argv.indexOf("--serve") + 1];
+  const spooled = spoolDir ? { topic: TOPICS.rawTelemetry, ...(await Spool.open(spoolDir, 4)) } : undefined;
+  const bus = new MemoryBus({ capacity: 1_000_000, maxBatch: 5000, ...(spooled ? { spooled } : {}) });
   let arrived = 0;
   await bus.subscribe(TOPICS.rawTelemetry, "bench", async (batch) => {
     arrived += batch.messages.length;
+    const last = batch.messages.at(-1);
+    if (last) bus.release?.(batch.topic, batch.partition, Number(last.offset) + 1);
   });
   const app = Fastify({ logger: false, keepAliveTimeout: 60_000 });
   await app.register(receiversPlugin, {
@@ -142,9 +152,55 @@ async function run(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const batch = Number(values.batch);
 
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--serve"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  console.log(
+    `bench:ingest — server: one Node ${process.version} process; ${concurrency} concurrent clients; ` +
+      `${batch} records per request; ${seconds} s per scenario and spool setting; load average before: ${load}`,
+  );
+  const spoolDir = mkdtempSync(join(tmpdir(), "slo-scout-bench-spool-"));
+  const results: Record<string, Result[]> = {};
+  try {
+    for (const spool of [false, true]) {
+      for (const r of await runServer(spool ? spoolDir : undefined, seconds, concurrency, batch)) {
+        results[r.name] = [...(results[r.name] ?? []), r];
+      }
+    }
+  } finally {
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+  console.log(
+    `\n${"scenario".padEnd(26)} ${"spool off".padStart(22)} ${"spool on".padStart(22)}  on/off  ack p95 off → on`,
+  );
+  for (const [name, [off, on]] of Object.entries(results)) {
+    if (!off || !on) continue;
+    const rate = (r: Result) => `${Math.round(r.rate).toLocaleString("en-US")} ${r.unit}/s`;
+    console.log(
+      `${name.padEnd(26)} ${rate(off).padStart(22)} ${rate(on).padStart(22)}  ${(on.rate / off.rate).toFixed(2).padStart(6)}  ${off.p95.toFixed(1)} → ${on.p95.toFixed(1)} ms`,
+    );
+  }
+}
+
+interface Result {
+  name: string;
+  unit: string;
+  rate: number;
+  p95: number;
+}
+
+/** One bench server (with the spool in `spoolDir`, or none), every scenario against it. */
+async function runServer(
+  spoolDir: string | undefined,
+  seconds: number,
+  concurrency: number,
+  batch: number,
+): Promise<Result[]> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(import.meta.url), "--serve", ...(spoolDir ? [spoolDir] : [])],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -154,14 +210,8 @@ async function run(): Promise<void> {
     });
     child.once("exit", (code) => reject(new Error(`bench server exited (${code})`)));
   });
-
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
-  console.log(
-    `bench:ingest — server: one Node ${process.version} process; ${concurrency} concurrent clients; ` +
-      `${batch} records per request; ${seconds} s per scenario; load average before: ${load}`,
-  );
+  console.log(`\nspool ${spoolDir ? "on (fsync per group of batches)" : "off"}:`);
+  const results: Result[] = [];
   let acked = 0;
   try {
     for (const s of await scenarios(batch)) {
@@ -191,6 +241,7 @@ async function run(): Promise<void> {
       const elapsed = (performance.now() - started) / 1000;
       acked += records;
       latencies.sort((a, b) => a - b);
+      results.push({ name: s.name, unit: s.unit, rate: records / elapsed, p95: percentile(latencies, 95) });
       console.log(
         `${s.name.padEnd(26)} ${Math.round(records / elapsed)
           .toLocaleString("en-US")
@@ -206,6 +257,7 @@ async function run(): Promise<void> {
   } finally {
     child.kill();
   }
+  return results;
 }
 
 if (SERVE) await serve();

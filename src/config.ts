@@ -140,6 +140,14 @@ export const ConfigSchema = z.object({
     .default("10m"),
   /** How far ahead of the server's clock an event may be dated; later spans, logs and RUM events are refused. */
   FUTURE_TOLERANCE: duration("5m").default(5 * 60_000),
+  /**
+   * In-process bus only: receivers' accepted batches are appended to a write-ahead spool in
+   * <DATA_DIR>/spool and fsync'd before the 2xx, so a SIGKILL loses nothing acknowledged.
+   */
+  INGEST_SPOOL: z
+    .enum(["on", "off"], { message: "must be on or off (e.g. off)" })
+    .transform((v) => v === "on")
+    .default(true),
   /** How long a graceful stop may take (requests, bus, pipeline drain, stores) before the process exits 1. */
   SHUTDOWN_TIMEOUT: duration("30s").default(30_000),
   REDACT_EXTRA_PATTERNS: list.default([]),

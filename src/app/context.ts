@@ -68,8 +68,8 @@ export async function openApp(config: Config, options: OpenAppOptions = {}): Pro
     blobs: once(() => openBlobs(config)),
     vectors: once(() => openVectors(config, sql)),
     bus: once(async () => {
-      const { openBus } = await import("../pipeline/bus/open.js");
-      return openBus(config, logger);
+      const { openServingBus } = await import("../pipeline/bus/open.js");
+      return openServingBus(config, sql, logger);
     }),
     queue: once(() => openQueue(config, { logger })),
     gitHost: options.gitHost

@@ -112,6 +112,13 @@ interface Position {
   partition: number;
   stored: number;
   applied: number;
+  /**
+   * On a bus that replays what its consumer has not released (the spooled in-process bus): the stored
+   * offset this process resumed from, below which the spans it is given again are assembled once more —
+   * those of traces a previous process held open when it was killed — and the last one it re-assembled.
+   */
+  reassembleBelow: number;
+  reassembled: number;
 }
 
 /** A change set taken from the stage that the store has not taken yet. */
@@ -318,7 +325,7 @@ async function handleBatch(run: Run, batch: BusBatch<TelemetryEvent>): Promise<v
 function positionOf(run: Run, key: string, partition: number): Position {
   let position = run.positions.get(key);
   if (!position) {
-    position = { partition, stored: 0, applied: 0 };
+    position = { partition, stored: 0, applied: 0, reassembleBelow: 0, reassembled: -1 };
     run.positions.set(key, position);
   }
   return position;
@@ -334,7 +341,7 @@ function positionOf(run: Run, key: string, partition: number): Position {
 async function resumeFromStored(run: Run, position: Position, partition: number): Promise<void> {
   if (run.deps.bus.durable && position.applied === position.stored) {
     const stored = (await storedOffsets(run.deps.sql, run.group)).get(partition) ?? 0;
-    if (stored > position.stored) position.stored = position.applied = stored;
+    if (stored > position.stored) position.stored = position.applied = position.reassembleBelow = stored;
   }
 }
 
@@ -355,7 +362,13 @@ function applyMessages(
     const offset = Number(m.offset);
     last = Math.max(last, offset);
     if (offset < position.applied) {
-      redelivered.inc();
+      if (reassembles(run, position, m, offset)) {
+        position.reassembled = offset;
+        run.stage.reassemble(m.value as TelemetryEvent & { kind: "span" }, run.now(), {
+          partition: position.partition,
+          offset,
+        });
+      } else redelivered.inc();
       continue;
     }
     if (m.id !== undefined) {
@@ -369,9 +382,24 @@ function applyMessages(
       }
     }
     eventsTotal.inc({ kind: m.value.kind });
-    run.stage.apply(m.value, run.now());
+    run.stage.apply(m.value, run.now(), { partition: position.partition, offset });
   }
   return last;
+}
+
+/** A span below the offset this process resumed from, on a bus that replays until released, seen once. */
+function reassembles(
+  run: Run,
+  position: Position,
+  m: ConsumedMessage<TelemetryEvent>,
+  offset: number,
+): boolean {
+  return (
+    run.deps.bus.release !== undefined &&
+    m.value.kind === "span" &&
+    offset < position.reassembleBelow &&
+    offset > position.reassembled
+  );
 }
 
 /**
@@ -445,9 +473,23 @@ async function writeUnwritten(run: Run): Promise<void> {
       continue;
     }
     for (const o of offsets) run.positions.get(o.key)!.stored = o.next;
+    release(run);
     if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
     await announce(run.deps.bus, changes);
     await refresh(run, capsules, force);
+  }
+}
+
+/**
+ * Tells a bus that keeps messages until released (the spooled in-process bus) what it may forget: per
+ * partition, everything below the stored offset except the spans of traces still open.
+ */
+function release(run: Run): void {
+  const bus = run.deps.bus;
+  if (!bus.release) return;
+  const held = run.stage.heldFrom();
+  for (const p of run.positions.values()) {
+    bus.release(TOPICS.rawTelemetry, p.partition, Math.min(p.stored, held.get(p.partition) ?? p.stored));
   }
 }
 
@@ -460,7 +502,14 @@ function resumeFromOvertaken(run: Run, offsets: Offset[], overtaken: Map<number,
   let missing = false;
   for (const o of offsets) {
     const next = overtaken.get(o.partition) ?? 0;
-    run.positions.set(o.key, { partition: o.partition, stored: next, applied: next });
+    const was = run.positions.get(o.key);
+    run.positions.set(o.key, {
+      partition: o.partition,
+      stored: next,
+      applied: next,
+      reassembleBelow: was?.reassembleBelow ?? 0,
+      reassembled: was?.reassembled ?? -1,
+    });
     missing ||= next < o.next;
     redelivered.inc(o.next - o.from);
   }

@@ -9,10 +9,16 @@ import { TumblingWindows, type WindowOptions } from "./windows.js";
  * whole. Spans of one trace arrive from several services within seconds of each other; a trace still open
  * after `maxAgeMs` is summarised as it is (a partial trace is better than none).
  */
+/** Where a span sits on the bus. */
+export interface SpanOrigin {
+  partition: number;
+  offset: number;
+}
+
 export class TraceAssembler {
   private readonly traces = new Map<
     string,
-    { spans: TraceSpan[]; spanIds: Set<string>; firstSeen: number; lastSeen: number }
+    { spans: TraceSpan[]; spanIds: Set<string>; firstSeen: number; lastSeen: number; origin?: SpanOrigin }
   >();
 
   constructor(
@@ -23,8 +29,11 @@ export class TraceAssembler {
     },
   ) {}
 
-  /** Returns traces pushed out because the buffer is full (oldest first). */
-  add(span: TraceSpan, now: number): TraceSpan[][] {
+  /**
+   * Returns traces pushed out because the buffer is full (oldest first). `origin`: where the span sits on
+   * the bus (a trace's spans share a partition), so heldFrom() can tell which offsets are still needed.
+   */
+  add(span: TraceSpan, now: number, origin?: SpanOrigin): TraceSpan[][] {
     const id = span.span.traceId;
     const entry = this.traces.get(id);
     if (entry) {
@@ -41,6 +50,7 @@ export class TraceAssembler {
       spanIds: new Set([span.span.spanId]),
       firstSeen: now,
       lastSeen: now,
+      ...(origin ? { origin } : {}),
     });
     const evicted: TraceSpan[][] = [];
     while (this.traces.size > this.options.maxTraces) {
@@ -49,6 +59,17 @@ export class TraceAssembler {
       evicted.push(value.spans);
     }
     return evicted;
+  }
+
+  /** Per partition, the lowest offset of a span of a trace still open (its first span's). */
+  heldFrom(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const t of this.traces.values()) {
+      if (!t.origin) continue;
+      const { partition, offset } = t.origin;
+      out.set(partition, Math.min(out.get(partition) ?? offset, offset));
+    }
+    return out;
   }
 
   /** Traces that are complete by the quiet/age rule at `now`. */

@@ -4,7 +4,7 @@ import { CapsuleAggregates } from "./capsules.js";
 import { Fingerprinter, type FingerprinterState } from "./fingerprint/fingerprinter.js";
 import { createFingerprintStage, type FingerprintStage } from "./fingerprint/stage.js";
 import type { Redactor } from "./redact.js";
-import { EXAMPLES_PER_WINDOW, SpanAggregates, TraceAssembler } from "./span-aggregates.js";
+import { EXAMPLES_PER_WINDOW, SpanAggregates, type SpanOrigin, TraceAssembler } from "./span-aggregates.js";
 import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
 import { WebVitalAggregates } from "./web-vitals.js";
 import type { WindowOptions } from "./windows.js";
@@ -101,7 +101,8 @@ export class TelemetryStage {
     for (const w of this.windows) w.restoreWatermark(t, service);
   }
 
-  apply(event: TelemetryEvent, now: number): void {
+  /** `origin`: where the event sits on the bus (spans of open traces are held; see heldFrom). */
+  apply(event: TelemetryEvent, now: number, origin?: SpanOrigin): void {
     this.counters.events++;
     switch (event.kind) {
       case "metric":
@@ -111,6 +112,7 @@ export class TelemetryStage {
         for (const evicted of this.assembler.add(
           { service: event.service, resource: event.attributes, span: event.span },
           now,
+          origin,
         )) {
           this.applyTrace(evicted);
         }
@@ -152,6 +154,28 @@ export class TelemetryStage {
       windowStart: this.spans.routes.windowStart(obs.entry.time),
       obs,
     });
+  }
+
+  /**
+   * Assembles a span again after a restart: one of a trace that was still open when the previous process
+   * stopped, which the bus replays. Nothing else of the span is applied again (its error is counted).
+   */
+  reassemble(event: TelemetryEvent & { kind: "span" }, now: number, origin: SpanOrigin): void {
+    for (const evicted of this.assembler.add(
+      { service: event.service, resource: event.attributes, span: event.span },
+      now,
+      origin,
+    )) {
+      this.applyTrace(evicted);
+    }
+  }
+
+  /**
+   * Per partition, the lowest bus offset this stage still needs: spans of traces not yet completed.
+   * Completed traces are folded before a change set is taken, so only the assembler holds any.
+   */
+  heldFrom(): Map<number, number> {
+    return this.assembler.heldFrom();
   }
 
   /** Completes the traces that have been quiet long enough (or all, at the end of an offline run). */

@@ -67,6 +67,12 @@ export interface Bus {
    * Retry-After. A full topic nobody reads (capsule-events on the in-process bus) must not stop ingest.
    */
   saturated(topic?: string): boolean;
+  /**
+   * Present on a bus that keeps every message until its consumer releases it and gives the unreleased
+   * ones again after a restart (the in-process bus with its spool): the consumer's effects of messages
+   * below `nextOffset` on the partition are stored, so they may be forgotten.
+   */
+  release?(topic: string, partition: number, nextOffset: number): void;
   /** In-process: waits until every subscribed group has handled what was published. Kafka: sends what waits. */
   flush(): Promise<void>;
   ping(): Promise<void>;

@@ -1,5 +1,6 @@
 import type { Bus, BusBatch, BusMessage, ConsumedMessage, Subscription } from "./bus.js";
 import { BusClosedError, BusSaturatedError } from "./bus.js";
+import type { Spool, SpoolMessage } from "./spool.js";
 
 /**
  * In-process topics with Kafka's semantics, so code written against this bus behaves the same on Kafka:
@@ -18,6 +19,12 @@ export interface MemoryBusOptions {
   /** Wait before redelivering a batch whose handler threw. */
   retryDelayMs?: number;
   onError?: (err: unknown, where: { topic: string; group: string; partition: number }) => void;
+  /**
+   * A write-ahead spool for one topic: a publish resolves once its batch is on disk, the topic's offsets
+   * continue the spool's, `messages` (what the spool held at open) are given again to a new group, and
+   * `release` lets the spool forget what the consumer stored. The bus is then `durable`.
+   */
+  spooled?: { topic: string; spool: Spool; messages: SpoolMessage[] };
 }
 
 type Handler = (batch: BusBatch<unknown>) => Promise<void>;
@@ -55,7 +62,7 @@ export function partitionFor(key: string, partitions: number): number {
 }
 
 export class MemoryBus implements Bus {
-  readonly durable = false;
+  readonly durable: boolean;
   private readonly topics = new Map<string, Topic>();
   private readonly partitions: number;
   private readonly capacity: number;
@@ -72,6 +79,41 @@ export class MemoryBus implements Bus {
     this.maxBatch = options.maxBatch ?? 500;
     this.retryDelayMs = options.retryDelayMs ?? 200;
     this.onError = options.onError ?? (() => {});
+    this.spooled = options.spooled;
+    this.durable = this.spooled !== undefined;
+    if (this.spooled) {
+      const { topic, spool } = this.spooled;
+      this.restore(this.spooled);
+      const released: number[] = [];
+      this.release = (name, partition, nextOffset) => {
+        if (name !== topic) return;
+        released[partition] = Math.max(released[partition] ?? 0, nextOffset);
+        spool.release(Array.from({ length: this.partitions }, (_, p) => released[p] ?? 0));
+      };
+    }
+  }
+
+  private readonly spooled: MemoryBusOptions["spooled"];
+  /** Only with a spool (see Bus.release). */
+  readonly release?: (topic: string, partition: number, nextOffset: number) => void;
+
+  /**
+   * The spooled topic starts where the spool left off: its messages per partition, back to the oldest it
+   * still holds, when they run without a gap up to the spool's next offset (else that partition's start
+   * is lost history from another spool, and it starts empty at the next offset).
+   */
+  private restore({ topic, spool, messages }: NonNullable<MemoryBusOptions["spooled"]>): void {
+    const t = this.topic(topic);
+    const next = spool.nextOffsets;
+    for (let p = 0; p < this.partitions; p++) {
+      const held = messages.filter((m) => m.partition === p);
+      const contiguous =
+        held.length > 0 &&
+        held.at(-1)!.offset === next[p]! - 1 &&
+        held.every((m, i) => i === 0 || m.offset === held[i - 1]!.offset + 1);
+      t.base[p] = contiguous ? held[0]!.offset : next[p]!;
+      t.logs[p] = contiguous ? held.map((m) => ({ key: m.key, value: m.value })) : [];
+    }
   }
 
   async publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void> {
@@ -82,6 +124,20 @@ export class MemoryBus implements Bus {
       throw new BusSaturatedError(`topic ${topic} holds ${this.pending(t)} unconsumed messages`);
     }
     if (this.stalled(t)) throw new BusSaturatedError(`the consumer of topic ${topic} is failing`);
+    if (this.spooled?.topic === topic) {
+      await this.spooled.spool.append(
+        messages.map((m) => ({
+          partition: partitionFor(m.key, this.partitions),
+          key: m.key,
+          value: m.value,
+        })),
+        (stored) => {
+          for (const m of stored) t.logs[m.partition]!.push({ key: m.key, value: m.value });
+          this.pump(t);
+        },
+      );
+      return;
+    }
     for (const m of messages) {
       t.logs[partitionFor(m.key, this.partitions)]!.push({ key: m.key, value: m.value });
     }
@@ -151,6 +207,7 @@ export class MemoryBus implements Bus {
       }
     }
     await Promise.allSettled(running);
+    await this.spooled?.spool.close();
     this.wakeDrainWaiters(true);
   }
 

@@ -1,7 +1,12 @@
+import { join } from "node:path";
 import type { Config } from "../../config.js";
-import type { Bus } from "./bus.js";
+import type { Sql } from "../../store/ports.js";
+import { loadOffsets } from "../../store/repos/stream-state.js";
+import { PIPELINE_GROUP } from "../run.js";
+import { type Bus, TOPICS } from "./bus.js";
 import { type BusLogger, KafkaBus } from "./kafka.js";
 import { MemoryBus } from "./memory.js";
+import { Spool } from "./spool.js";
 
 export type BusConfig = Pick<Config, "KAFKA_BROKERS" | "KAFKA_CLIENT_ID" | "INGEST_BUFFER_EVENTS">;
 
@@ -20,5 +25,46 @@ export function openBus(config: BusConfig, logger?: BusLogger): Bus {
   }
   // One process consumes every partition of an in-process bus, one batch at a time: more partitions would
   // add no parallelism, only reorder events across services (and split a trace's spans apart in time).
-  return new MemoryBus({ partitions: 1, capacity: config.INGEST_BUFFER_EVENTS, onError });
+  return new MemoryBus({ partitions: IN_PROCESS_PARTITIONS, capacity: config.INGEST_BUFFER_EVENTS, onError });
+}
+
+const IN_PROCESS_PARTITIONS = 1;
+
+/**
+ * The bus of `slo-scout serve`: Kafka, or the in-process bus with its write-ahead spool in
+ * `<DATA_DIR>/spool` (INGEST_SPOOL=on), which gives the stream stage what a killed process had
+ * acknowledged but not stored. Its offsets continue from the stream stage's stored ones, so a deleted
+ * spool (or a database written before the spool existed) never makes new messages look already stored.
+ */
+export async function openServingBus(
+  config: BusConfig & Pick<Config, "INGEST_SPOOL" | "DATA_DIR">,
+  sql: Sql,
+  logger?: BusLogger,
+): Promise<Bus> {
+  if ((config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0) || !config.INGEST_SPOOL) {
+    return openBus(config, logger);
+  }
+  const stored = await loadOffsets(sql, PIPELINE_GROUP, TOPICS.rawTelemetry);
+  const startAt = Array.from(
+    { length: IN_PROCESS_PARTITIONS },
+    (_, p) => stored.find((o) => o.partition === p)?.nextOffset ?? 0,
+  );
+  const { spool, messages } = await Spool.open(
+    join(config.DATA_DIR, "spool"),
+    IN_PROCESS_PARTITIONS,
+    startAt,
+  );
+  const unstored = messages.filter((m) => m.offset >= (startAt[m.partition] ?? 0)).length;
+  if (messages.length > 0) {
+    logger?.info(
+      { spooled: messages.length, unstored },
+      `ingest spool: replaying ${messages.length} spooled events (${unstored} not stored before the last stop)`,
+    );
+  }
+  return new MemoryBus({
+    partitions: IN_PROCESS_PARTITIONS,
+    capacity: config.INGEST_BUFFER_EVENTS,
+    onError: (err, where) => logger?.error({ err, ...where }, "bus: a batch failed and will be retried"),
+    spooled: { topic: TOPICS.rawTelemetry, spool, messages },
+  });
 }
