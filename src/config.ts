@@ -150,6 +150,11 @@ export const ConfigSchema = z.object({
     .default(true),
   /** How long a graceful stop may take (requests, bus, pipeline drain, stores) before the process exits 1. */
   SHUTDOWN_TIMEOUT: duration("30s").default(30_000),
+  /**
+   * How long after its window closed a late event still corrects it (added to the stored window);
+   * later ones are dropped, counted per service and reported by analyze.
+   */
+  CORRECTION_HORIZON: duration("24h").default(24 * 3_600_000),
   REDACT_EXTRA_PATTERNS: list.default([]),
   EMBEDDINGS_URL: urlWithScheme(["http", "https", "onnx", "hash"], "http://localhost:8080/v1").default(
     "hash://",

@@ -14,6 +14,7 @@ import {
   listWebVitalStats,
 } from "../store/repos/aggregates.js";
 import { listLogWindowCounts } from "../store/repos/capsules.js";
+import { listLateEvents } from "../store/repos/late-events.js";
 import { listServices } from "../store/repos/services.js";
 import { WEB_VITAL_LADDER } from "./backtest.js";
 import type { LogWindowCounts } from "./derived-series.js";
@@ -259,7 +260,9 @@ export async function analyzeService(
     catalog,
   );
   const journeys = journeysToPropose(service, traced.chosen, signals, maxJourneys);
-  const warnings: string[] = [];
+  const warnings: string[] = await lateDropWarnings(sql, [
+    ...new Set([service, ...traced.inScope.map((j) => j.service)]),
+  ]);
   if (journeys.length === 0) {
     warnings.push(
       `no journeys, metrics or logs of ${service} in the ${span.historyDays} days before ${new Date(span.range.end).toISOString()}`,
@@ -294,6 +297,18 @@ export async function analyzeService(
     skipped,
     warnings,
   };
+}
+
+/** One warning per service whose late events were dropped: its history misses them. */
+async function lateDropWarnings(sql: Sql, services: string[]): Promise<string[]> {
+  return (await listLateEvents(sql, services))
+    .filter((l) => l.dropped > 0)
+    .map(
+      (l) =>
+        `${l.dropped} event(s) of ${l.service} arrived more than CORRECTION_HORIZON after their window closed and were dropped` +
+        `${l.lastDroppedAt === undefined ? "" : ` (the last at ${new Date(l.lastDroppedAt).toISOString()})`}; ` +
+        "its history misses them (slo-scout ingest imports older history into its windows)",
+    );
 }
 
 // ── the phases of an analysis, in order ───────────────────────────────────────────────────────────

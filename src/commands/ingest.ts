@@ -29,8 +29,9 @@ const USAGE = [
   "       slo-scout ingest --demo [--days N] [--seed N]",
   "",
   "Feeds telemetry through the same decoders as the HTTP/gRPC receivers, publishes it on the bus",
-  "(raw-telemetry) and, with the stream stage, stores it (DATABASE_URL, BLOB_URL). Prints a summary:",
-  "records accepted, rejected with reasons.",
+  "(raw-telemetry) and, with the stream stage, stores it (DATABASE_URL, BLOB_URL): every event lands in",
+  "its window whatever its age and order (no CORRECTION_HORIZON), so it imports history. Prints a",
+  "summary: records accepted, rejected with reasons.",
   "",
   "Formats:",
   "  otlp-json     OTLP/JSON requests: one document, or one request per line (Collector file exporter)",
@@ -72,7 +73,11 @@ async function startStorage(config: Config, bus: Bus, logger: Logger): Promise<S
     await migrate(sql);
     blobs = await openBlobs(config);
     vectors = await openVectors(config, sql);
-    const pipeline = await startConfiguredPipeline(config, { bus, sql, blobs, vectors, logger });
+    const pipeline = await startConfiguredPipeline(
+      config,
+      { bus, sql, blobs, vectors, logger },
+      { importing: true },
+    );
     return { sql, blobs, vectors, pipeline };
   } catch (err) {
     await vectors?.close().catch(() => {});

@@ -1,7 +1,7 @@
 import type { Capsule, CapsuleEvent } from "../core/capsule.js";
 import type { Severity } from "../core/telemetry.js";
 import { DEFAULT_SAMPLES_PER_FINGERPRINT, offerInto } from "./reservoir.js";
-import { TumblingWindows, type WindowOptions } from "./windows.js";
+import { type AddOutcome, TumblingWindows, type WindowOptions } from "./windows.js";
 
 const zeroSeverities = (): Record<Severity, number> => ({
   trace: 0,
@@ -42,7 +42,7 @@ export class CapsuleAggregates {
     });
   }
 
-  apply(ev: CapsuleEvent): "applied" | "late" {
+  apply(ev: CapsuleEvent): AddOutcome {
     return this.windows.add(
       capsuleKey(ev.service, ev.fingerprint),
       ev.time,

@@ -6,6 +6,7 @@ import { putJsonlGz } from "../store/blobs/jsonl.js";
 import { samplesKey } from "../store/blobs/keys.js";
 import type { BlobStore, Embedder, Sql, VectorStore } from "../store/ports.js";
 import { capsuleId, listCapsules, setCapsuleBlobRef } from "../store/repos/capsules.js";
+import { addLateEvents } from "../store/repos/late-events.js";
 import { insertSamples } from "../store/repos/metric-samples.js";
 import { touchServices } from "../store/repos/services.js";
 import {
@@ -22,6 +23,7 @@ import type { FingerprinterState } from "./fingerprint/fingerprinter.js";
 import type { Redactor } from "./redact.js";
 import { type StageChanges, TelemetryStage } from "./stage.js";
 import { addWindowChanges, lockWindows } from "./window-writes.js";
+import type { WindowOptions } from "./windows.js";
 
 /**
  * Runs the stream stage on the bus: consumes `raw-telemetry`, keeps hourly windows in memory and, per
@@ -55,6 +57,8 @@ export interface PipelineDeps {
   logger?: Pick<Logger, "info" | "warn" | "error" | "debug">;
   windowMs?: number;
   allowedLatenessMs: number;
+  /** How long after its end a closed window still takes late events (CORRECTION_HORIZON). */
+  correctionHorizonMs?: number;
   /** Processing-time clock (trace assembly, flush pacing). */
   now?: () => number;
   random?: () => number;
@@ -87,7 +91,13 @@ export interface Pipeline {
 const eventsTotal = counter("slo_scout_pipeline_events_total", "Events the stream stage processed", ["kind"]);
 const droppedLate = counter(
   "slo_scout_pipeline_dropped_late_total",
-  "Events that arrived after their window closed (beyond the allowed lateness)",
+  "Events dropped because they arrived more than CORRECTION_HORIZON after their window closed",
+  ["service"],
+);
+const lateCorrections = counter(
+  "slo_scout_pipeline_late_corrections_total",
+  "Events later than ALLOWED_LATENESS but within CORRECTION_HORIZON, added to their closed window",
+  ["service"],
 );
 const announcementsDropped = counter(
   "slo_scout_pipeline_announcements_dropped_total",
@@ -182,6 +192,8 @@ interface Run {
   blobDue: Map<string, number>;
   /** Capsule ids whose template is embedded already. */
   embedded: Set<string>;
+  /** Per service: when its last late-drop warning was logged. */
+  lateWarned: Map<string, number>;
   /** The work queue: batches, timer ticks and drains run one after another on it. */
   chain: Promise<void>;
 }
@@ -196,7 +208,15 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const now = deps.now ?? Date.now;
   const windowMs = deps.windowMs ?? 3_600_000;
   const random = deps.random ?? Math.random;
-  const stage = await restoreStage(deps, { windowMs, allowedLatenessMs: deps.allowedLatenessMs }, random);
+  const stage = await restoreStage(
+    deps,
+    {
+      windowMs,
+      allowedLatenessMs: deps.allowedLatenessMs,
+      ...(deps.correctionHorizonMs !== undefined ? { correctionHorizonMs: deps.correctionHorizonMs } : {}),
+    },
+    random,
+  );
   const run: Run = {
     deps,
     now,
@@ -211,6 +231,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     recentIds: new Map(),
     blobDue: new Map(),
     embedded: new Set(),
+    lateWarned: new Map(),
     chain: Promise.resolve(),
   };
   const subscription = await subscribe(run);
@@ -246,7 +267,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
 
 async function restoreStage(
   deps: PipelineDeps,
-  windows: { windowMs: number; allowedLatenessMs: number },
+  windows: WindowOptions,
   random: () => number,
 ): Promise<TelemetryStage> {
   const fp = await loadFingerprintState<FingerprinterState>(deps.sql, STATE_KEY);
@@ -474,9 +495,28 @@ async function writeUnwritten(run: Run): Promise<void> {
     }
     for (const o of offsets) run.positions.get(o.key)!.stored = o.next;
     release(run);
-    if (changes.droppedLate > 0) droppedLate.inc(changes.droppedLate);
+    countLate(run, changes);
     await announce(run.deps.bus, changes);
     await refresh(run, capsules, force);
+  }
+}
+
+/** A warning per service at most this often, however many events it drops. */
+const LATE_WARNING_EVERY_MS = 60_000;
+
+/** The metrics and the (rate-limited) warning of a stored change set's late events. */
+function countLate(run: Run, changes: StageChanges): void {
+  for (const [service, c] of changes.late) {
+    if (c.corrected > 0) lateCorrections.inc({ service }, c.corrected);
+    if (c.dropped === 0) continue;
+    droppedLate.inc({ service }, c.dropped);
+    const t = run.now();
+    if ((run.lateWarned.get(service) ?? Number.NEGATIVE_INFINITY) + LATE_WARNING_EVERY_MS > t) continue;
+    run.lateWarned.set(service, t);
+    run.deps.logger?.warn(
+      { service, dropped: c.dropped },
+      `pipeline: dropped ${c.dropped} event(s) of ${service} that arrived more than the correction horizon after their window closed (CORRECTION_HORIZON; slo-scout ingest imports older history)`,
+    );
   }
 }
 
@@ -552,6 +592,7 @@ async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: O
     );
   }
   await touchServices(tx, servicesSeen(changes, skip));
+  if (!skip.messages) await addLateEvents(tx, changes.late);
   if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
   await saveWatermarks(tx, STATE_KEY, changes.watermarks);
   if (skip.messages) return { capsules, overtaken: skip.stored };

@@ -7,7 +7,7 @@ import type { Redactor } from "./redact.js";
 import { EXAMPLES_PER_WINDOW, SpanAggregates, type SpanOrigin, TraceAssembler } from "./span-aggregates.js";
 import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
 import { WebVitalAggregates } from "./web-vitals.js";
-import type { WindowOptions } from "./windows.js";
+import type { LateCounts, WindowOptions } from "./windows.js";
 
 /**
  * The stream stage's in-memory state and logic, without I/O: every signal from `raw-telemetry` is routed
@@ -42,6 +42,8 @@ export interface StageChanges {
   watermarks: Map<string, number>;
   /** Events dropped as too late since the previous change set. */
   droppedLate: number;
+  /** Per service, late events dropped and late events that corrected a closed window, in this change set. */
+  late: Map<string, LateCounts>;
 }
 
 export interface StageCounters {
@@ -199,6 +201,25 @@ export class TelemetryStage {
     return applied;
   }
 
+  /**
+   * Late counts per service (the windows' clock), once per event: a trace's entry counts, not its edges
+   * and example (the same event in other aggregates), whose counts are taken and left out.
+   */
+  private takeLate(): Map<string, LateCounts> {
+    const out = new Map<string, LateCounts>();
+    this.spans.edges.takeLate();
+    this.spans.examples.takeLate();
+    for (const w of [this.capsules.windows, this.spans.routes, this.vitals.windows]) {
+      for (const [service, c] of w.takeLate()) {
+        const sum = out.get(service) ?? { dropped: 0, corrected: 0 };
+        sum.dropped += c.dropped;
+        sum.corrected += c.corrected;
+        out.set(service, sum);
+      }
+    }
+    return out;
+  }
+
   takeChanges(traces: { traceId: string; windowStart: number }[]): StageChanges {
     const changes: StageChanges = {
       samples: this.samples,
@@ -214,6 +235,7 @@ export class TelemetryStage {
         : {}),
       watermarks: this.watermarks,
       droppedLate: this.counters.droppedLate - this.droppedLateTaken,
+      late: this.takeLate(),
     };
     this.droppedLateTaken = this.counters.droppedLate;
     this.samples = [];

@@ -9,8 +9,19 @@
  */
 export interface WindowOptions {
   windowMs: number;
-  /** How long after a window's end events for it are still applied. */
+  /** How long after a window's end events for it are on time. */
   allowedLatenessMs: number;
+  /**
+   * How long after a window's end a late event still corrects it (CORRECTION_HORIZON; at least the
+   * allowed lateness): the store adds it to the stored window like any other. Later ones are dropped.
+   */
+  correctionHorizonMs?: number;
+}
+
+/** Per clock, since the last takeLate(): events dropped as too late, and late events that corrected a window. */
+export interface LateCounts {
+  dropped: number;
+  corrected: number;
 }
 
 export interface WindowEntry<S> {
@@ -25,11 +36,12 @@ export interface WindowEntry<S> {
  */
 export type Clock = string;
 
-export type AddOutcome = "applied" | "late";
+export type AddOutcome = "applied" | "corrected" | "late";
 
 export class TumblingWindows<S> {
   private readonly changed = new Map<string, WindowEntry<S>>();
   private readonly maxEventTime = new Map<Clock, number>();
+  private late = new Map<Clock, LateCounts>();
   droppedLate = 0;
 
   constructor(
@@ -54,8 +66,25 @@ export class TumblingWindows<S> {
     return `${windowStart}\u0000${key}`;
   }
 
-  private closed(windowStart: number, clock: Clock): boolean {
-    return windowStart + this.options.windowMs + this.options.allowedLatenessMs <= this.watermark(clock);
+  /** Past its end plus `afterMs` by the clock's watermark. */
+  private past(windowStart: number, clock: Clock, afterMs: number): boolean {
+    return windowStart + this.options.windowMs + afterMs <= this.watermark(clock);
+  }
+
+  private lateOf(clock: Clock): LateCounts {
+    let counts = this.late.get(clock);
+    if (!counts) {
+      counts = { dropped: 0, corrected: 0 };
+      this.late.set(clock, counts);
+    }
+    return counts;
+  }
+
+  /** Late events per clock since the last call. */
+  takeLate(): Map<Clock, LateCounts> {
+    const out = this.late;
+    this.late = new Map();
+    return out;
   }
 
   /**
@@ -68,10 +97,14 @@ export class TumblingWindows<S> {
 
   add(key: string, time: number, apply: (state: S) => void, clock: Clock = ""): AddOutcome {
     const windowStart = this.windowStart(time);
-    if (this.closed(windowStart, clock)) {
+    const { allowedLatenessMs, correctionHorizonMs = 0 } = this.options;
+    if (this.past(windowStart, clock, Math.max(allowedLatenessMs, correctionHorizonMs))) {
       this.droppedLate++;
+      this.lateOf(clock).dropped++;
       return "late";
     }
+    const outcome: AddOutcome = this.past(windowStart, clock, allowedLatenessMs) ? "corrected" : "applied";
+    if (outcome === "corrected") this.lateOf(clock).corrected++;
     const id = this.id(key, windowStart);
     let entry = this.changed.get(id);
     if (!entry) {
@@ -80,7 +113,7 @@ export class TumblingWindows<S> {
     }
     apply(entry.state);
     if (time > this.watermark(clock)) this.maxEventTime.set(clock, time);
-    return "applied";
+    return outcome;
   }
 
   /** What was added to each window since the last call; the windows start again from empty. */

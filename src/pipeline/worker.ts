@@ -11,6 +11,7 @@ import { type Pipeline, startPipeline } from "./run.js";
 export function startConfiguredPipeline(
   config: Config,
   deps: { bus: Bus; sql: Sql; blobs: BlobStore; vectors?: VectorStore; logger?: Logger },
+  options: { importing?: boolean } = {},
 ): Promise<Pipeline> {
   return startPipeline({
     ...deps,
@@ -18,5 +19,8 @@ export function startConfiguredPipeline(
     redact: createRedactor({ extraPatterns: config.REDACT_EXTRA_PATTERNS }),
     // The config admits only durations such as 10m.
     allowedLatenessMs: parseDuration(config.ALLOWED_LATENESS)!,
+    // An import of history (slo-scout ingest) lands every event in its window, in whatever order the file
+    // holds them; a running server corrects closed windows only within the horizon.
+    correctionHorizonMs: options.importing ? Number.POSITIVE_INFINITY : config.CORRECTION_HORIZON,
   });
 }

@@ -142,9 +142,7 @@ export class Spool {
     if (this.closed) return Promise.reject(new Error("the ingest spool is closed"));
     return new Promise((resolve, reject) => {
       this.queue.push({ messages, commit, resolve, reject });
-      this.writing ??= this.writeQueued().finally(() => {
-        this.writing = undefined;
-      });
+      this.writing ??= this.writeQueued();
     });
   }
 
@@ -202,8 +200,11 @@ export class Spool {
       }
       for (let i = 0; i < group.length; i++) group[i]!.commit(toMessages(stored[i]!));
       for (const pending of group) pending.resolve();
-      if (this.size >= this.segmentBytes) await this.roll();
+      // A failed roll leaves the current segment growing; the next write tries again.
+      if (this.size >= this.segmentBytes) await this.roll().catch(() => {});
     }
+    // In the same tick as the empty check above, so an append never waits on a writer that has finished.
+    this.writing = undefined;
   }
 
   private assign(messages: Pending["messages"], segment: Segment): Batch {
@@ -221,10 +222,11 @@ export class Spool {
   }
 
   private async roll(): Promise<void> {
-    await this.file.close();
     const number = this.segments.at(-1)!.number + 1;
     const path = join(this.dir, segmentName(number));
-    this.file = await open(path, "a");
+    const next = await open(path, "a");
+    await this.file.close();
+    this.file = next;
     this.size = 0;
     this.segments.push({ number, path, maxOffsets: this.next.map(() => -1) });
   }
