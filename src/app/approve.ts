@@ -14,6 +14,8 @@ import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome, refuse } from "./outcome.js";
 import { type Actor, stillOpen, unknownProposal, withTarget } from "./proposals.js";
+import { renderMarkdown } from "./render-markdown.js";
+import { changeRequestView, cliCommands } from "./view-model.js";
 
 export interface ApproveRequest {
   by: Actor;
@@ -95,6 +97,7 @@ export async function approve(
     files: ChangeFile[];
     notes: string[];
     blast: BlastRadiusReport;
+    checked: Record<string, string[]>;
   }[] = [];
   for (const [service, approved] of byService) {
     const existing = await host.readFile(specPath(service), ref);
@@ -131,6 +134,7 @@ export async function approve(
       files: built.value.files,
       notes: [...built.value.notes, ...assessment.validation.notes],
       blast: assessment.blastRadius,
+      checked: assessment.validation.checked,
     });
   }
 
@@ -139,7 +143,20 @@ export async function approve(
     const change = await host.openChange({
       service: plan.service,
       title: changeTitle(plan.service, plan.proposals),
-      body: changeBody(plan.service, plan.proposals, plan.blast),
+      body: renderMarkdown(
+        changeRequestView(
+          {
+            service: plan.service,
+            proposals: plan.proposals,
+            files: plan.files.map((f) => f.path),
+            blastRadius: plan.blast,
+            validation: { checked: plan.checked, notes: plan.notes },
+            approvedBy: `${req.by.source}:${req.by.login}`,
+            regenerate: `slo-scout generate ${LAYOUT.spec(plan.service)} --default-slo-period ${plan.proposals[0]!.window} -o rules`,
+          },
+          { commands: cliCommands() },
+        ),
+      ),
       files: plan.files,
       allowedPaths: policy.policy.allowedPaths,
       ...(req.baseRef ? { baseRef: req.baseRef } : {}),
@@ -177,24 +194,4 @@ export async function approve(
 function changeTitle(service: string, proposals: Proposal[]): string {
   const names = proposals.map((p) => `${p.name ?? p.journey} ${p.target.recommended}%`);
   return `SLOs for ${service}: ${names.join(", ")}`.slice(0, 250);
-}
-
-function changeBody(service: string, proposals: Proposal[], blast: BlastRadiusReport): string {
-  const lines = [
-    `SLO-Scout approved ${proposals.length} SLO${proposals.length === 1 ? "" : "s"} for **${service}**.`,
-    "",
-    ...proposals.map(
-      (p) =>
-        `- ${p.name ?? p.journey} (${p.sli.kind}): target ${p.target.recommended}%, proposal \`${p.id}\`, confidence ${p.confidence.score.toFixed(2)}`,
-    ),
-    "",
-    `Files: ${blast.files.map((f) => `\`${f.path}\` (${f.status})`).join(", ")}`,
-    `Alerts: ${blast.alerts.added.length} added, ${blast.alerts.changed.length} changed, ${blast.alerts.removed.length} removed`,
-    ...(blast.pagesPerMonth !== undefined
-      ? [`Expected pages per month (dry-run): ${blast.pagesPerMonth.toFixed(1)}`]
-      : []),
-    "",
-    `Regenerate after editing the spec: \`slo-scout generate ${LAYOUT.spec(service)} --default-slo-period ${proposals[0]!.window} -o rules\``,
-  ];
-  return `${lines.join("\n")}\n`;
 }

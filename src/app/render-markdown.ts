@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import Handlebars from "handlebars";
 import { num, pct, share, span } from "./format.js";
 import { cellCode, code, fence, html, md, mermaidLabel, mermaidText } from "./markdown-escape.js";
-import type { ViewModel } from "./view-model.js";
+import type { ChangeRequestView, ViewModel } from "./view-model.js";
 
 /**
  * Renders a view-model as Markdown for a GitHub/GitLab comment or the terminal, from the Handlebars
@@ -20,8 +20,17 @@ export const COMMENT_LIMIT = 65_536;
 
 const TEMPLATES = new URL("../../templates/", import.meta.url);
 
-type Kind = ViewModel["kind"];
-const KINDS: readonly Kind[] = ["analysis", "change", "refusal", "simulation", "proposals", "status", "help"];
+type Kind = ViewModel["kind"] | ChangeRequestView["kind"];
+const KINDS: readonly Kind[] = [
+  "analysis",
+  "change",
+  "change-request",
+  "refusal",
+  "simulation",
+  "proposals",
+  "status",
+  "help",
+];
 
 let compiled: Record<Kind, Handlebars.TemplateDelegate> | undefined;
 
@@ -67,7 +76,7 @@ function compileAll(): Record<Kind, Handlebars.TemplateDelegate> {
  * analysis drops proposal details from the last proposal up, then every collapsed block goes. The
  * view-models bound every list and text, so the last attempt always fits (a test holds them to it).
  */
-export function renderMarkdown(view: ViewModel): string {
+export function renderMarkdown(view: ViewModel | ChangeRequestView): string {
   compiled ??= compileAll();
   const template = compiled[view.kind];
   let out = "";
@@ -79,7 +88,7 @@ export function renderMarkdown(view: ViewModel): string {
 }
 
 /** What a template is given, fullest first. */
-function* attempts(view: ViewModel): Generator<object> {
+function* attempts(view: ViewModel | ChangeRequestView): Generator<object> {
   if (view.kind === "analysis") {
     const all = view.proposals.items;
     for (let shown = all.length; shown >= 0; shown--) {

@@ -524,6 +524,69 @@ export function changeView(input: ChangeInput, opts: ViewOptions): ChangeView {
   };
 }
 
+/** What `approve` knows of one service's change before the host opens it. */
+export interface ChangeRequestInput {
+  service: string;
+  proposals: Proposal[];
+  files: string[];
+  blastRadius: BlastRadiusReport;
+  /** The validators that passed, each with the files it checked; remarks they made. */
+  validation: { checked: Record<string, string[]>; notes: string[] };
+  approvedBy: string;
+  /** The command that regenerates the rules from the spec. */
+  regenerate: string;
+}
+
+/**
+ * The description of the change an approval opens (a pull or merge request, the local repository's
+ * record), in the manner of Renovate's: what changes, why (targets considered, evidence), blast radius,
+ * validation, how to regenerate. It reuses the change view's blast radius, so the two cannot disagree.
+ */
+export interface ChangeRequestView extends Omit<ChangeView, "kind" | "title" | "branch" | "url" | "next"> {
+  kind: "change-request";
+  service: string;
+  approvedBy: string;
+  why: Shown<ProposalDetails>;
+  validation: { checks: { validator: string; files: number }[]; notes: string[] };
+  regenerate: string;
+}
+
+export function changeRequestView(input: ChangeRequestInput, opts: ViewOptions): ChangeRequestView {
+  const {
+    kind: _kind,
+    title: _title,
+    branch: _branch,
+    url: _url,
+    next: _next,
+    ...change
+  } = changeView(
+    {
+      change: { branch: "", url: "", title: "", files: input.files },
+      blastRadius: input.blastRadius,
+      proposals: input.proposals,
+      notes: input.validation.notes,
+    },
+    opts,
+  );
+  return {
+    ...change,
+    kind: "change-request",
+    service: clip(input.service, LIMITS.name),
+    approvedBy: clip(input.approvedBy, LIMITS.name),
+    why: shown(
+      input.proposals.map((p, i) => details(p, i + 1)),
+      LIMITS.proposals,
+    ),
+    validation: {
+      checks: Object.entries(input.validation.checked)
+        .filter(([, files]) => files.length > 0)
+        .map(([validator, files]) => ({ validator: clip(validator, LIMITS.name), files: files.length })),
+      notes: input.validation.notes.slice(0, 10).map((n) => clip(n)),
+    },
+    regenerate: clip(input.regenerate, LIMITS.text),
+  };
+}
+
 // ─── refusal ─────────────────────────────────────────────────────────────────────────────────────────
 
 export interface RefusalView {

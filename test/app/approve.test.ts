@@ -118,6 +118,16 @@ describe("approve", { timeout: 180_000 }, () => {
       expect.arrayContaining(["slos/checkout.yml", "rules/checkout.rules.yml", "dashboards/checkout.json"]),
     );
     expect(git("rev-list", "--count", "main..slo-scout/checkout").trim()).toBe("1");
+    // The description a reviewer reads: what changes, why, blast radius, what was validated, how to regenerate.
+    const body = c!.change.body;
+    expect(body).toMatch(/^SLO-Scout approved 2 SLOs for \*\*checkout\*\*, approved by `cli:alice`\./);
+    const sections = [...body.matchAll(/^### (.+)$/gm)].map((m) => m[1]);
+    expect(sections).toEqual(["What changes", "Why", "Blast radius", "Validation", "Regenerate"]);
+    for (const id of [availability.id, latency.id]) expect(body).toContain(id);
+    expect(body).toMatch(/\*\*Evidence\*\*/);
+    for (const validator of ["slo-spec", "rules", "rule-tests", "dashboard", "runbook"])
+      expect(body).toMatch(new RegExp(`^- ${validator}: \\d+ files? passed$`, "m"));
+    expect(body).toContain("slo-scout generate slos/checkout.yml --default-slo-period 28d -o rules");
     expect((await getProposal(app.sql, latency.id))?.status).toBe("committed");
     const [entry] = await listAudit(app.sql, { subject: "service:checkout" });
     expect(entry).toMatchObject({ actor: "cli:alice", action: "approve" });
