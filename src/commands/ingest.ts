@@ -37,6 +37,7 @@ const USAGE = [
   "  otlp-json     OTLP/JSON requests: one document, or one request per line (Collector file exporter)",
   "  otlp-proto    one protobuf Export…ServiceRequest; needs --signal traces|metrics|logs",
   "  remote-write  a Prometheus remote_write WriteRequest (snappy as on the wire, or uncompressed)",
+  "  openmetrics   Prometheus OpenMetrics text with a timestamp on every sample (history to import)",
   "  fluentbit     Fluent Bit http output: json array, json_lines or msgpack (detected)",
   "  faro          Grafana Faro payloads: one document or one per line",
   "  text          plain log lines; needs --service",

@@ -3,6 +3,7 @@ import { TelemetryEvent } from "../../core/telemetry.js";
 import { type DecodeResult, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { decodeFaro } from "./faro.js";
 import { decodeFluentBit } from "./fluentbit.js";
+import { decodeOpenMetrics } from "./openmetrics.js";
 import { decodeOtlp, decodeOtlpTree } from "./otlp-decode.js";
 import type { OtlpSignal } from "./otlp-proto.js";
 import { decodeWriteRequest, MetadataCache, unsnappy } from "./remote-write.js";
@@ -19,6 +20,7 @@ export const INGEST_FORMATS = [
   "otlp-json",
   "otlp-proto",
   "remote-write",
+  "openmetrics",
   "fluentbit",
   "faro",
   "text",
@@ -112,6 +114,15 @@ export async function* decodeOffline(input: Readable, options: OfflineOptions): 
     yield {
       signal: options.signal,
       result: decodeOtlp(options.signal, body, "protobuf", now(), service),
+      bytes: body.length,
+    };
+    return;
+  }
+  if (format === "openmetrics") {
+    const body = await readAll(input, options.maxBodyBytes);
+    yield {
+      signal: "metrics",
+      result: decodeOpenMetrics(body.toString("utf8"), service),
       bytes: body.length,
     };
     return;
