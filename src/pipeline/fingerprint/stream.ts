@@ -6,9 +6,9 @@ import { TemplateMiner } from "./miner.js";
 
 /**
  * `fingerprintBatch` over a file of any size, in memory bounded by the number of templates: the first pass
- * mines every line and spools what the second needs to a scratch file — the line's cluster and masked
- * tokens (its "shape"; a shape seen before is spooled as its number) and, when asked, its message; the
- * second pass reads the spool back and gives each line its cluster's final template, so the output is the
+ * mines every line and spools what the second needs to scratch files — each line's shape (its cluster and
+ * masked tokens) as a number, each new shape's cluster and tokens once, and, when asked, each message; the
+ * second pass reads the spools back and gives each line its cluster's final template, so the output is the
  * batch's, line for line, while no line is kept in memory.
  */
 
@@ -29,7 +29,7 @@ async function eachLine(path: string, onLine: (line: string) => void): Promise<v
 }
 
 /** Appends text to a file descriptor through a buffer, so the spool costs few system calls. */
-class SpoolWriter {
+class TextSpool {
   private parts: string[] = [];
   private size = 0;
   constructor(private readonly fd: number) {}
@@ -45,7 +45,22 @@ class SpoolWriter {
   }
 }
 
-/** The spool's lines, read back in chunks. */
+/** Appends 32-bit numbers to a file descriptor through a buffer: one per line, no text to build or parse. */
+class NumberSpool {
+  private readonly buf = new Uint32Array(SPOOL_CHUNK / 4);
+  private n = 0;
+  constructor(private readonly fd: number) {}
+  write(v: number): void {
+    this.buf[this.n++] = v;
+    if (this.n === this.buf.length) this.flush();
+  }
+  flush(): void {
+    if (this.n) writeSync(this.fd, this.buf, 0, this.n * 4);
+    this.n = 0;
+  }
+}
+
+/** The lines of a text spool, read back in chunks. */
 function* spoolLines(path: string): Generator<string> {
   const fd = openSync(path, "r");
   try {
@@ -63,32 +78,63 @@ function* spoolLines(path: string): Generator<string> {
   }
 }
 
+/** The numbers of a number spool, read back in chunks (each chunk's view is reused for the next). */
+function* spoolNumbers(path: string): Generator<Uint32Array> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint32Array(SPOOL_CHUNK / 4);
+    for (;;) {
+      // a read may stop short of a whole number; the next one completes it
+      let bytes = 0;
+      let n = 1;
+      while (n > 0 && bytes < SPOOL_CHUNK) {
+        n = readSync(fd, buf, bytes, SPOOL_CHUNK - bytes, null);
+        bytes += n;
+      }
+      if (bytes > 0) yield buf.subarray(0, bytes >> 2);
+      if (n === 0) return;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Shapes remembered by number on both passes; both forget them together when this many were seen. */
 const SHAPES_MAX = 100_000;
-/** The spool record that tells the second pass to forget the shapes. */
-const FORGET = "!";
+/** The number spooled, in place of a shape, to tell the second pass to forget the shapes. */
+const FORGET = 0xffff_ffff;
+
+/** The scratch files of one run, beside each other under the caller's prefix. */
+function spoolFiles(prefix: string) {
+  return { shapes: `${prefix}.shapes`, newShapes: `${prefix}.new`, messages: `${prefix}.messages` };
+}
 
 /**
- * Fingerprints the lines of `input` in two passes through the scratch file `spoolPath` (created or
- * truncated; the caller removes it once the results are consumed). The first pass runs when this is
- * awaited; the results are then read back lazily, in input order. With `withMessage` each result carries
- * the redacted message, otherwise an empty one.
+ * Fingerprints the lines of `input` in two passes through scratch files whose names start with
+ * `spoolPrefix` (created or truncated; the caller removes them once the results are consumed): per line
+ * its shape number; per new shape its cluster and masked tokens; with `withMessage`, per line its redacted
+ * message (otherwise each result carries an empty one). Shapes are numbered in order of first sight, so
+ * the second pass knows a new one by its number. The first pass runs when this is awaited; the results
+ * are then read back lazily, in input order.
  */
 export async function fingerprintFile(
   input: string,
-  spoolPath: string,
+  spoolPrefix: string,
   options: BatchOptions & { withMessage?: boolean } = {},
 ): Promise<Iterable<ParsedLine>> {
   const service = options.service ?? "default";
   const miner = new TemplateMiner(options.miner);
   const withMessage = options.withMessage === true;
+  const files = spoolFiles(spoolPrefix);
   // Per cluster: masked tokens joined by a space (tokens hold no whitespace) → shape number.
   let shapes = new Map<number, Map<string, number>>();
   let shapeCount = 0;
   let nextShape = 0;
-  const fd = openSync(spoolPath, "w");
+  const fds = [openSync(files.shapes, "w"), openSync(files.newShapes, "w"), openSync(files.messages, "w")];
   try {
-    const spool = new SpoolWriter(fd);
+    const shapeSpool = new NumberSpool(fds[0]!);
+    const newShapeSpool = new TextSpool(fds[1]!);
+    const messageSpool = new TextSpool(fds[2]!);
     await eachLine(input, (line) => {
       const message = prepareMessage(line, options);
       const tokens = maskMessage(message);
@@ -100,10 +146,9 @@ export async function fingerprintFile(
         shapes.set(cluster.id, inCluster);
       }
       let shape = inCluster.get(body);
-      // Record: shape number, then on its first sight the cluster and the tokens, then the message if asked.
       if (shape === undefined) {
         if (shapeCount >= SHAPES_MAX) {
-          spool.write(`${FORGET}\n`);
+          shapeSpool.write(FORGET);
           shapes = new Map([[cluster.id, inCluster]]);
           inCluster.clear();
           shapeCount = 0;
@@ -111,51 +156,53 @@ export async function fingerprintFile(
         shape = nextShape++;
         inCluster.set(body, shape);
         shapeCount++;
-        spool.write(`${shape}\t${cluster.id}\t${body}`);
-      } else spool.write(`${shape}\t\t`);
-      spool.write(withMessage ? `\t${JSON.stringify(message)}\n` : "\n");
+        newShapeSpool.write(`${cluster.id}\t${body}\n`);
+      }
+      shapeSpool.write(shape);
+      if (withMessage) messageSpool.write(`${JSON.stringify(message)}\n`);
     });
-    spool.flush();
+    shapeSpool.flush();
+    newShapeSpool.flush();
+    messageSpool.flush();
   } finally {
-    closeSync(fd);
+    for (const fd of fds) closeSync(fd);
   }
-  return secondPass(spoolPath, miner, service, withMessage);
+  return secondPass(files, miner, service, withMessage);
 }
 
 function* secondPass(
-  spoolPath: string,
+  files: ReturnType<typeof spoolFiles>,
   miner: TemplateMiner,
   service: string,
   withMessage: boolean,
 ): Generator<ParsedLine> {
   const hashes = new Map<string, string>();
-  let byShape = new Map<number, { fingerprint: string; template: string }>();
-  for (const record of spoolLines(spoolPath)) {
-    if (record === FORGET) {
-      byShape = new Map();
-      continue;
-    }
-    const a = record.indexOf("\t");
-    const b = record.indexOf("\t", a + 1);
-    const end = withMessage ? record.indexOf("\t", b + 1) : record.length;
-    const shape = Number(record.slice(0, a));
-    let found = byShape.get(shape);
-    if (found === undefined) {
-      const cluster = miner.cluster(Number(record.slice(a + 1, b)))!;
-      const body = record.slice(b + 1, end);
-      const template = miner.templateFor(cluster, body === "" ? [] : body.split(" ")).join(" ");
-      let fingerprint = hashes.get(template);
-      if (fingerprint === undefined) {
-        fingerprint = fingerprintOf(service, template);
-        hashes.set(template, fingerprint);
+  const newShapes = spoolLines(files.newShapes);
+  const messages = withMessage ? spoolLines(files.messages) : undefined;
+  let byShape = new Map<number, ParsedLine>();
+  for (const chunk of spoolNumbers(files.shapes)) {
+    for (const shape of chunk) {
+      if (shape === FORGET) {
+        byShape = new Map();
+        continue;
       }
-      found = { fingerprint, template };
-      byShape.set(shape, found);
+      let found = byShape.get(shape);
+      if (found === undefined) {
+        const record = newShapes.next().value!;
+        const tab = record.indexOf("\t");
+        const cluster = miner.cluster(Number(record.slice(0, tab)))!;
+        const body = record.slice(tab + 1);
+        const template = miner.templateFor(cluster, body === "" ? [] : body.split(" ")).join(" ");
+        let fingerprint = hashes.get(template);
+        if (fingerprint === undefined) {
+          fingerprint = fingerprintOf(service, template);
+          hashes.set(template, fingerprint);
+        }
+        found = { fingerprint, template, message: "" };
+        byShape.set(shape, found);
+      }
+      // Without messages every line of a shape gets the same (read-only) result object.
+      yield messages ? { ...found, message: JSON.parse(messages.next().value!) as string } : found;
     }
-    yield {
-      fingerprint: found.fingerprint,
-      template: found.template,
-      message: withMessage ? (JSON.parse(record.slice(end + 1)) as string) : "",
-    };
   }
 }
