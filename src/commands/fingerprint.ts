@@ -34,19 +34,15 @@ async function saveStdin(path: string): Promise<void> {
 
 /** Writes to stdout in chunks, waiting when the reader is slower, so output never piles up in memory. */
 async function writeAll(rows: Iterable<string>): Promise<void> {
-  let buf: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (!process.stdout.write(buf.join(""))) await once(process.stdout, "drain");
-    buf = [];
-    size = 0;
-  };
+  let chunk = "";
   for (const row of rows) {
-    buf.push(row);
-    size += row.length;
-    if (size >= 1 << 20) await flush();
+    chunk += row;
+    if (chunk.length >= 1 << 20) {
+      if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+      chunk = "";
+    }
   }
-  if (size) await flush();
+  if (chunk && !process.stdout.write(chunk)) await once(process.stdout, "drain");
 }
 
 /** The output rows, each with its line break: a CSV header (csv) and one row per result. */
