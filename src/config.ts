@@ -120,6 +120,10 @@ export const ConfigSchema = z.object({
   ).optional(),
   JWT_AUDIENCE: z.string().optional(),
   JWT_ISSUER: z.string().optional(),
+  /** A running SLO-Scout server the CLI talks to instead of opening the database. */
+  SLO_SCOUT_URL: urlWithScheme(["http", "https"], "http://127.0.0.1:3000").optional(),
+  /** The bearer token the CLI sends to that server's API. */
+  SLO_SCOUT_TOKEN: z.string().optional(),
   /** Bearer token the telemetry receivers require when set. */
   INGEST_TOKEN: z
     .string()

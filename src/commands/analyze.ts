@@ -8,6 +8,7 @@ import type { Proposal } from "../core/proposal.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 import { cliLogger } from "./logger.js";
 import { progressBar } from "./progress.js";
+import { callApi, type Remote, RemoteError, remoteServer } from "./remote.js";
 
 const usage = `Usage: slo-scout analyze <service> [--window 28d] [--json] [options]
 
@@ -168,7 +169,10 @@ export const command: Command = {
   usage,
   async run(args) {
     const flags = parseAnalyzeFlags(args);
-    const app = await openApp(loadConfig(), { logger: cliLogger() });
+    const config = loadConfig();
+    const remote = remoteServer(config);
+    if (remote) return analyzeRemotely(remote, flags);
+    const app = await openApp(config, { logger: cliLogger() });
     const bar = progressBar(Boolean(process.stderr.isTTY));
     try {
       const outcome = await analyze(app, {
@@ -198,3 +202,42 @@ export const command: Command = {
     }
   },
 };
+
+interface AnalysisJob {
+  id: string;
+  status: "queued" | "running" | "done" | "refused" | "failed";
+  result?: AnalysisResult;
+  refusal?: { code: string; reason: string };
+}
+
+/** The same analysis through a running server's API: queued there, polled until it is done. */
+async function analyzeRemotely(remote: Remote, flags: AnalyzeFlags): Promise<number> {
+  try {
+    let job = await callApi<AnalysisJob>(remote, "POST", "/analyses", {
+      service: flags.service,
+      window: flags.window,
+      step: `${flags.stepMs / 1000}s`,
+      quantile: flags.quantile,
+      maxJourneys: flags.maxJourneys,
+      llm: flags.llm,
+      save: flags.save,
+      ...(flags.end !== undefined ? { end: flags.end } : {}),
+    });
+    while (job.status === "queued" || job.status === "running") {
+      await new Promise((r) => setTimeout(r, 250));
+      job = await callApi<AnalysisJob>(remote, "GET", `/analyses/${job.id}`);
+    }
+    if (job.status !== "done" || !job.result) {
+      if (job.refusal?.code === "bad-request") throw new UsageError(job.refusal.reason);
+      process.stderr.write(`slo-scout analyze: ${job.refusal?.reason ?? `the analysis ${job.status}`}\n`);
+      return 1;
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(job.result, null, 2)}\n` : renderText(job.result));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RemoteError)) throw err;
+    if (err.status === 400) throw new UsageError(err.message);
+    process.stderr.write(`slo-scout analyze: ${err.message}\n`);
+    return 1;
+  }
+}

@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.js";
+import { type Config, loadConfig } from "../config.js";
 import type { Capsule } from "../core/capsule.js";
 import { parseDuration } from "../core/duration.js";
 import { migrate } from "../store/migrate.js";
@@ -6,6 +6,7 @@ import { openSql } from "../store/open.js";
 import { listCapsules } from "../store/repos/capsules.js";
 import { listServices } from "../store/repos/services.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
+import { callApi, type Remote, RemoteError, remoteServer } from "./remote.js";
 
 const USAGE = [
   "Usage: slo-scout capsules <service> [--since 24h] [--limit 20] [--json]",
@@ -85,14 +86,15 @@ export const command: Command = {
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError("--limit must be a positive whole number");
 
-    const sql = await openSql(loadConfig());
+    const config = loadConfig();
+    const remote = remoteServer(config);
+    const store = remote ? remoteStore(remote) : await localStore(config);
     try {
-      await migrate(sql);
       const since = Date.now() - sinceMs;
-      const capsules = await listCapsules(sql, { service, since: since - 3_600_000, limit: 100_000 });
+      const capsules = await store.capsules(service, since - 3_600_000);
       const rows = summarize(capsules.filter((c) => c.lastSeen >= since)).slice(0, limit);
       if (rows.length === 0) {
-        const known = (await listServices(sql)).map((s) => s.name);
+        const known = await store.services();
         const hint = known.includes(service)
           ? `no log events for ${service} in the last ${parsed.values.since}; try a longer --since`
           : `no service named ${service}${known.length ? `; known services: ${known.join(", ")}` : "; nothing ingested yet (try slo-scout ingest --demo)"}`;
@@ -115,8 +117,55 @@ export const command: Command = {
         for (const s of r.samples) process.stdout.write(`          e.g. ${s}\n`);
       }
       return 0;
+    } catch (err) {
+      if (!(err instanceof RemoteError)) throw err;
+      process.stderr.write(`slo-scout capsules: ${err.message}\n`);
+      return 1;
     } finally {
-      await sql.close();
+      await store.close();
     }
   },
 };
+
+/** Where the capsules come from: the database, or a running server's API that holds it. */
+interface CapsuleStore {
+  capsules(service: string, since: number): Promise<Capsule[]>;
+  services(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function localStore(config: Config): Promise<CapsuleStore> {
+  const sql = await openSql(config);
+  await migrate(sql);
+  return {
+    capsules: (service, since) => listCapsules(sql, { service, since, limit: 100_000 }),
+    services: async () => (await listServices(sql)).map((s) => s.name),
+    close: () => sql.close(),
+  };
+}
+
+type Page<T> = { items: T[]; nextCursor?: string };
+
+function remoteStore(remote: Remote): CapsuleStore {
+  async function all<T>(path: string, max: number): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const sep = path.includes("?") ? "&" : "?";
+      const page = await callApi<Page<T>>(
+        remote,
+        "GET",
+        `${path}${sep}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && out.length < max);
+    return out;
+  }
+  return {
+    capsules: (service, since) =>
+      all<Capsule>(`/capsules?service=${encodeURIComponent(service)}&since=${Math.floor(since)}`, 100_000),
+    services: async () => (await all<{ name: string }>("/services", 10_000)).map((s) => s.name),
+    close: async () => {},
+  };
+}

@@ -6,6 +6,7 @@ import { cliCommands } from "../app/view-model.js";
 import { loadConfig } from "../config.js";
 import { type Command, UsageError } from "./command.js";
 import { cliLogger } from "./logger.js";
+import { callApi, RemoteError, remoteServer } from "./remote.js";
 
 const usage = `Usage: slo-scout chat "<command>"
 
@@ -28,7 +29,22 @@ export const command: Command = {
   async run(args) {
     if (args.length === 0)
       throw new UsageError('give the command to run, e.g. slo-scout chat "analyze checkout"');
-    const app = await openApp(loadConfig(), { logger: cliLogger() });
+    const config = loadConfig();
+    const remote = remoteServer(config);
+    if (remote) {
+      try {
+        const reply = await callApi<{ ok: boolean; markdown: string }>(remote, "POST", "/conversations", {
+          text: args.join(" "),
+        });
+        process.stdout.write(`${reply.markdown}\n`);
+        return reply.ok ? 0 : 1;
+      } catch (err) {
+        if (!(err instanceof RemoteError)) throw err;
+        process.stderr.write(`slo-scout chat: ${err.message}\n`);
+        return 1;
+      }
+    }
+    const app = await openApp(config, { logger: cliLogger() });
     try {
       const reply = await converse(
         app,

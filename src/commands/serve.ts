@@ -8,6 +8,7 @@ import { ROUTES } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
 import { type RunningWorker, WORKERS } from "../server/workers.js";
 import { type Command, parseFlags } from "./command.js";
+import { announceServer } from "./remote.js";
 
 export const command: Command = {
   usage: [
@@ -54,6 +55,10 @@ export const command: Command = {
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.PORT;
     const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+    // The CLI on this machine cannot open the embedded database while we hold it: it calls us instead.
+    // Removed as the process exits (the shutdown ends in process.exit); a stale file names a dead pid,
+    // which the CLI checks.
+    process.once("exit", announceServer(config, `http://${host}:${port}`));
     logger.info(
       {
         database: ctx.sql.engine,

@@ -10,6 +10,7 @@ import { parseTime } from "./analyze.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 import { cliLogger } from "./logger.js";
 import { progressBar } from "./progress.js";
+import { callApi, type Remote, RemoteError, remoteServer } from "./remote.js";
 
 const usage = `Usage: slo-scout simulate <service> --sli <id> --target <percent> [--window 28d] [--json]
 
@@ -110,7 +111,10 @@ export const command: Command = {
   usage,
   async run(args) {
     const flags = parse(args);
-    const app = await openApp(loadConfig(), { logger: cliLogger() });
+    const config = loadConfig();
+    const remote = remoteServer(config);
+    if (remote) return simulateRemotely(remote, flags);
+    const app = await openApp(config, { logger: cliLogger() });
     const bar = progressBar(Boolean(process.stderr.isTTY));
     try {
       const outcome = await simulateSli(app, {
@@ -142,3 +146,34 @@ export const command: Command = {
     }
   },
 };
+
+/** The same replay through a running server's API. */
+async function simulateRemotely(remote: Remote, flags: ReturnType<typeof parse>): Promise<number> {
+  try {
+    const { sli, simulation } = await callApi<{ sli: Sli; simulation: Simulation }>(
+      remote,
+      "POST",
+      "/simulations",
+      {
+        service: flags.service,
+        sli: flags.sli,
+        target: flags.target,
+        window: flags.window,
+        step: `${flags.stepMs / 1000}s`,
+        every: `${flags.everyMs / 1000}s`,
+        ...(flags.end !== undefined ? { end: flags.end } : {}),
+      },
+    );
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify({ service: flags.service, sli, window: flags.window, simulation }, null, 2)}\n`
+        : renderSimulation(flags.service, sli, simulation),
+    );
+    return 0;
+  } catch (err) {
+    if (!(err instanceof RemoteError)) throw err;
+    if (err.status === 400) throw new UsageError(err.message);
+    process.stderr.write(`slo-scout simulate: ${err.message}\n`);
+    return 1;
+  }
+}
