@@ -59,6 +59,16 @@ export async function listProposals(
   return rows.map((r) => Proposal.parse(r.data));
 }
 
+/** How many proposals each service has in each status, without reading the proposals themselves. */
+export async function countProposals(
+  sql: Sql,
+): Promise<{ service: string; status: Proposal["status"]; count: number }[]> {
+  const { rows } = await sql.query<{ service: string; status: Proposal["status"]; count: number }>(
+    "SELECT service, status, count(*)::int AS count FROM proposals GROUP BY service, status",
+  );
+  return rows;
+}
+
 /** Returns false when there is no such proposal. */
 export async function setProposalStatus(
   sql: Sql,

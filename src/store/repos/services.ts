@@ -112,6 +112,14 @@ export async function upsertJourneys(sql: Sql, journeys: Journey[], now = Date.n
   );
 }
 
+/** How many journeys each service has, without reading them. */
+export async function countJourneys(sql: Sql): Promise<Map<string, number>> {
+  const { rows } = await sql.query<{ service: string; count: number }>(
+    "SELECT service, count(*)::int AS count FROM journeys GROUP BY service",
+  );
+  return new Map(rows.map((r) => [r.service, r.count]));
+}
+
 /** Highest score first. */
 export async function listJourneys(sql: Sql, service?: string): Promise<Journey[]> {
   const { rows } = await sql.query<{ data: unknown }>(

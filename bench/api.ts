@@ -1,0 +1,137 @@
+/**
+ * Benchmark: latency of the REST API's read endpoints with 50 services loaded.
+ *
+ *   npm run bench:api [-- --requests 200 --concurrency 4]
+ *
+ * The server as `serve` builds it (every route plugin, JWT auth) listens on loopback over an in-memory
+ * embedded database holding 50 services, each with the journeys and the nine proposals `analyze checkout`
+ * recorded on the demo shop (test/fixtures/analysis/demo-checkout.json, renamed per service): 150 journeys
+ * and 450 proposals. Each read operation is called `requests` times over keep-alive connections,
+ * `concurrency` at a time, with a read-scoped bearer token; the figures are per operation, from sending
+ * a request to its last byte.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import pino from "pino";
+import { openApp } from "../src/app/context.js";
+import { ConfigSchema } from "../src/config.js";
+import { Journey } from "../src/core/journey.js";
+import { Proposal } from "../src/core/proposal.js";
+import { buildServer } from "../src/server/app.js";
+import { ROUTES } from "../src/server/routes.js";
+import { saveProposal } from "../src/store/repos/proposals.js";
+import { touchServices, upsertJourneys } from "../src/store/repos/services.js";
+
+const { values } = parseArgs({
+  options: { requests: { type: "string", default: "200" }, concurrency: { type: "string", default: "4" } },
+});
+const requests = Number(values.requests);
+const concurrency = Number(values.concurrency);
+const SERVICES = 50;
+
+const recorded = JSON.parse(
+  readFileSync(new URL("../test/fixtures/analysis/demo-checkout.json", import.meta.url), "utf8"),
+) as { journeys: unknown[]; proposals: unknown[] };
+
+const dir = mkdtempSync(join(tmpdir(), "slo-scout-bench-api-"));
+const repo = join(dir, "repo");
+mkdirSync(repo);
+execFileSync("git", ["-C", repo, "init", "-q", "-b", "main"]);
+const secret = "bench-api-secret-0123456789abcdef0123456789";
+const config = ConfigSchema.parse({
+  DATABASE_URL: "pglite://memory",
+  BLOB_URL: `file://${dir}/blobs`,
+  SLO_SCOUT_REPO: repo,
+  OTLP_GRPC_PORT: "0",
+  PORT: "0",
+  HOST: "127.0.0.1",
+  JWT_SECRET: secret,
+  LOG_LEVEL: "silent",
+});
+const logger = pino({ level: "silent" });
+const app = await openApp(config, { logger });
+
+const now = Date.now();
+const names = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(2, "0")}`);
+const rename = (value: unknown, from: string, to: string) =>
+  JSON.parse(JSON.stringify(value).replaceAll(`"${from}"`, `"${to}"`).replaceAll(`${from} `, `${to} `));
+const ids: string[] = [];
+for (const [i, name] of names.entries()) {
+  await touchServices(app.sql, [
+    { name, first: now - 8 * 86_400_000, last: now, signals: ["metric", "span"] },
+  ]);
+  const journeys = recorded.journeys.map((j) => {
+    const parsed = Journey.parse(j);
+    return Journey.parse({ ...parsed, key: `${name}:${parsed.key}`, service: name });
+  });
+  await upsertJourneys(app.sql, journeys);
+  for (const p of recorded.proposals) {
+    const parsed = Proposal.parse(p);
+    const id = `prop-${String(i).padStart(4, "0")}${parsed.id.slice(-8)}`;
+    await saveProposal(app.sql, Proposal.parse({ ...rename(parsed, parsed.service, name), id }));
+    ids.push(id);
+  }
+}
+
+const deps = { config, logger, sql: app.sql, app, bus: await app.bus(), queue: await app.queue() };
+const server = await buildServer(deps, { plugins: ROUTES });
+await server.listen({ host: "127.0.0.1", port: 0 });
+const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/api/v1`;
+const token = await new SignJWT({ scope: "read" })
+  .setProtectedHeader({ alg: "HS256" })
+  .setSubject("bench")
+  .setExpirationTime("1h")
+  .sign(new TextEncoder().encode(secret));
+const headers = { authorization: `Bearer ${token}` };
+
+const pick = <T>(xs: T[], k: number) => xs[k % xs.length]!;
+const operations: { name: string; url: (k: number) => string }[] = [
+  { name: "GET /services", url: () => "/services" },
+  { name: "GET /services/{service}/journeys", url: (k) => `/services/${pick(names, k)}/journeys` },
+  { name: "GET /proposals", url: () => "/proposals" },
+  { name: "GET /proposals?service=", url: (k) => `/proposals?service=${pick(names, k)}&status=proposed` },
+  { name: "GET /proposals/{id}", url: (k) => `/proposals/${pick(ids, k * 7)}` },
+  { name: "GET /changes", url: () => "/changes" },
+  { name: "GET /capsules?service=", url: (k) => `/capsules?service=${pick(names, k)}` },
+];
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+console.log(
+  `bench:api: ${SERVICES} services, ${recorded.journeys.length * SERVICES} journeys, ${ids.length} proposals; ` +
+    `${requests} requests per operation, ${concurrency} at a time; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+);
+console.log("| Operation | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|");
+for (const op of operations) {
+  const first = await fetch(base + op.url(0), { headers });
+  if (first.status !== 200) throw new Error(`${op.name}: ${first.status} ${await first.text()}`);
+  await first.arrayBuffer();
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const k = next++;
+        const start = performance.now();
+        const res = await fetch(base + op.url(k), { headers });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${op.name}: ${res.status}`);
+        times.push(performance.now() - start);
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  console.log(
+    `| ${op.name} | ${ms(percentile(times, 50))} | ${ms(percentile(times, 95))} | ${ms(percentile(times, 99))} | ${ms(times.at(-1)!)} |`,
+  );
+}
+await server.close();
+await app.close();
+rmSync(dir, { recursive: true, force: true });
