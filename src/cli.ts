@@ -48,6 +48,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "write the derived log and RUM series with their history to a Prometheus over remote_write",
     load: () => import("./commands/export-derived.js"),
   },
+  proposals: {
+    summary: "list proposals with targets, error budgets and confidence (all services, or one)",
+    load: () => import("./commands/proposals.js"),
+  },
   chat: {
     summary: 'run one bot command locally and print the reply, e.g. chat "analyze checkout"',
     load: () => import("./commands/chat.js"),

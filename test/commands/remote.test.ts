@@ -81,6 +81,15 @@ describe("the CLI as a client of a running server", { timeout: 240_000 }, () => 
     for (const p of recorded.proposals as { id: string }[]) expect(stdout).toContain(p.id);
   });
 
+  it("proposals prints what chat's proposals does, through the API too, and takes at most one service", async () => {
+    const [own, chat] = await Promise.all([cli("proposals", "checkout"), cli("chat", "proposals checkout")]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toBe(chat.stdout);
+    const two = await cli("proposals", "checkout", "frontend");
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/give at most one service, got 2/);
+  });
+
   it("analyze checkout runs on the server and prints its analysis as it would locally", async () => {
     const { code, stdout, stderr } = await cli("analyze", "checkout");
     expect(stderr).not.toMatch(/in use/);
