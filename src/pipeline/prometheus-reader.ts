@@ -84,6 +84,23 @@ const seriesKey = (m: Record<string, string>) =>
       .map((k) => [k, m[k]]),
   );
 
+/**
+ * `raw` as an http(s) URL without trailing slashes, or a PrometheusError naming `what` it was for and an
+ * example; every client of a Prometheus endpoint checks its URL this way before the first request.
+ */
+export function prometheusHttpUrl(raw: string, what: string, example: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new PrometheusError(`${what} ${JSON.stringify(raw)} is not an http(s) URL (e.g. ${example})`);
+  }
+  return url.toString().replace(/\/+$/, "");
+}
+
 export class PrometheusReader {
   private readonly base: string;
   private readonly timeoutMs: number;
@@ -94,18 +111,7 @@ export class PrometheusReader {
     baseUrl: string,
     private readonly options: PrometheusReaderOptions = {},
   ) {
-    let url: URL | undefined;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new PrometheusError(
-        `Prometheus URL ${JSON.stringify(baseUrl)} is not an http(s) URL (e.g. http://localhost:9090)`,
-      );
-    }
-    this.base = url.toString().replace(/\/+$/, "");
+    this.base = prometheusHttpUrl(baseUrl, "Prometheus URL", "http://localhost:9090");
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxPoints = Math.min(options.maxPoints ?? PROMETHEUS_MAX_POINTS - 1, PROMETHEUS_MAX_POINTS - 1);
     this.fetchFn = options.fetch ?? fetch;

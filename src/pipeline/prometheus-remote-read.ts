@@ -1,6 +1,6 @@
 import snappy from "snappyjs";
 import { prometheusType } from "./prometheus-proto.js";
-import { PrometheusError } from "./prometheus-reader.js";
+import { PrometheusError, prometheusHttpUrl } from "./prometheus-reader.js";
 import { int64 } from "./receivers/otlp-decode.js";
 import { decodeXorChunk } from "./xor-chunk.js";
 
@@ -63,18 +63,7 @@ export class PrometheusRemoteReader {
     baseUrl: string,
     private readonly options: RemoteReadOptions = {},
   ) {
-    let url: URL | undefined;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new PrometheusError(
-        `Prometheus URL ${JSON.stringify(baseUrl)} is not an http(s) URL (e.g. http://localhost:9090)`,
-      );
-    }
-    this.url = `${url.toString().replace(/\/+$/, "")}/api/v1/read`;
+    this.url = `${prometheusHttpUrl(baseUrl, "Prometheus URL", "http://localhost:9090")}/api/v1/read`;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchFn = options.fetch ?? fetch;
   }

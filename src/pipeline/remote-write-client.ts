@@ -1,6 +1,6 @@
 import snappy from "snappyjs";
 import { prometheusType } from "./prometheus-proto.js";
-import { PrometheusError } from "./prometheus-reader.js";
+import { PrometheusError, prometheusHttpUrl } from "./prometheus-reader.js";
 
 /**
  * Sends series with their samples to a Prometheus remote_write 1.0 receiver (a Prometheus started with
@@ -43,17 +43,7 @@ export class RemoteWriteClient {
     readonly url: string,
     private readonly options: RemoteWriteOptions = {},
   ) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-      throw new PrometheusError(
-        `remote_write URL ${JSON.stringify(url)} is not an http(s) URL (e.g. http://localhost:9090/api/v1/write)`,
-      );
-    }
+    prometheusHttpUrl(url, "remote_write URL", "http://localhost:9090/api/v1/write");
     this.fetchFn = options.fetch ?? fetch;
   }
 
