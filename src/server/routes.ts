@@ -24,9 +24,12 @@ const receivers: RoutePlugin = async (app, deps) => {
 /** The REST API under /api/v1 (OpenAPI at /api/v1/openapi.json), calling the application layer. */
 const api: RoutePlugin = async (app, deps) => apiRoutes(app, deps);
 
+/** The routes of a process that only takes telemetry in: they need the bus, not the application layer. */
+export const RECEIVER_ROUTES: RoutePlugin[] = [receivers];
+
 /** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
 export const ROUTES: RoutePlugin[] = [
-  receivers,
+  ...RECEIVER_ROUTES,
   consolePlugin,
   gitlabWebhooks,
   slackRoutes(),

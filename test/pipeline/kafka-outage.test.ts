@@ -12,7 +12,7 @@ import type { Pipeline } from "../../src/pipeline/run.js";
 import { startConfiguredPipeline } from "../../src/pipeline/worker.js";
 import { buildServer } from "../../src/server/app.js";
 import type { ServerDeps } from "../../src/server/deps.js";
-import { ROUTES } from "../../src/server/routes.js";
+import { RECEIVER_ROUTES } from "../../src/server/routes.js";
 import { openFileBlobs } from "../../src/store/blobs/file.js";
 import { migrate } from "../../src/store/migrate.js";
 import type { Sql } from "../../src/store/ports.js";
@@ -177,7 +177,7 @@ describe.runIf(kafkaUp)("Kafka broker stopped mid-ingest", () => {
       new KafkaBus({ brokers: broker!.brokers, clientId, topicPrefix: prefix, logger });
     deps = { config, logger, sql, blobs: openFileBlobs(config.BLOB_URL), bus: bus("slo-scout-api") };
     workerBus = bus("slo-scout-worker");
-    app = await buildServer(deps, { plugins: ROUTES });
+    app = await buildServer(deps, { plugins: RECEIVER_ROUTES });
     pipeline = await startConfiguredPipeline(config, { bus: workerBus, sql, blobs: deps.blobs!, logger });
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   }, 60_000);

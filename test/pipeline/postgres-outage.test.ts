@@ -10,7 +10,7 @@ import type { Pipeline } from "../../src/pipeline/run.js";
 import { startConfiguredPipeline } from "../../src/pipeline/worker.js";
 import { buildServer } from "../../src/server/app.js";
 import type { ServerDeps } from "../../src/server/deps.js";
-import { ROUTES } from "../../src/server/routes.js";
+import { RECEIVER_ROUTES } from "../../src/server/routes.js";
 import { openFileBlobs } from "../../src/store/blobs/file.js";
 import { migrate } from "../../src/store/migrate.js";
 import type { Sql } from "../../src/store/ports.js";
@@ -141,7 +141,7 @@ describe.runIf(pgUp)("Postgres stopped mid-ingest", () => {
     await migrate(sql);
     const logger = pino({ level: "silent" });
     deps = { config, logger, sql, blobs: openFileBlobs(config.BLOB_URL), bus: openBus(config, logger) };
-    app = await buildServer(deps, { plugins: ROUTES });
+    app = await buildServer(deps, { plugins: RECEIVER_ROUTES });
     pipeline = await startConfiguredPipeline(config, { bus: deps.bus!, sql, blobs: deps.blobs!, logger });
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   });

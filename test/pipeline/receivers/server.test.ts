@@ -6,7 +6,7 @@ import type { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { TOPICS } from "../../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../../src/pipeline/bus/memory.js";
 import { buildServer } from "../../../src/server/app.js";
-import { ROUTES } from "../../../src/server/routes.js";
+import { RECEIVER_ROUTES } from "../../../src/server/routes.js";
 import { bodyOf } from "./harness.js";
 
 /** The receivers mounted by the real server: what a client sent shows up on /metrics and on the bus. */
@@ -22,7 +22,7 @@ beforeAll(async () => {
     for (const m of b.messages) received.push(m.value);
   });
   const config = loadConfig({ OTLP_GRPC_PORT: "0", LOG_LEVEL: "silent" }, "/nonexistent/slo-scout.yml");
-  app = await buildServer({ config, logger: pino({ level: "silent" }), bus }, { plugins: ROUTES });
+  app = await buildServer({ config, logger: pino({ level: "silent" }), bus }, { plugins: RECEIVER_ROUTES });
   url = await app.listen({ host: "127.0.0.1", port: 0 });
 });
 
