@@ -1,8 +1,9 @@
 import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
-import type { Refusal, RefusalCode } from "../../app/outcome.js";
+import type { Refusal } from "../../app/outcome.js";
 import { principalOf, serverAuth } from "../auth.js";
 import type { ServerDeps } from "../deps.js";
+import { refusalStatus } from "../refusal-status.js";
 import { openApiDocument } from "./openapi.js";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { readCursor } from "./pagination.js";
@@ -15,19 +16,6 @@ import { readCursor } from "./pagination.js";
  */
 
 export const API_PREFIX = "/api/v1";
-
-const REFUSAL_STATUS: Record<RefusalCode, number> = {
-  "unknown-id": 404,
-  "unknown-service": 404,
-  "already-decided": 409,
-  locked: 409,
-  unauthorized: 403,
-  policy: 422,
-  "validation-failed": 422,
-  "not-enough-history": 422,
-  "bad-request": 400,
-  internal: 500,
-};
 
 const refusalBody = (r: Refusal) => ({
   error: {
@@ -81,7 +69,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise
               cursor: readCursor(query as { cursor?: string; limit?: number }),
             });
             if ("ok" in result && result.ok === false) {
-              const status = REFUSAL_STATUS[result.refusal.code];
+              const status = refusalStatus(result.refusal.code);
               if (status >= 500) request.log.error({ refusal: result.refusal }, "use case failed");
               return reply.code(status).send(refusalBody(result.refusal));
             }

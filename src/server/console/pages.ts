@@ -1,7 +1,7 @@
 import { type ChangeRecord, change, changes } from "../../app/changes.js";
 import type { AppContext } from "../../app/context.js";
 import { journeys } from "../../app/journeys.js";
-import type { Refusal, RefusalCode } from "../../app/outcome.js";
+import type { Refusal } from "../../app/outcome.js";
 import { proposal, proposals } from "../../app/proposals.js";
 import { simulate } from "../../app/simulate.js";
 import { status } from "../../app/status.js";
@@ -16,6 +16,7 @@ import {
   type ViewOptions,
 } from "../../app/view-model.js";
 import type { Proposal } from "../../core/proposal.js";
+import { refusalStatus } from "../refusal-status.js";
 import { journeyGraphSvg, xyChartSvg } from "./charts.js";
 import type { Page, PageData } from "./render-html.js";
 
@@ -36,28 +37,13 @@ const VIEW: ViewOptions = { commands: cliCommands() };
 /** How many journey graphs a service page draws (the rest are listed in the table). */
 const GRAPHS = 4;
 
-const HTTP_STATUS: Record<RefusalCode, number> = {
-  "unknown-id": 404,
-  "unknown-service": 404,
-  "already-decided": 409,
-  locked: 409,
-  unauthorized: 403,
-  policy: 422,
-  "validation-failed": 422,
-  "not-enough-history": 422,
-  "bad-request": 400,
-  internal: 500,
-};
-
-export const refusalStatus = (code: RefusalCode) => HTTP_STATUS[code];
-
 export function refusalPage(
   refusal: Refusal & { correlationId?: string },
   back?: { href: string; text: string },
 ): PageResult {
   const view = refusalView(refusal, VIEW);
   return {
-    status: HTTP_STATUS[refusal.code],
+    status: refusalStatus(refusal.code),
     page: "refusal",
     data: { title: view.title, refusal: view, back },
   };
@@ -162,7 +148,7 @@ export async function proposalPage(
     if (replayed.ok) {
       simulation = simulationSection(replayed.value);
     } else {
-      statusCode = HTTP_STATUS[replayed.refusal.code];
+      statusCode = refusalStatus(replayed.refusal.code);
       simulationRefusal = refusalView(replayed.refusal, VIEW);
     }
   }
