@@ -21,13 +21,20 @@ export async function storeSmallDemo(
   blobsDir: string,
   days = 8,
   /** Another end than SMALL_DEMO_END; signals to leave out (e.g. metrics, for a test about logs and RUM). */
-  options: { end?: number; without?: TelemetryEvent["kind"][] } = {},
+  options: {
+    end?: number;
+    without?: TelemetryEvent["kind"][];
+    /** Another sample step than SMALL_DEMO_STEP_SECONDS (a chat's `analyze` reads at 5 minutes). */
+    stepSeconds?: number;
+    /** Keeps only the events it accepts (e.g. one service's metrics, to load a finer step cheaply). */
+    keep?: (event: TelemetryEvent) => boolean;
+  } = {},
 ): Promise<DemoShop> {
   const shop = createDemoShop({
     seed: 7,
     days,
     end: options.end ?? SMALL_DEMO_END,
-    stepSeconds: SMALL_DEMO_STEP_SECONDS,
+    stepSeconds: options.stepSeconds ?? SMALL_DEMO_STEP_SECONDS,
     metricChunkSeconds: 6 * 3600,
     tracesPerJourneyPerHour: 1,
     logsPerServicePerHour: 2,
@@ -45,7 +52,7 @@ export async function storeSmallDemo(
   });
   const batch: { key: string; value: unknown }[] = [];
   for (const ev of shop.all()) {
-    if (options.without?.includes(ev.kind)) continue;
+    if (options.without?.includes(ev.kind) || (options.keep && !options.keep(ev))) continue;
     batch.push({ key: ev.service, value: ev });
     if (batch.length >= 5000) await bus.publish(TOPICS.rawTelemetry, batch.splice(0));
   }
