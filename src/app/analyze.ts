@@ -9,6 +9,7 @@ import { HistoryError } from "../analysis/history.js";
 import { prometheusCatalog } from "../analysis/history-source.js";
 import { llmSettingsFromConfig } from "../analysis/llm/refine.js";
 import { PrometheusHistory } from "../history/remote-read-source.js";
+import { counter } from "../observability/metrics.js";
 import { findSimilarCapsules } from "../pipeline/embed/similar.js";
 import { getProposal, saveProposal } from "../store/repos/proposals.js";
 import { replaceJourneys, upsertJourneys } from "../store/repos/services.js";
@@ -61,12 +62,30 @@ async function llmDeps(app: AppContext): Promise<AnalyzeDeps["llm"]> {
   };
 }
 
+const analyses = counter(
+  "slo_scout_analyses_total",
+  "Analyses run by this process (API jobs, chat commands, the console, the CLI), by outcome: done; refused (an answer, e.g. not enough history or an unknown service); failed (an unexpected error)",
+  ["outcome"],
+);
+
 /**
  * Finds a service's journeys and proposes SLIs with targets, confidence and evidence; stores the journeys
  * (so blast radius and the runbooks can name them) and the proposals (so a chat can approve them by id).
- * The result keeps the full analysis so a caller can render it or print it as JSON.
+ * The result keeps the full analysis so a caller can render it or print it as JSON. Each outcome is
+ * counted on /metrics (SLO-Scout's own analysis SLO reads it).
  */
 export async function analyze(app: AppContext, req: AnalyzeRequest): Promise<Outcome<AnalysisResult>> {
+  try {
+    const outcome = await analyzeAndSave(app, req);
+    analyses.inc({ outcome: outcome.ok ? "done" : "refused" });
+    return outcome;
+  } catch (err) {
+    analyses.inc({ outcome: "failed" });
+    throw err;
+  }
+}
+
+async function analyzeAndSave(app: AppContext, req: AnalyzeRequest): Promise<Outcome<AnalysisResult>> {
   const llm = req.llm === false ? undefined : await llmDeps(app);
   let result: AnalysisResult;
   try {

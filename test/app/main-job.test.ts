@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { registry } from "../../src/observability/metrics.js";
 import { cli } from "../generators/helpers.js";
 
 /**
@@ -42,8 +43,11 @@ describe("the main job: proposal → approved spec → validated artifacts → a
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("replies to analyze with the journeys, proposals and the command to approve them", () => {
+  it("replies to analyze with the journeys, proposals and the command to approve them", async () => {
     expect(analysis).toMatch(/checkout/);
+    // SLO-Scout's own analysis SLO counts it as done.
+    const counted = await registry.getSingleMetric("slo_scout_analyses_total")?.get();
+    expect(counted?.values.find((v) => v.labels.outcome === "done")?.value).toBe(1);
     expect(analysis).toMatch(/```mermaid/);
     expect(analysis).toMatch(/slo-scout chat "approve prop-[0-9a-f]{12}/);
   });

@@ -1,16 +1,24 @@
-import { Counter, type Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 
 /**
- * The ingest counters on the shared registry, so an operator (and a test) can compare what clients sent
- * with what arrived: records by receiver, signal and outcome, and requests by receiver and answer code.
+ * The ingest metrics on the shared registry, so an operator (and a test) can compare what clients sent
+ * with what arrived: records by receiver, signal and outcome, requests by receiver and answer code, and
+ * how long each acknowledgement took (SLO-Scout's own ingest SLOs, deploy/slo/slo-scout.yml, read them).
  */
 export interface IngestMetrics {
   records(receiver: string, signal: string, outcome: "accepted" | "rejected" | "future", n: number): void;
-  request(receiver: string, code: number | string): void;
+  /** One answered request; `seconds` (arrival to answer) is observed when the answer acknowledges. */
+  request(receiver: string, code: number | string, seconds?: number): void;
 }
 
 const RECORDS = "slo_scout_ingest_records_total";
 const REQUESTS = "slo_scout_ingest_requests_total";
+const ACK_SECONDS = "slo_scout_ingest_ack_duration_seconds";
+const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** An acknowledgement: the records were taken (HTTP 2xx, gRPC OK); anything else was refused or failed. */
+const acknowledges = (code: number | string) =>
+  code === "OK" || (typeof code === "number" && code >= 200 && code < 300);
 
 /** Registers the counters on `registry` (or reuses them when a second server shares the registry). */
 export function ingestMetrics(registry: Registry): IngestMetrics {
@@ -30,12 +38,22 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       labelNames: ["receiver", "code"],
       registers: [registry],
     });
+  const ackSeconds =
+    (registry.getSingleMetric(ACK_SECONDS) as Histogram<"receiver"> | undefined) ??
+    new Histogram({
+      name: ACK_SECONDS,
+      help: "Time from an ingest request's arrival to its acknowledgement (HTTP 2xx, gRPC OK), by receiver",
+      labelNames: ["receiver"],
+      buckets: ACK_BUCKETS,
+      registers: [registry],
+    });
   return {
     records(receiver, signal, outcome, n) {
       if (n > 0) records.inc({ receiver, signal, outcome }, n);
     },
-    request(receiver, code) {
+    request(receiver, code, seconds) {
       requests.inc({ receiver, code: String(code) });
+      if (seconds !== undefined && acknowledges(code)) ackSeconds.observe({ receiver }, seconds);
     },
   };
 }

@@ -60,8 +60,9 @@ export async function startOtlpGrpc(options: OtlpGrpcOptions): Promise<OtlpGrpcS
   });
   for (const signal of ["traces", "metrics", "logs"] as const) {
     const handler: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+      const start = performance.now();
       const answer = (status: grpc.status, value?: Buffer, details = "") => {
-        metrics.request(OTLP_GRPC, grpc.status[status]);
+        metrics.request(OTLP_GRPC, grpc.status[status], (performance.now() - start) / 1000);
         if (status === grpc.status.OK) callback(null, value);
         else callback(fail(status, details));
       };

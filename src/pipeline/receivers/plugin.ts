@@ -151,7 +151,7 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
     scope.addHook("onResponse", async (req, reply) => {
       releaseHeld(req);
       const receiver = req.routeOptions.config.receiver;
-      if (receiver) metrics.request(receiver, reply.statusCode);
+      if (receiver) metrics.request(receiver, reply.statusCode, reply.elapsedTime / 1000);
     });
     scope.setErrorHandler(async (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       let status = typeof err.statusCode === "number" && err.statusCode >= 400 ? err.statusCode : 500;

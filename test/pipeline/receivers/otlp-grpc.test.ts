@@ -1,10 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { TOPICS } from "../../../src/pipeline/bus/bus.js";
 import { MemoryBus } from "../../../src/pipeline/bus/memory.js";
 import { Ingestor } from "../../../src/pipeline/receivers/backpressure.js";
-import { noMetrics } from "../../../src/pipeline/receivers/metrics.js";
+import { type IngestMetrics, ingestMetrics, noMetrics } from "../../../src/pipeline/receivers/metrics.js";
 import { type OtlpGrpcServer, startOtlpGrpc } from "../../../src/pipeline/receivers/otlp-grpc.js";
 import { otlpTypes } from "../../../src/pipeline/receivers/otlp-proto.js";
 
@@ -12,12 +13,12 @@ import { otlpTypes } from "../../../src/pipeline/receivers/otlp-proto.js";
 
 const open: { server: OtlpGrpcServer; bus: MemoryBus; client: grpc.Client }[] = [];
 
-async function start(busCapacity = 100_000) {
+async function start(busCapacity = 100_000, metrics: IngestMetrics = noMetrics) {
   const bus = new MemoryBus({ capacity: busCapacity });
-  const ingestor = new Ingestor(bus, { bufferEvents: 1000, bufferBytes: 1 << 20, metrics: noMetrics });
+  const ingestor = new Ingestor(bus, { bufferEvents: 1000, bufferBytes: 1 << 20, metrics });
   const server = await startOtlpGrpc({
     ingestor,
-    metrics: noMetrics,
+    metrics,
     host: "127.0.0.1",
     port: 0,
     maxBodyBytes: 1 << 20,
@@ -110,6 +111,17 @@ describe("OTLP/gRPC receiver", () => {
     expect((await exportTraces(client, traces(2))).code).toBe(grpc.status.OK);
     const refused = await exportTraces(client, traces(2));
     expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it("counts every answer by status and times only the acknowledgements", async () => {
+    const registry = new Registry();
+    const { client } = await start(1, ingestMetrics(registry));
+    expect((await exportTraces(client, traces(2))).code).toBe(grpc.status.OK);
+    expect((await exportTraces(client, traces(2))).code).toBe(grpc.status.UNAVAILABLE);
+    const text = await registry.metrics();
+    expect(text).toContain('slo_scout_ingest_requests_total{receiver="otlp-grpc",code="OK"} 1');
+    expect(text).toContain('slo_scout_ingest_requests_total{receiver="otlp-grpc",code="UNAVAILABLE"} 1');
+    expect(text).toContain('slo_scout_ingest_ack_duration_seconds_count{receiver="otlp-grpc"} 1');
   });
 
   it("never answers INTERNAL to mutated messages", async () => {

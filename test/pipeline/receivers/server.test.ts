@@ -61,6 +61,10 @@ it("counts records and requests on the server's /metrics", async () => {
   );
   expect(metrics).toContain('slo_scout_ingest_requests_total{receiver="otlp-http",code="200"} 3');
   expect(metrics).toContain('slo_scout_ingest_requests_total{receiver="fluentbit",code="400"} 1');
+  // Acknowledgements are timed per receiver; a refusal is not an acknowledgement.
+  expect(metrics).toContain('slo_scout_ingest_ack_duration_seconds_count{receiver="otlp-http"} 3');
+  expect(metrics).toMatch(/slo_scout_ingest_ack_duration_seconds_bucket\{le="10",receiver="otlp-http"\} 3/);
+  expect(metrics).not.toContain('slo_scout_ingest_ack_duration_seconds_count{receiver="fluentbit"}');
   // The server's own routes keep their JSON parsing and error body.
   expect((await fetch(`${url}/nope`)).status).toBe(404);
 });
