@@ -115,6 +115,47 @@ describe("GitHub App against a stateful GitHub stand-in", { timeout: 180_000 }, 
     for (const id of ids) expect((await getProposal(app.sql, id))?.service).toBe("checkout");
   });
 
+  /** Nothing was written towards a change: no branch, no commit, no pull request. */
+  function nothingCommitted(mainBefore: string) {
+    expect([...gh.branches.keys()]).toEqual(["main"]);
+    expect(gh.branches.get("main")).toBe(mainBefore);
+    expect(gh.calls.filter((c) => c.path === "/api/graphql")).toEqual([]);
+    expect(gh.pulls).toEqual([]);
+  }
+
+  it("refuses a writer the repository's policy does not list as an approver, explained, and commits nothing", async () => {
+    gh.permissions.set("octocat", "write");
+    const main = gh.push(
+      "main",
+      { ".github/slo-scout.yml": "services: [checkout]\npolicy:\n  approvers:\n    users: [alice, bob]\n" },
+      "SLO-Scout: only alice and bob approve",
+    );
+    const body = await converse(`/slo-scout approve ${ids.join(" ")}`, "octocat");
+    expect(body).toContain("Not authorized");
+    expect(body).toContain("octocat may not approve under .github/slo-scout.yml");
+    expect(body).toContain("octocat is not an allowed approver under the policy");
+    expect(body).toMatch(/Correlation id: `[0-9a-f]{8}`/);
+    nothingCommitted(main);
+    for (const id of ids) expect((await getProposal(app.sql, id))?.status).toBe("proposed");
+  });
+
+  it("refuses an approval whose artifacts break the policy's allowed paths, naming the files, and commits nothing", async () => {
+    const main = gh.push(
+      "main",
+      { ".github/slo-scout.yml": 'policy:\n  allowedPaths: ["slos/**"]\n' },
+      "SLO-Scout: specs only",
+    );
+    const body = await converse(`/slo-scout approve ${ids.join(" ")}`, "octocat");
+    expect(body).toContain("Refused by policy");
+    expect(body).toContain(".github/slo-scout.yml refuses the change for checkout; nothing was committed");
+    expect(body).toContain(
+      "\\[allowed-paths\\] rules/checkout.rules.yml is outside the allowed artifact paths (slos/\\*\\*)",
+    );
+    nothingCommitted(main);
+    for (const id of ids) expect((await getProposal(app.sql, id))?.status).toBe("proposed");
+    gh.push("main", { ".github/slo-scout.yml": null }, "SLO-Scout: back to the defaults");
+  });
+
   it("approve by a writer: branch slo-scout/checkout with one commit on main holding files that pass validate, and the pull request", async () => {
     gh.permissions.set("octocat", "write");
     const main = gh.branches.get("main")!;
