@@ -36,7 +36,8 @@ import type { WindowOptions } from "./windows.js";
  *
  * Spans are the exception: a trace is assembled across batches in memory, so spans of a trace still open
  * at a crash are lost (the aggregates are a sample of traces anyway); a trace is never counted twice
- * (`applied_traces`).
+ * (`applied_traces`). Browser events are counted once even when they reach the bus again at new offsets
+ * (a client's retry, the same file ingested twice): `applied_rum` holds the identity of each.
  */
 
 type Signal = "span" | "metric" | "log" | "rum";
@@ -449,8 +450,9 @@ async function collect(run: Run, allTraces: boolean): Promise<Collected> {
     pending.map((t) => t.traceId),
   );
   const traces = run.stage.foldTraces(applied);
+  const rum = run.stage.foldRum(await appliedRum(run.deps.sql, run.stage.pendingRumKeys()));
   const offsets = unstoredOffsets(run);
-  return { changes: run.stage.takeChanges(traces), offsets, traces: pending.length };
+  return { changes: run.stage.takeChanges(traces, rum), offsets, traces: pending.length };
 }
 
 /** The offsets applied to the stage but not stored, per topic/partition. */
@@ -469,6 +471,20 @@ async function appliedTraces(sql: Sql, ids: string[]): Promise<Set<string>> {
     [ids],
   );
   return new Set(rows.map((r) => r.trace_id));
+}
+
+/**
+ * The browser events among `keys` applied before. Only this worker adds a service's browser events (the
+ * bus keys them by service) and no change set waits unwritten while it collects, so what the store holds
+ * now is all that was applied.
+ */
+async function appliedRum(sql: Sql, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await sql.query<{ event_key: string }>(
+    "SELECT event_key FROM applied_rum WHERE event_key = ANY($1::text[])",
+    [keys],
+  );
+  return new Set(rows.map((r) => r.event_key));
 }
 
 // --- Settle: write the change sets, then announce and refresh ------------------------------------------
@@ -589,6 +605,13 @@ async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: O
       `INSERT INTO applied_traces (trace_id, window_start)
        SELECT t, w FROM unnest($1::text[], $2::bigint[]) AS x(t, w) ON CONFLICT DO NOTHING`,
       [changes.traces.map((t) => t.traceId), changes.traces.map((t) => t.windowStart)],
+    );
+  }
+  if (changes.rum.length > 0 && !skip.messages) {
+    await tx.query(
+      `INSERT INTO applied_rum (event_key, window_start)
+       SELECT k, w FROM unnest($1::text[], $2::bigint[]) AS x(k, w) ON CONFLICT DO NOTHING`,
+      [changes.rum.map((r) => r.key), changes.rum.map((r) => r.windowStart)],
     );
   }
   await touchServices(tx, servicesSeen(changes, skip));

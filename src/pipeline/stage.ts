@@ -4,6 +4,7 @@ import { CapsuleAggregates } from "./capsules.js";
 import { Fingerprinter, type FingerprinterState } from "./fingerprint/fingerprinter.js";
 import { createFingerprintStage, type FingerprintStage } from "./fingerprint/stage.js";
 import type { Redactor } from "./redact.js";
+import { rumEventKey } from "./rum-key.js";
 import { EXAMPLES_PER_WINDOW, SpanAggregates, type SpanOrigin, TraceAssembler } from "./span-aggregates.js";
 import { keyBudget, summarizeTrace, type TraceSpan } from "./trace-summary.js";
 import { WebVitalAggregates } from "./web-vitals.js";
@@ -15,6 +16,8 @@ import type { LateCounts, WindowOptions } from "./windows.js";
  * are assembled into traces and aggregated per journey; metric series are collected for the samples table;
  * RUM measurements become web-vital histograms. `takeChanges()` hands out what must be persisted: what
  * this stage added to each window since the last call (the store adds it to the window's total).
+ * Browser events with an identity (rumEventKey) wait until the caller has looked up which of them the
+ * store applied before (foldRum), as completed traces do, so a redelivered one is not counted again.
  *
  * Redaction comes before fingerprinting, so no PII can become part of a template, a sample or a hash.
  */
@@ -38,6 +41,8 @@ export interface StageChanges {
   webVitals: ReturnType<WebVitalAggregates["windows"]["takeChanges"]>;
   /** Trace ids whose aggregates are in this change set. */
   traces: { traceId: string; windowStart: number }[];
+  /** Keys of the browser events (rumEventKey) whose effects are in this change set. */
+  rum: { key: string; windowStart: number }[];
   fingerprinterState?: FingerprinterState;
   watermarks: Map<string, number>;
   /** Events dropped as too late since the previous change set. */
@@ -123,23 +128,61 @@ export class TelemetryStage {
       case "log":
         this.fingerprint(event);
         return;
-      case "rum":
-        this.counters.droppedLate += this.vitals.apply(event.service, event.time, event.rum);
-        this.fingerprint(event);
+      case "rum": {
+        const key = rumEventKey(event);
+        if (key === undefined) this.applyRum(event);
+        else if (!this.pendingRum.has(key)) this.pendingRum.set(key, event);
         return;
+      }
     }
   }
 
-  private fingerprint(event: TelemetryEvent): void {
+  /** Browser events waiting for foldRum, by key: one delivered twice before the fold is held once. */
+  private pendingRum = new Map<string, TelemetryEvent & { kind: "rum" }>();
+
+  /** Whether anything of the event landed in a window (false when it was too late for all of them). */
+  private applyRum(event: TelemetryEvent & { kind: "rum" }): boolean {
+    const vitals = this.vitals.apply(event.service, event.time, event.rum);
+    this.counters.droppedLate += vitals.late;
+    return this.fingerprint(event) || vitals.applied > 0;
+  }
+
+  /** Keys of the browser events waiting to be folded (the caller looks them up in the store). */
+  pendingRumKeys(): string[] {
+    return [...this.pendingRum.keys()];
+  }
+
+  /**
+   * Applies the waiting browser events except those applied before (by an earlier delivery); returns the
+   * keys of those that landed in a window. One dropped as too late is not recorded, so an import of older
+   * history (which has no correction horizon) can still add it.
+   */
+  foldRum(alreadyApplied: Set<string>): { key: string; windowStart: number }[] {
+    const applied: { key: string; windowStart: number }[] = [];
+    for (const [key, event] of this.pendingRum) {
+      if (alreadyApplied.has(key)) continue;
+      if (this.applyRum(event))
+        applied.push({ key, windowStart: this.vitals.windows.windowStart(event.time) });
+    }
+    this.pendingRum = new Map();
+    return applied;
+  }
+
+  /** Whether the event became part of a capsule (false: nothing to fingerprint, or too late). */
+  private fingerprint(event: TelemetryEvent): boolean {
     const ev = this.fingerprintStage(event);
-    if (!ev) return;
+    if (!ev) return false;
     if (ev.aliases.length > 0 || !this.knownFingerprints.has(ev.fingerprint)) {
       this.knownFingerprints.add(ev.fingerprint);
       this.fingerprinterChanged = true;
     }
     const { aliases: _aliases, ...capsuleEvent } = ev;
-    if (this.capsules.apply(capsuleEvent) === "late") this.counters.droppedLate++;
-    else this.capsuleEvents.push(capsuleEvent);
+    if (this.capsules.apply(capsuleEvent) === "late") {
+      this.counters.droppedLate++;
+      return false;
+    }
+    this.capsuleEvents.push(capsuleEvent);
+    return true;
   }
 
   /** Fingerprints emitted since start; a new one means the template tree changed and must be saved. */
@@ -220,7 +263,10 @@ export class TelemetryStage {
     return out;
   }
 
-  takeChanges(traces: { traceId: string; windowStart: number }[]): StageChanges {
+  takeChanges(
+    traces: { traceId: string; windowStart: number }[],
+    rum: { key: string; windowStart: number }[] = [],
+  ): StageChanges {
     const changes: StageChanges = {
       samples: this.samples,
       capsules: this.capsules.windows.takeChanges().map((e) => e.state),
@@ -230,6 +276,7 @@ export class TelemetryStage {
       examples: this.spans.examples.takeChanges(),
       webVitals: this.vitals.windows.takeChanges(),
       traces,
+      rum,
       ...(this.fingerprinterChanged
         ? { fingerprinterState: this.fingerprintStage.fingerprinter.toJSON() }
         : {}),

@@ -86,8 +86,9 @@ export class WebVitalAggregates {
     });
   }
 
-  /** Returns how many values were too late to apply. */
-  apply(service: string, time: number, rum: RumEvent): number {
+  /** How many of the event's vital values were added to a window, and how many were too late. */
+  apply(service: string, time: number, rum: RumEvent): { applied: number; late: number } {
+    let applied = 0;
     let late = 0;
     const page = pageKey(rum.page);
     for (const [vital, value] of vitalsOf(rum)) {
@@ -104,7 +105,8 @@ export class WebVitalAggregates {
         service,
       );
       if (r === "late") late++;
+      else applied++;
     }
-    return late;
+    return { applied, late };
   }
 }
