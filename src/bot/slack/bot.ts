@@ -14,6 +14,7 @@ import { type Command, formatCommand } from "../../app/command-language.js";
 import type { AppContext } from "../../app/context.js";
 import { proposal } from "../../app/proposals.js";
 import { chatCommands } from "../../app/view-model.js";
+import type { ChangeRepository } from "../../store/githost/open.js";
 import { type ChatHost, type ChatJobOptions, type ChatRequest, startChatJobs } from "../chat-jobs.js";
 import { ACTIONS, renderReply, runningMessage, type SlackMessage } from "./blocks.js";
 import { slackIdentities } from "./identity.js";
@@ -28,7 +29,6 @@ import {
   targetOf,
 } from "./modals.js";
 import { FastifyReceiver } from "./receiver.js";
-import type { SlackRepository } from "./repository.js";
 
 /**
  * The Slack face: `/slo-scout <command>`, the Approve / Simulate / Reject buttons and their modals, in
@@ -62,7 +62,7 @@ export interface SlackBotOptions {
   /** Socket Mode when set: Slack sends everything over a WebSocket the app opens. */
   appToken?: string;
   apiUrl: string;
-  repository: SlackRepository;
+  repository: ChangeRepository;
   jobs?: ChatJobOptions;
   /** Epoch ms for the signature's replay window (tests). */
   now?: () => number;

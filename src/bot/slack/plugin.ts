@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import { ConfigError } from "../../config.js";
 import type { ServerDeps } from "../../server/deps.js";
+import { changeRepository } from "../../store/githost/open.js";
+import { githubInstallations } from "../github/installation.js";
 import { type SlackBotOptions, startSlackBot } from "./bot.js";
-import { slackRepository } from "./repository.js";
 
 /**
  * Mounts the Slack app when `SLACK_BOT_TOKEN` is set: `/slack/events` on this server in HTTP mode
@@ -19,13 +20,18 @@ export function slackRoutes(
       throw new ConfigError(
         "config error: SLACK_BOT_TOKEN needs SLACK_SIGNING_SECRET (HTTP mode on /slack/events) or SLACK_APP_TOKEN (Socket Mode)",
       );
-    if (!deps.app) throw new Error("the Slack app needs the application context");
+    const app = deps.app;
+    if (!app) throw new Error("the Slack app needs the application context");
+    const repository = changeRepository(config.SLO_SCOUT_SLACK_REPO, config, {
+      application: () => app.gitHost(),
+      github: githubInstallations(config, deps.logger.child({ name: "github" })),
+    });
     const bot = await startSlackBot({
-      app: deps.app,
+      app,
       logger: deps.logger,
       botToken: config.SLACK_BOT_TOKEN,
       apiUrl: config.SLACK_API_URL,
-      repository: slackRepository(config, deps.app),
+      repository,
       ...(config.SLACK_SIGNING_SECRET ? { signingSecret: config.SLACK_SIGNING_SECRET } : {}),
       ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
       ...overrides,

@@ -1,0 +1,258 @@
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import nock from "nock";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AppContext, openApp } from "../../../src/app/context.js";
+import { slackRoutes } from "../../../src/bot/slack/plugin.js";
+import { ConfigError, ConfigSchema } from "../../../src/config.js";
+import { Proposal } from "../../../src/core/proposal.js";
+import { buildServer } from "../../../src/server/app.js";
+import { changeRepository } from "../../../src/store/githost/open.js";
+import { getChangeLock } from "../../../src/store/repos/change-locks.js";
+import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
+import { ROOT } from "../../generators/helpers.js";
+import { type SlackCall, type SlackStandIn, startSlackStandIn } from "../../helpers/slack-stand-in.js";
+import { privateKeyPem } from "../github/helpers.js";
+
+/**
+ * A Slack conversation whose approval opens a pull request on a GitHub repository
+ * (`SLO_SCOUT_SLACK_REPO=github:<owner>/<repo>`): Slack's documented bodies, signed, over real HTTP to the
+ * running server; Slack's Web API on a local stand-in; every GitHub call (the App's installation lookup,
+ * its token, the repository's `.github/slo-scout.yml`, refs, the GraphQL commit, the pull request) answered
+ * by nock, with no other network.
+ */
+
+const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const GH = "https://api.github.com";
+const REPO = "/repos/Codertocat/Hello-World";
+const ALLOWED = "U0DANA"; // the repository's .github/slo-scout.yml lists this Slack user as an approver
+const OUTSIDER = "U0EVE";
+const CHANNEL = "C2147483705";
+const PULL_URL = "https://github.com/Codertocat/Hello-World/pull/7";
+
+const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/slack", name), "utf8");
+const recorded = (
+  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
+    proposals: unknown[];
+  }
+).proposals.map((p) => Proposal.parse(p));
+const availability = recorded.find((p) => p.name === "checkout POST /checkout availability")!;
+
+let triggers = 0;
+const trigger = () => `${13345224609 + ++triggers}.738474920.8088930838d88f008e0`;
+
+function slashCommand(text: string, user: string, responseUrl: string): string {
+  const form = new URLSearchParams(fixture("slash-command.txt").trim());
+  form.set("command", "/slo-scout");
+  form.set("text", text);
+  form.set("user_id", user);
+  form.set("channel_id", CHANNEL);
+  form.set("response_url", responseUrl);
+  form.set("trigger_id", trigger());
+  return form.toString();
+}
+
+function buttonClick(actionId: string, value: string, user: string, ts: string): string {
+  const body = JSON.parse(fixture("block-actions.json"));
+  body.user = { ...body.user, id: user };
+  body.channel = { id: CHANNEL, name: "test" };
+  body.container = { ...body.container, channel_id: CHANNEL, message_ts: ts };
+  body.message = { ...body.message, ts };
+  body.trigger_id = trigger();
+  body.actions = [{ ...body.actions[0], action_id: actionId, block_id: `proposal:${value}`, value }];
+  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
+}
+
+function signed(body: string): Record<string, string> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const sig = createHmac("sha256", SECRET).update(`v0:${ts}:${body}`).digest("hex");
+  return {
+    "content-type": "application/x-www-form-urlencoded",
+    "x-slack-request-timestamp": ts,
+    "x-slack-signature": `v0=${sig}`,
+  };
+}
+
+const texts = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? "");
+
+const baseConfig = {
+  DATABASE_URL: "pglite://memory",
+  LOG_LEVEL: "silent",
+  SLACK_BOT_TOKEN: "xoxb-test-token",
+  SLACK_SIGNING_SECRET: SECRET,
+  SLO_SCOUT_SLACK_REPO: "github:Codertocat/Hello-World",
+};
+
+describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () => {
+  let app: AppContext;
+  let server: FastifyInstance;
+  let slack: SlackStandIn;
+  let base: string;
+  const unmatched: string[] = [];
+  const installationTokens: string[] = [];
+
+  const post = async (body: string) => {
+    const res = await fetch(`${base}/slack/events`, { method: "POST", headers: signed(body), body });
+    return res.status;
+  };
+
+  beforeAll(async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect("127.0.0.1");
+    nock.emitter.on("no match", (req: { method?: string; path?: string; hostname?: string }) => {
+      if (req.hostname !== "127.0.0.1") unmatched.push(`${req.method} ${req.path}`);
+    });
+    slack = await startSlackStandIn({ emails: { [ALLOWED]: "dana@example.com" } });
+    const config = ConfigSchema.parse({
+      ...baseConfig,
+      SLACK_API_URL: slack.apiUrl,
+      APP_ID: "1",
+      PRIVATE_KEY: privateKeyPem,
+      WEBHOOK_SECRET: "test-webhook-secret",
+    });
+    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
+    app = await openApp(config, { logger });
+    for (const p of recorded) await saveProposal(app.sql, { ...p, status: "proposed" });
+    server = await buildServer({ config, logger, sql: app.sql, app }, { plugins: [slackRoutes()] });
+    await server.listen({ host: "127.0.0.1", port: 0 });
+    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+
+    // The App finds its installation on the repository with its own JWT, then works with that installation's token.
+    nock(GH)
+      .get(`${REPO}/installation`)
+      .matchHeader("authorization", /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i)
+      .reply(200, { id: 42, account: { login: "Codertocat" } });
+    nock(GH)
+      .persist()
+      .post("/app/installations/42/access_tokens")
+      .reply(201, () => {
+        installationTokens.push("ghs_installation");
+        return { token: "ghs_installation", expires_at: "2099-01-01T00:00:00Z", permissions: {} };
+      })
+      .get(REPO)
+      .matchHeader("authorization", "token ghs_installation")
+      .reply(200, { default_branch: "main", full_name: "Codertocat/Hello-World" })
+      .get(/\/contents\/\.github(%2F|\/)slo-scout\.yml/)
+      .query(true)
+      .reply(200, `labels: [slo-scout]\npolicy:\n  approvers:\n    slackUserIds: [${ALLOWED}]\n`, {
+        "content-type": "text/plain",
+      })
+      .get(/\/contents\//)
+      .query(true)
+      .reply(404, { message: "Not Found" });
+  });
+
+  afterAll(async () => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+    await server?.close();
+    await app?.close();
+    await slack?.close();
+  });
+
+  it("walks command, proposals, an Approve by an approver, the pull request, its link in the thread", async () => {
+    const from = slack.calls.length;
+    expect(await post(slashCommand("proposals checkout", ALLOWED, slack.responseUrl("1")))).toBe(200);
+    const answer = await slack.waitFor((c) => c.method === "chat.update", 30_000, from);
+    expect(texts(answer)).toContain(availability.id);
+    const messageTs = String(answer.args.ts);
+
+    nock(GH)
+      .get(`${REPO}/pulls`)
+      .query({ head: "Codertocat:slo-scout/checkout", state: "open", per_page: "1" })
+      .reply(200, []);
+    nock(GH)
+      .get(`${REPO}/git/ref/heads%2Fmain`)
+      .reply(200, { object: { sha: "a".repeat(40) } });
+    nock(GH)
+      .post(`${REPO}/git/refs`, { ref: "refs/heads/slo-scout/checkout", sha: "a".repeat(40) })
+      .reply(201, {});
+    const commits: { input: { fileChanges: { additions: { path: string }[] }; expectedHeadOid: string } }[] =
+      [];
+    nock(GH)
+      .post("/graphql", (b: { query: string; variables: (typeof commits)[number] }) => {
+        commits.push(b.variables);
+        return b.query.includes("createCommitOnBranch");
+      })
+      .reply(200, { data: { createCommitOnBranch: { commit: { oid: "b".repeat(40), url: "u" } } } });
+    const pulled = nock(GH)
+      .post(`${REPO}/pulls`, (b: { head: string; base: string }) => {
+        return b.head === "slo-scout/checkout" && b.base === "main";
+      })
+      .reply(201, {
+        number: 7,
+        html_url: PULL_URL,
+        title: "SLOs for checkout",
+        body: "",
+        state: "open",
+        head: { ref: "slo-scout/checkout", sha: "b".repeat(40) },
+        base: { ref: "main" },
+      });
+    const labelled = nock(GH)
+      .post(`${REPO}/issues/7/labels`, { labels: ["slo-scout"] })
+      .reply(200, []);
+
+    const at = slack.calls.length;
+    expect(await post(buttonClick("slo_approve", availability.id, ALLOWED, messageTs))).toBe(200);
+    const change = await slack.waitFor(
+      (c) => c.method === "chat.update" && texts(c).includes(PULL_URL),
+      90_000,
+      at,
+    );
+    const running = slack.calls
+      .slice(at)
+      .find((c) => c.method === "chat.postMessage" && c.args.ts === undefined && c.args.thread_ts);
+    expect(running?.args.thread_ts).toBe(messageTs);
+    expect(change.args.channel).toBe(CHANNEL);
+    expect(change.args.ts).not.toBe(messageTs);
+    expect(unmatched).toEqual([]);
+    expect(pulled.isDone() && labelled.isDone()).toBe(true);
+    expect(commits).toHaveLength(1);
+    const paths = commits[0]!.input.fileChanges.additions.map((a) => a.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(["slos/checkout.yml", "rules/checkout.rules.yml", "dashboards/checkout.json"]),
+    );
+    expect(commits[0]!.input.expectedHeadOid).toBe("a".repeat(40));
+    expect(installationTokens.length).toBeGreaterThan(0);
+    expect((await getProposal(app.sql, availability.id))?.status).toBe("committed");
+    // The lock is the one a pull request's approval of the same repository takes.
+    expect(
+      await getChangeLock(app.sql, { repository: "Codertocat/Hello-World", service: "checkout" }),
+    ).toMatchObject({ branch: "slo-scout/checkout" });
+  });
+
+  it("refuses an Approve by someone the repository's .github/slo-scout.yml does not list", async () => {
+    const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
+    const from = slack.calls.length;
+    expect(await post(buttonClick("slo_approve", latency.id, OUTSIDER, "1548261231.000200"))).toBe(200);
+    const refusal = await slack.waitFor(
+      (c) => c.method === "chat.update" && texts(c).includes("Not authorized"),
+      30_000,
+      from,
+    );
+    expect(texts(refusal)).toContain(OUTSIDER);
+    expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
+    expect(unmatched).toEqual([]);
+  });
+});
+
+describe("SLO_SCOUT_SLACK_REPO=github:… without the GitHub App", () => {
+  it("is refused where the Slack app starts, naming the keys to set", () => {
+    const config = ConfigSchema.parse(baseConfig);
+    const unused = {
+      application: () => Promise.reject(new Error("unused")),
+      github: () => Promise.reject(new Error("unused")),
+    };
+    const start = () => changeRepository(config.SLO_SCOUT_SLACK_REPO, config, unused);
+    expect(start).toThrow(ConfigError);
+    expect(start).toThrow(/github:Codertocat\/Hello-World .*set APP_ID and PRIVATE_KEY/);
+    const withApp = ConfigSchema.parse({ ...baseConfig, APP_ID: "1", PRIVATE_KEY: privateKeyPem });
+    expect(changeRepository(withApp.SLO_SCOUT_SLACK_REPO, withApp, unused)).toMatchObject({
+      name: "Codertocat/Hello-World",
+      local: false,
+    });
+  });
+});
