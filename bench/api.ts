@@ -8,7 +8,8 @@
  * recorded on the demo shop (test/fixtures/analysis/demo-checkout.json, renamed per service): 150 journeys
  * and 450 proposals. Each read operation is called `requests` times over keep-alive connections,
  * `concurrency` at a time, with a read-scoped bearer token; the figures are per operation, from sending
- * a request to its last byte.
+ * a request to its last byte. On a loaded machine those are upper bounds; the CPU time the process spent
+ * per request (server and client share it) and the size of an answer depend much less on the load.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -107,12 +108,15 @@ console.log(
   `bench:api: ${SERVICES} services, ${recorded.journeys.length * SERVICES} journeys, ${ids.length} proposals; ` +
     `${requests} requests per operation, ${concurrency} at a time; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
 );
-console.log("| Operation | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|");
+console.log(
+  "| Operation | p50 | p95 | p99 | max | CPU per request | size |\n|---|---:|---:|---:|---:|---:|---:|",
+);
 for (const op of operations) {
   const first = await fetch(base + op.url(0), { headers });
   if (first.status !== 200) throw new Error(`${op.name}: ${first.status} ${await first.text()}`);
-  await first.arrayBuffer();
+  const size = (await first.arrayBuffer()).byteLength;
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -126,10 +130,13 @@ for (const op of operations) {
       }
     }),
   );
+  const used = process.cpuUsage(cpu);
   times.sort((a, b) => a - b);
   const ms = (x: number) => `${x.toFixed(1)} ms`;
+  const kb = size < 10_240 ? `${(size / 1024).toFixed(1)} KB` : `${Math.round(size / 1024)} KB`;
   console.log(
-    `| ${op.name} | ${ms(percentile(times, 50))} | ${ms(percentile(times, 95))} | ${ms(percentile(times, 99))} | ${ms(times.at(-1)!)} |`,
+    `| ${op.name} | ${ms(percentile(times, 50))} | ${ms(percentile(times, 95))} | ${ms(percentile(times, 99))} | ` +
+      `${ms(times.at(-1)!)} | ${ms((used.user + used.system) / 1000 / requests)} | ${kb} |`,
   );
 }
 await server.close();

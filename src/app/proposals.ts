@@ -1,6 +1,12 @@
-import { errorBudgetOf, type Proposal } from "../core/proposal.js";
+import { errorBudgetOf, type Proposal, type ProposalSummary } from "../core/proposal.js";
 import { appendAudit } from "../store/repos/audit.js";
-import { getProposal, listProposals, saveProposal, setProposalStatus } from "../store/repos/proposals.js";
+import {
+  getProposal,
+  listProposalSummaries,
+  listProposals,
+  saveProposal,
+  setProposalStatus,
+} from "../store/repos/proposals.js";
 import type { AppContext } from "./context.js";
 import { done, type Outcome, refuse } from "./outcome.js";
 
@@ -23,6 +29,14 @@ export async function proposals(
   q: { service?: string; status?: Proposal["status"]; limit?: number } = {},
 ): Promise<Proposal[]> {
   return listProposals(app.sql, { ...q, limit: q.limit ?? 200 });
+}
+
+/** The same list as `proposals`, summaries only: for lists that show many and link to the whole one. */
+export async function proposalSummaries(
+  app: AppContext,
+  q: { service?: string; status?: Proposal["status"]; limit?: number } = {},
+): Promise<ProposalSummary[]> {
+  return listProposalSummaries(app.sql, { ...q, limit: q.limit ?? 200 });
 }
 
 export async function proposal(app: AppContext, id: string): Promise<Outcome<Proposal>> {

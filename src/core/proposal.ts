@@ -53,6 +53,25 @@ export const Proposal = z.object({
 });
 export type Proposal = z.infer<typeof Proposal>;
 
+/**
+ * What a list shows of a proposal: enough to choose one (SLI kind, targets, budget, attainment, confidence
+ * score, status). The evidence, the backtest ladder, the confidence parts and the queries are in the whole
+ * proposal. Parsing a proposal with it gives its summary (zod drops the other keys).
+ */
+export const ProposalSummary = z.object({
+  id: Proposal.shape.id,
+  service: Proposal.shape.service,
+  journey: Proposal.shape.journey,
+  name: Proposal.shape.name,
+  sli: Sli.pick({ id: true, kind: true, source: true, threshold: true }),
+  target: Proposal.shape.target,
+  window: Proposal.shape.window,
+  backtest: Proposal.shape.backtest.pick({ attainment: true, days: true }),
+  confidence: Confidence.pick({ score: true }),
+  status: Proposal.shape.status,
+});
+export type ProposalSummary = z.infer<typeof ProposalSummary>;
+
 export const ArtifactKind = z.enum([
   "recording-rules",
   "alert-rules",

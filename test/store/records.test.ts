@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Journey } from "../../src/core/journey.js";
-import type { Artifact, Proposal } from "../../src/core/proposal.js";
+import { type Artifact, type Proposal, ProposalSummary } from "../../src/core/proposal.js";
 import type { Slo } from "../../src/core/slo.js";
 import type { Sql } from "../../src/store/ports.js";
 import { appendAudit, listAudit } from "../../src/store/repos/audit.js";
 import {
   getProposal,
   listArtifacts,
+  listProposalSummaries,
   listProposals,
   proposalsCiting,
   saveArtifacts,
@@ -142,6 +143,30 @@ for (const engine of await availableEngines()) {
       expect(await setProposalStatus(sql, "missing", "approved")).toBe(false);
       expect((await getProposal(sql, "p1"))?.status).toBe("approved");
       expect((await listProposals(sql, { status: "approved" })).map((p) => p.id)).toEqual(["p1"]);
+    });
+
+    it("lists summaries in the same order as the proposals, with the status of the latest decision", async () => {
+      const summaries = await listProposalSummaries(sql);
+      expect(summaries).toEqual((await listProposals(sql)).map((p) => ProposalSummary.parse(p)));
+      expect(summaries.find((s) => s.id === "p1")).toEqual({
+        id: "p1",
+        service: "checkout",
+        journey: "api-gateway POST /api/checkout",
+        sli: { id: "p1-sli", kind: "availability", source: "metrics" },
+        target: { recommended: 99.9, errorBudget: 0.001 },
+        window: "28d",
+        backtest: { attainment: 0.9995, days: 28 },
+        confidence: { score: 0.8 },
+        status: "approved",
+      });
+      expect((await listProposalSummaries(sql, { service: "cart", limit: 1 })).map((s) => s.id)).toEqual([
+        "p2",
+      ]);
+      // A row stored before summaries were kept is summarised from its document.
+      await sql.query("UPDATE proposals SET summary = NULL WHERE id = 'p2'");
+      expect((await listProposalSummaries(sql, { service: "cart" }))[0]).toEqual(
+        ProposalSummary.parse(await getProposal(sql, "p2")),
+      );
     });
 
     it("rejects a malformed proposal without writing it", async () => {

@@ -9,7 +9,7 @@ import { converse } from "../../app/conversation.js";
 import { fingerprintLines } from "../../app/fingerprint.js";
 import { journeys } from "../../app/journeys.js";
 import type { Outcome } from "../../app/outcome.js";
-import { type Actor, amend, proposal, proposals, reject } from "../../app/proposals.js";
+import { type Actor, amend, proposal, proposalSummaries, reject } from "../../app/proposals.js";
 import { renderMarkdown } from "../../app/render-markdown.js";
 import { review } from "../../app/review.js";
 import { simulate, simulateSli } from "../../app/simulate.js";
@@ -26,6 +26,8 @@ import * as S from "./schemas.js";
  * generated from this table) and a handler that calls one use case of src/app and returns its value. A
  * refusal of the use case becomes an error answer (see plugin.ts); nothing here decides anything.
  */
+
+export const API_PREFIX = "/api/v1";
 
 export interface HandlerInput {
   app: AppContext;
@@ -139,19 +141,28 @@ export const OPERATIONS: Operation[] = [
     id: "listProposals",
     method: "GET",
     path: "/proposals",
-    summary: "Proposals, newest first, by service and status",
+    summary:
+      "Proposals, newest first, by service and status, as summaries: SLI kind, targets, error budget, attainment, " +
+      "confidence score, status and links; GET /proposals/{id} for the whole proposal",
     scope: "read",
     query: S.ProposalQuery,
     status: 200,
     response: S.ProposalPage,
     async handle({ app, query, cursor }) {
       const { service, status: st } = query as z.infer<typeof S.ProposalQuery>;
-      const rows = await proposals(app, {
+      const rows = await proposalSummaries(app, {
         ...(service ? { service } : {}),
         ...(st ? { status: st } : {}),
         limit: cursor.offset + cursor.limit + 1,
       });
-      return ok(pageOf(rows, cursor));
+      const page = pageOf(rows, cursor);
+      return ok({
+        ...page,
+        items: page.items.map((p) => ({
+          ...p,
+          links: { self: `${API_PREFIX}/proposals/${p.id}`, html: `/proposals/${p.id}` },
+        })),
+      });
     },
   },
   {

@@ -5,7 +5,7 @@ import { principalOf, serverAuth } from "../auth.js";
 import type { ServerDeps } from "../deps.js";
 import { refusalStatus } from "../refusal-status.js";
 import { openApiDocument } from "./openapi.js";
-import { OPERATIONS, type Operation } from "./operations.js";
+import { API_PREFIX, OPERATIONS, type Operation } from "./operations.js";
 import { readCursor } from "./pagination.js";
 
 /**
@@ -14,8 +14,6 @@ import { readCursor } from "./pagination.js";
  * response schema, and a use case's refusal turned into the uniform error body. The document is served at
  * `/api/v1/openapi.json` without a token.
  */
-
-export const API_PREFIX = "/api/v1";
 
 const refusalBody = (r: Refusal) => ({
   error: {

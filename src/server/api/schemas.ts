@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Capsule } from "../../core/capsule.js";
 import { InstrumentationRecommendation } from "../../core/evidence.js";
 import { Journey } from "../../core/journey.js";
-import { Proposal } from "../../core/proposal.js";
+import { Proposal, ProposalSummary as StoredSummary } from "../../core/proposal.js";
 import { Sli } from "../../core/slo.js";
 
 /**
@@ -145,7 +145,15 @@ export const ProposalQuery = PageQuery.extend({
   service: ServiceName.optional(),
   status: z.enum(["proposed", "approved", "rejected", "committed"]).optional(),
 });
-export const ProposalPage = page(Proposal);
+export const ProposalSummary = StoredSummary.extend({
+  links: z
+    .object({
+      self: z.string().describe("the whole proposal: GET it for the ladder, confidence parts and evidence"),
+      html: z.string().describe("the proposal's page in the web console"),
+    })
+    .describe("paths on this server"),
+}).describe("A proposal as lists show it; GET links.self for the whole proposal");
+export const ProposalPage = page(ProposalSummary);
 export const ProposalPatch = z
   .object({
     target: Target.optional().describe("recommended target in percent, e.g. 99.9"),

@@ -1,20 +1,24 @@
-import { type Artifact, Proposal } from "../../core/proposal.js";
+import { type Artifact, Proposal, ProposalSummary } from "../../core/proposal.js";
 import type { Sql } from "../ports.js";
 
 /**
  * Proposals are stored whole (validated on the way in and out) with their evidence pointers also as rows,
- * so "which proposals cite this capsule or series" is one indexed query.
+ * so "which proposals cite this capsule or series" is one indexed query, and with their summary, so a
+ * list reads a few hundred bytes a proposal instead of the whole document.
  */
 
 export async function saveProposal(sql: Sql, proposal: Proposal, now = Date.now()): Promise<void> {
   const p = Proposal.parse(proposal);
+  // The status is read from its column, which decisions update (setProposalStatus).
+  const { status: _status, ...summary } = ProposalSummary.parse(p);
   await sql.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO proposals (id, service, journey, status, data, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6)
+      `INSERT INTO proposals (id, service, journey, status, data, summary, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $7)
        ON CONFLICT (id) DO UPDATE SET service = EXCLUDED.service, journey = EXCLUDED.journey,
-         status = EXCLUDED.status, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`,
-      [p.id, p.service, p.journey, p.status, JSON.stringify(p), now],
+         status = EXCLUDED.status, data = EXCLUDED.data, summary = EXCLUDED.summary,
+         updated_at = EXCLUDED.updated_at`,
+      [p.id, p.service, p.journey, p.status, JSON.stringify(p), JSON.stringify(summary), now],
     );
     await tx.query("DELETE FROM evidence WHERE proposal_id = $1", [p.id]);
     if (p.evidence.length > 0) {
@@ -57,6 +61,23 @@ export async function listProposals(
     [q.service ?? null, q.status ?? null, q.limit ?? 100],
   );
   return rows.map((r) => Proposal.parse(r.data));
+}
+
+/**
+ * Newest first, as listProposals, but only their summaries, with the status from its column; rows saved
+ * before summaries were kept are summarised from the whole document.
+ */
+export async function listProposalSummaries(
+  sql: Sql,
+  q: { service?: string; status?: Proposal["status"]; limit?: number } = {},
+): Promise<ProposalSummary[]> {
+  const { rows } = await sql.query<{ summary: object; status: Proposal["status"] }>(
+    `SELECT COALESCE(summary, data) AS summary, status FROM proposals
+      WHERE ($1::text IS NULL OR service = $1) AND ($2::text IS NULL OR status = $2)
+      ORDER BY created_at DESC, id LIMIT $3`,
+    [q.service ?? null, q.status ?? null, q.limit ?? 100],
+  );
+  return rows.map((r) => ProposalSummary.parse({ ...r.summary, status: r.status }));
 }
 
 /** How many proposals each service has in each status, without reading the proposals themselves. */

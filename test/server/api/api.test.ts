@@ -131,6 +131,20 @@ describe("/api/v1", { timeout: 240_000 }, () => {
     const all = (await call("GET", "/proposals?service=checkout&limit=500", read)).json();
     expect(all.nextCursor).toBeUndefined();
     expect(all.items.map((p: { id: string }) => p.id).sort()).toEqual(analysed.map((p) => p.id).sort());
+    // A list carries summaries; the whole proposal (ladder, confidence parts, evidence) is at links.self.
+    const [summary] = all.items;
+    expect(summary).not.toHaveProperty("evidence");
+    expect(summary.backtest).not.toHaveProperty("ladder");
+    expect(summary.links).toEqual({
+      self: `/api/v1/proposals/${summary.id}`,
+      html: `/proposals/${summary.id}`,
+    });
+    const whole = await h.server.inject({ method: "GET", url: summary.links.self, headers: read });
+    expect(whole.json()).toEqual(analysed.find((p) => p.id === summary.id));
+    expect(whole.json()).toMatchObject({
+      target: summary.target,
+      confidence: { score: summary.confidence.score },
+    });
 
     const availability = analysed.find((p) => /availability/.test(p.name ?? ""))!;
     const other = analysed.find((p) => p.id !== availability.id)!;
