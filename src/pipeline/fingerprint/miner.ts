@@ -118,10 +118,17 @@ function isVariableLike(tok: string): boolean {
  * scores 1 (Drain scores it 0, which keeps variable-heavy lines from ever joining), two tokens of one shape
  * (`rhost=<*>` vs `rhost=a.b`) score 1, a variable facing a plain word scores a half, two different words 0.
  * The count of `<*>` breaks ties.
+ *
+ * With `floor`, a template that can no longer reach it (each position left scores at most 1) is given up
+ * early and scored -1: a leaf holds many templates of other messages of the same length, and most of
+ * them are out of the running after a few positions.
  */
-export function similarity(template: readonly string[], tokens: readonly string[]): number {
+export function similarity(template: readonly string[], tokens: readonly string[], floor = 0): number {
   const n = template.length;
   if (n === 0) return 1;
+  // the score a template must keep, counting the positions still to come as agreeing (scores are
+  // multiples of a half, so the margin only absorbs the rounding of floor * n)
+  const need = floor * n - n - 1e-9;
   let score = 0;
   for (let i = 0; i < n; i++) {
     const t = template[i]!;
@@ -130,6 +137,7 @@ export function similarity(template: readonly string[], tokens: readonly string[
     else if (t === WILDCARD) score += isVariableLike(s) ? 1 : WORD_VS_VARIABLE;
     else if (isVariableLike(t) || isVariableLike(s))
       score += mergeToken(t, s) !== WILDCARD ? 1 : VARIABLE_VS_WORD;
+    if (score - i - 1 < need) return -1;
   }
   return score / n;
 }
@@ -169,7 +177,8 @@ export class TemplateMiner {
     let best: Cluster | undefined;
     let bestSim = -1;
     for (const c of leaf) {
-      const sim = similarity(c.tokens, tokens);
+      // a template below the threshold or below the best so far can win neither the match nor a tie
+      const sim = similarity(c.tokens, tokens, Math.max(this.options.similarity, bestSim));
       // Drain's tie-break: the more general template
       if (sim > bestSim || (sim === bestSim && best && wildcards(c.tokens) > wildcards(best.tokens))) {
         best = c;
