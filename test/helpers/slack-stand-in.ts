@@ -12,6 +12,8 @@ export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** The token the call was made with (`Bearer …`). */
+  authorization?: string;
 }
 
 export interface SlackStandIn {
@@ -45,6 +47,8 @@ export async function startSlackStandIn(
     emails?: Record<string, string>;
     /** Channels the bot was not invited to: chat.postMessage there answers `not_in_channel`. */
     notInChannels?: string[];
+    /** The WebSocket URL `apps.connections.open` hands out (Socket Mode). */
+    socketUrl?: string;
   } = {},
 ): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
@@ -54,7 +58,8 @@ export async function startSlackStandIn(
     const args = decode(await read(req), req.headers["content-type"]);
     const path = req.url ?? "/";
     const method = path.startsWith("/api/") ? path.slice(5).split("?")[0]! : `response:${path.slice(10)}`;
-    calls.push({ method, args, at: Date.now() });
+    const authorization = req.headers.authorization;
+    calls.push({ method, args, at: Date.now(), ...(authorization ? { authorization } : {}) });
     for (const w of waiters) w();
     waiters = [];
     res.setHeader("content-type", "application/json");
@@ -82,6 +87,9 @@ export async function startSlackStandIn(
           user: { id, name: id.toLowerCase(), deleted: false, profile: { email: opts.emails?.[id] } },
         });
       }
+      case "apps.connections.open":
+        if (!opts.socketUrl) return res.end(JSON.stringify({ ok: false, error: "not_allowed_token_type" }));
+        return answer({ url: opts.socketUrl });
       case "views.open":
         return answer({ view: { id: "V0MODAL" } });
       default:
