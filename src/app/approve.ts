@@ -3,8 +3,10 @@ import { runbookContexts } from "../generators/runbook-context.js";
 import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/from-proposals.js";
 import { SpecError } from "../generators/spec/index.js";
 import type { BlastRadiusReport } from "../governance/blast-radius.js";
-import { checkApproval } from "../governance/guard.js";
+import { type Approver, checkApproval } from "../governance/guard.js";
+import { DEFAULT_POLICY } from "../governance/policy.js";
 import type { Change, ChangeFile } from "../store/ports.js";
+import { approvalsOf, clearApprovals, recordApprovals } from "../store/repos/approvals.js";
 import { appendAudit } from "../store/repos/audit.js";
 import { journeysThrough } from "../store/repos/journeys.js";
 import { getProposal, listProposals, saveProposal } from "../store/repos/proposals.js";
@@ -70,19 +72,25 @@ export async function approve(
   const host = await app.gitHost();
   const ref = req.baseRef;
   const policy = await repoPolicy(host, ref);
-  const unauthorized = checkApproval(policy.policy, req.by.login, [
-    {
-      id: req.by.login,
-      ...(req.by.teams ? { teams: req.by.teams } : {}),
-      ...(req.by.aliases ? { aliases: req.by.aliases } : {}),
-    },
-  ]);
+  const asker: Approver = {
+    id: req.by.login,
+    ...(req.by.teams ? { teams: req.by.teams } : {}),
+    ...(req.by.aliases ? { aliases: req.by.aliases } : {}),
+  };
+  // The asker alone is judged here; whether a second approver is still needed is `awaitingApprover`'s.
+  const unauthorized = checkApproval(policy.policy, req.by.login, [asker]).filter(
+    (v) => v.rule === "approvers",
+  );
   if (unauthorized.length > 0)
     return refuse(
       "unauthorized",
       `${req.by.login} may not approve under ${policy.source}`,
       unauthorized.map((v) => v.message),
     );
+  if (policy.policy.requireSecondApprover) {
+    const waiting = await awaitingApprover(app, resolved.value, req, asker, policy.source);
+    if (waiting) return waiting;
+  }
 
   const byService = new Map<string, Proposal[]>();
   for (const p of resolved.value) {
@@ -165,6 +173,10 @@ export async function approve(
     const now = app.now();
     await app.sql.transaction(async (tx) => {
       for (const p of plan.proposals) await saveProposal(tx, { ...p, status: "committed" }, now);
+      await clearApprovals(
+        tx,
+        plan.proposals.map((p) => p.id),
+      );
       await appendAudit(tx, {
         at: now,
         actor: `${req.by.source}:${req.by.login}`,
@@ -189,6 +201,62 @@ export async function approve(
     });
   }
   return done(out);
+}
+
+/**
+ * Under a policy that asks for a second approver: records this approval of each proposal (at its target),
+ * then refuses with "waiting" unless every proposal has been approved at that target by someone other than
+ * its first approver. The same person approving again renews their approval; it does not count twice.
+ * Each approval was judged against the policy when it was given.
+ */
+async function awaitingApprover(
+  app: AppContext,
+  approved: Proposal[],
+  req: ApproveRequest,
+  asker: Approver,
+  source: string,
+): Promise<Outcome<never> | undefined> {
+  const now = app.now();
+  const ids = approved.map((p) => p.id);
+  await app.sql.transaction(async (tx) => {
+    await recordApprovals(
+      tx,
+      ids.map((proposalId) => ({
+        proposalId,
+        approver: `${req.by.source}:${req.by.login}`,
+        login: req.by.login,
+        ...(req.target !== undefined ? { target: req.target } : {}),
+        at: now,
+      })),
+    );
+  });
+  const recorded = (await approvalsOf(app.sql, ids)).filter((a) => a.target === req.target);
+  let fewest = Number.POSITIVE_INFINITY;
+  for (const id of ids) {
+    const logins = [...new Set(recorded.filter((a) => a.proposalId === id).map((a) => a.login))];
+    const approvers = logins.map((login) => (login === asker.id ? asker : { id: login }));
+    const secondMissing = checkApproval(
+      { ...DEFAULT_POLICY, requireSecondApprover: true },
+      logins[0] ?? asker.id,
+      approvers,
+    ).some((v) => v.rule === "second-approver");
+    fewest = Math.min(fewest, secondMissing ? 1 : logins.length);
+  }
+  if (fewest >= 2) return undefined;
+  await appendAudit(app.sql, {
+    at: now,
+    actor: `${req.by.source}:${req.by.login}`,
+    action: "approve-first",
+    subject: `service:${[...new Set(approved.map((p) => p.service))].sort().join(",")}`,
+    source: req.by.source,
+    ...(req.by.chat ? { chat: req.by.chat } : {}),
+    details: { proposals: ids, ...(req.target !== undefined ? { target: req.target } : {}) },
+  });
+  const at = req.target === undefined ? "" : ` at ${req.target}%`;
+  return refuse(
+    "awaiting-approval",
+    `1 of 2 approvals: waiting for another approver. ${source} asks for a second approver; ${req.by.login} approved ${ids.join(", ")}${at}, and the change opens when someone else allowed to approve approves the same${at ? " at the same target" : ""}.`,
+  );
 }
 
 function changeTitle(service: string, proposals: Proposal[]): string {

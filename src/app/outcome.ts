@@ -12,6 +12,8 @@ export type RefusalCode =
   | "validation-failed"
   | "not-enough-history"
   | "bad-request"
+  /** The approval was recorded, and the policy asks for another approver before the change opens. */
+  | "awaiting-approval"
   /** Another conversation's approval holds the service (its change is still open). */
   | "locked"
   /** Not the asker's doing: an outage or a bug; the reply carries a correlation id for the log. */

@@ -6,6 +6,8 @@ const STATUS: Record<RefusalCode, number> = {
   "unknown-service": 404,
   "already-decided": 409,
   locked: 409,
+  // Accepted: the approval is recorded, the change waits for a second approver.
+  "awaiting-approval": 202,
   unauthorized: 403,
   policy: 422,
   "validation-failed": 422,

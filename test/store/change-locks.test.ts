@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approvalsOf, clearApprovals, recordApprovals } from "../../src/store/repos/approvals.js";
 import { claimDelivery, DELIVERY_MEMORY_MS } from "../../src/store/repos/bot-deliveries.js";
 import {
   acquireChangeLocks,
@@ -102,6 +103,31 @@ for (const engine of await availableEngines()) {
         owner: pr9.owner,
         job: "b",
       });
+    });
+
+    it("keeps one approval per (proposal, approver), the later target winning, oldest first", async () => {
+      await recordApprovals(db.sql, [
+        { proposalId: "prop-a", approver: "github:alice", login: "alice", at: 1 },
+        { proposalId: "prop-b", approver: "github:alice", login: "alice", target: 99.5, at: 1 },
+      ]);
+      await recordApprovals(db.sql, [
+        { proposalId: "prop-a", approver: "slack:U0BOB", login: "U0BOB", at: 2 },
+        { proposalId: "prop-b", approver: "github:alice", login: "alice", at: 3 },
+      ]);
+      expect(await approvalsOf(db.sql, ["prop-a", "prop-b", "prop-c"])).toEqual([
+        { proposalId: "prop-a", approver: "github:alice", login: "alice", at: 1 },
+        { proposalId: "prop-a", approver: "slack:U0BOB", login: "U0BOB", at: 2 },
+        { proposalId: "prop-b", approver: "github:alice", login: "alice", at: 3 },
+      ]);
+      await recordApprovals(db.sql, [
+        { proposalId: "prop-c", approver: "gitlab:carol", login: "carol", target: 99.9, at: 4 },
+      ]);
+      expect(await approvalsOf(db.sql, ["prop-c"])).toEqual([
+        { proposalId: "prop-c", approver: "gitlab:carol", login: "carol", target: 99.9, at: 4 },
+      ]);
+      await clearApprovals(db.sql, ["prop-a", "prop-b"]);
+      expect(await approvalsOf(db.sql, ["prop-a", "prop-b", "prop-c"])).toHaveLength(1);
+      expect(await approvalsOf(db.sql, [])).toEqual([]);
     });
   });
 }

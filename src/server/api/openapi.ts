@@ -15,6 +15,7 @@ import * as S from "./schemas.js";
 type Json = Record<string, unknown>;
 
 const ERROR_STATUSES: Record<number, string> = {
+  202: "Recorded, not done yet: the policy asks for a second approver, whose approval opens the change",
   400: "The request does not match its schema, or a value is out of range",
   401: "No bearer token, or one that does not verify",
   403: "The token lacks the scope (or, without JWT configuration, the caller is not on loopback)",

@@ -225,7 +225,7 @@ export const OPERATIONS: Operation[] = [
     body: S.ApproveRequest,
     status: 200,
     response: S.Approval,
-    errors: [404, 409, 422],
+    errors: [202, 404, 409, 422],
     async handle({ app, params, body, actor }) {
       const { target } = body as z.infer<typeof S.ApproveRequest>;
       const outcome = await approve(app, [params.id!], {

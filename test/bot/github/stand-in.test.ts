@@ -18,8 +18,9 @@ import { deliver, example, privateKeyPem, SECRET } from "./helpers.js";
  * The GitHub App over real HTTP against a stateful stand-in for GitHub (test/helpers/github-stand-in.ts,
  * reached as GitHub Enterprise Server through GHE_HOST): signed @octokit/webhooks-examples deliveries, a live
  * `analyze checkout` on the small demo shop (traces of every service, checkout's metrics at the 5-minute step
- * a chat's analysis reads), refusals by the repository's policy, and an approval whose branch the stand-in
- * then holds: one commit on top of the default branch, with files that pass `slo-scout validate`.
+ * a chat's analysis reads), refusals by the repository's policy, a first approval waiting for the second
+ * approver the policy asks for, and the second approval, whose branch the stand-in then holds: one commit on
+ * top of the default branch, with files that pass `slo-scout validate`.
  */
 
 const ISSUE = 1;
@@ -153,13 +154,28 @@ describe("GitHub App against a stateful GitHub stand-in", { timeout: 180_000 }, 
     );
     nothingCommitted(main);
     for (const id of ids) expect((await getProposal(app.sql, id))?.status).toBe("proposed");
-    gh.push("main", { ".github/slo-scout.yml": null }, "SLO-Scout: back to the defaults");
   });
 
-  it("approve by a writer: branch slo-scout/checkout with one commit on main holding files that pass validate, and the pull request", async () => {
-    gh.permissions.set("octocat", "write");
+  it("records a writer's approval and waits when the policy asks for a second approver; the same writer again does not count", async () => {
+    const main = gh.push(
+      "main",
+      { ".github/slo-scout.yml": "policy:\n  requireSecondApprover: true\n" },
+      "SLO-Scout: two approvers",
+    );
+    const first = await converse(`/slo-scout approve ${ids.join(" ")}`, "octocat");
+    expect(first).toContain("Waiting for a second approver");
+    expect(first).toContain("1 of 2 approvals: waiting for another approver");
+    expect(first).toContain("octocat approved");
+    const again = await converse(`/slo-scout approve ${ids.join(" ")}`, "octocat");
+    expect(again).toContain("1 of 2 approvals: waiting for another approver");
+    nothingCommitted(main);
+    for (const id of ids) expect((await getProposal(app.sql, id))?.status).toBe("proposed");
+  });
+
+  it("approve by a second writer: branch slo-scout/checkout with one commit on main holding files that pass validate, and the pull request", async () => {
+    gh.permissions.set("hubot", "write");
     const main = gh.branches.get("main")!;
-    const body = await converse(`/slo-scout approve ${ids.join(" ")}`, "octocat");
+    const body = await converse(`/slo-scout approve ${ids.join(" ")}`, "hubot");
     expect(body).toContain("SLO-Scout change");
     expect(body).toContain("### Blast radius");
     expect(sticky()).toHaveLength(1);
@@ -201,7 +217,7 @@ describe("GitHub App against a stateful GitHub stand-in", { timeout: 180_000 }, 
     expect(pr.body).toContain("### What changes");
     expect(pr.body).toContain("### Blast radius");
     expect(pr.body).toContain("### Validation");
-    expect(pr.body).toContain("approved by `github:octocat`");
+    expect(pr.body).toContain("approved by `github:hubot`");
     expect(body).toContain(`/pull/${pr.number}`);
     await gh.until(() => gh.checkRuns.length > 0);
     expect(gh.checkRuns[0]).toMatchObject({
