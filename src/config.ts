@@ -52,7 +52,25 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
-export const ConfigSchema = z.object({
+/**
+ * What one `slo-scout serve` process runs: the telemetry receivers, the REST API with the console and the
+ * bots (and the analyses they queue), the pipeline worker (the stream stage consuming the bus).
+ */
+export const SERVER_ROLES = ["receivers", "api", "worker"] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
+const roles = list.pipe(
+  z
+    .array(
+      z.enum(SERVER_ROLES, {
+        message: `must be a comma-separated list of ${SERVER_ROLES.join(", ")} (e.g. receivers,api)`,
+      }),
+    )
+    .min(1, { message: `must name at least one of ${SERVER_ROLES.join(", ")} (e.g. worker)` })
+    .transform((v) => [...new Set(v)]),
+);
+
+const ConfigKeys = z.object({
   DATABASE_URL: urlWithScheme(["pglite", "postgres", "postgresql"], "pglite://./.slo-scout/db").default(
     "pglite://./.slo-scout/db",
   ),
@@ -221,7 +239,32 @@ export const ConfigSchema = z.object({
         "must be gitlab:<group/project>, github:<owner>/<repo> or a directory path (e.g. gitlab:acme/shop)",
     })
     .optional(),
+  /** What this process runs (see SERVER_ROLES); all three by default. */
+  SLO_SCOUT_ROLES: roles.default([...SERVER_ROLES]),
 });
+
+/**
+ * Role sets that only make sense next to other processes need backends those processes share: the
+ * in-process bus and the embedded database are private to one process.
+ */
+function checkRoles(config: z.infer<typeof ConfigKeys>, ctx: z.RefinementCtx): void {
+  const has = (r: ServerRole) => config.SLO_SCOUT_ROLES.includes(r);
+  const problem = (message: string) =>
+    ctx.addIssue({ code: "custom", path: ["SLO_SCOUT_ROLES"], input: config.SLO_SCOUT_ROLES, message });
+  if (has("receivers") !== has("worker") && !config.KAFKA_BROKERS) {
+    problem(
+      has("worker")
+        ? "a worker without the receivers needs KAFKA_BROKERS: the in-process bus only carries what this process's own receivers accept"
+        : "receivers without the worker need KAFKA_BROKERS: on the in-process bus nothing would consume what they accept",
+    );
+  } else if (has("api") !== has("worker") && config.DATABASE_URL.startsWith("pglite:")) {
+    problem(
+      "the api and the worker in separate processes need a shared database: set DATABASE_URL to postgres://… (the embedded PGlite is private to one process)",
+    );
+  }
+}
+
+export const ConfigSchema = ConfigKeys.superRefine(checkRoles);
 
 export type Config = z.infer<typeof ConfigSchema>;
 

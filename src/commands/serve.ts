@@ -4,9 +4,9 @@ import { demoJobWanted, runDemoJob } from "../app/demo-job.js";
 import { loadConfig } from "../config.js";
 import { buildServer } from "../server/app.js";
 import type { ServerDeps } from "../server/deps.js";
-import { ROUTES } from "../server/routes.js";
+import { routesFor } from "../server/routes.js";
 import { exitOnSignals, shutdown } from "../server/shutdown.js";
-import { type RunningWorker, WORKERS } from "../server/workers.js";
+import { type RunningWorker, workersFor } from "../server/workers.js";
 import { type Command, parseFlags } from "./command.js";
 import { announceServer } from "./remote.js";
 
@@ -18,7 +18,9 @@ export const command: Command = {
     "DATA_DIR, in-process bus and job queue), applies pending database migrations, starts the pipeline",
     "workers and listens on HOST:PORT. SIGTERM or SIGINT stops it gracefully: in-flight requests finish,",
     "the bus is flushed, open traces and windows are written to the store, the stores are closed (within",
-    "SHUTDOWN_TIMEOUT). Configuration: environment variables or slo-scout.yml",
+    "SHUTDOWN_TIMEOUT). SLO_SCOUT_ROLES picks what this process runs (default receivers,api,worker): the",
+    "receivers, the REST API with the console and the bots, the pipeline worker; /health, /ready and",
+    "/metrics answer in every role. Configuration: environment variables or slo-scout.yml",
     "(see README.md), e.g. PORT=8080 DATABASE_URL=postgres://postgres@127.0.0.1:5432/slo slo-scout serve",
   ].join("\n"),
   async run(args) {
@@ -26,6 +28,9 @@ export const command: Command = {
     const config = loadConfig();
     const logger = pino({ level: config.LOG_LEVEL });
     const started = Date.now();
+    const roles = config.SLO_SCOUT_ROLES;
+    // The demo job and the CLI's calls need the API and the worker in this very process.
+    const wholeServer = roles.includes("api") && roles.includes("worker");
     const ctx = await openApp(config, { logger });
     let app: Awaited<ReturnType<typeof buildServer>> | undefined;
     const workers: RunningWorker[] = [];
@@ -38,9 +43,9 @@ export const command: Command = {
         bus: await ctx.bus(),
         queue: await ctx.queue(),
       };
-      app = await buildServer(deps, { plugins: ROUTES });
+      app = await buildServer(deps, { plugins: routesFor(roles) });
       // Workers run before the port opens, so a 200 from /health means the pipeline is consuming too.
-      for (const w of WORKERS) {
+      for (const w of workersFor(roles)) {
         workers.push(await w.start(deps));
         logger.info({ worker: w.name }, "worker started");
       }
@@ -58,18 +63,19 @@ export const command: Command = {
     // The CLI on this machine cannot open the embedded database while we hold it: it calls us instead.
     // Removed as the process exits (the shutdown ends in process.exit); a stale file names a dead pid,
     // which the CLI checks.
-    process.once("exit", announceServer(config, `http://${host}:${port}`));
+    if (wholeServer) process.once("exit", announceServer(config, `http://${host}:${port}`));
     logger.info(
       {
         database: ctx.sql.engine,
         bus: config.KAFKA_BROKERS ? "kafka" : "in-process",
+        roles,
         startupMs: Date.now() - started,
       },
       `SLO-Scout listening on http://${host}:${port} (console: /, health: /health, metrics: /metrics)`,
     );
     // After the port opens, so /health answers while the demo loads; a failure leaves the server serving.
     (async () => {
-      if (!(await demoJobWanted(ctx))) return;
+      if (!wholeServer || !(await demoJobWanted(ctx))) return;
       await runDemoJob(ctx, {
         write: (text) => process.stdout.write(text),
         // The stream stage's worker can complete its open traces on request.

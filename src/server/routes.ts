@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { githubRoutes } from "../bot/github/route.js";
 import { gitlabWebhooks } from "../bot/gitlab/webhooks.js";
 import { slackRoutes } from "../bot/slack/plugin.js";
+import type { ServerRole } from "../config.js";
 import { registry } from "../observability/metrics.js";
 import { receiversPlugin } from "../pipeline/receivers/plugin.js";
 import { apiRoutes } from "./api/plugin.js";
@@ -27,12 +28,16 @@ const api: RoutePlugin = async (app, deps) => apiRoutes(app, deps);
 /** The routes of a process that only takes telemetry in: they need the bus, not the application layer. */
 export const RECEIVER_ROUTES: RoutePlugin[] = [receivers];
 
-/** Every route plugin `slo-scout serve` mounts. Add yours with one line (import it above). */
-export const ROUTES: RoutePlugin[] = [
-  ...RECEIVER_ROUTES,
-  consolePlugin,
-  gitlabWebhooks,
-  slackRoutes(),
-  api,
-  githubRoutes,
-];
+/** The routes of the `api` role: the console, the bots' webhooks and the REST API. */
+export const API_ROUTES: RoutePlugin[] = [consolePlugin, gitlabWebhooks, slackRoutes(), api, githubRoutes];
+
+/** Every route plugin `slo-scout serve` mounts with all roles. Add yours with one line (import it above). */
+export const ROUTES: RoutePlugin[] = [...RECEIVER_ROUTES, ...API_ROUTES];
+
+/** The routes a process with these roles mounts (`worker` has none beyond /health, /ready and /metrics). */
+export function routesFor(roles: readonly ServerRole[]): RoutePlugin[] {
+  return [
+    ...(roles.includes("receivers") ? RECEIVER_ROUTES : []),
+    ...(roles.includes("api") ? API_ROUTES : []),
+  ];
+}

@@ -1,10 +1,13 @@
 import { runAnalysisJobs } from "../app/analysis-jobs.js";
+import type { ServerRole } from "../config.js";
 import { startConfiguredPipeline } from "../pipeline/worker.js";
 import type { ServerDeps } from "./deps.js";
 
 /** A background consumer (a bus subscription, a job worker) that `slo-scout serve` runs next to the API. */
 export interface PipelineWorker {
   name: string;
+  /** The role (SLO_SCOUT_ROLES) of the processes that run it. */
+  role: ServerRole;
   start(deps: ServerDeps): Promise<RunningWorker>;
 }
 
@@ -17,6 +20,7 @@ export interface RunningWorker {
 /** The stream stage on the server's backends. */
 export const streamWorker: PipelineWorker = {
   name: "stream",
+  role: "worker",
   async start(deps: ServerDeps) {
     if (!deps.bus || !deps.sql || !deps.blobs)
       throw new Error("the stream worker needs the bus, the database and blobs");
@@ -30,9 +34,13 @@ export const streamWorker: PipelineWorker = {
   },
 };
 
-/** Analyses queued through the REST API (POST /api/v1/analyses), run on the server's job queue. */
+/**
+ * Analyses queued through the REST API (POST /api/v1/analyses), run on the server's job queue by the
+ * processes with the `api` role, like the bots' queued conversations (with REDIS_URL, by any of them).
+ */
 export const analysisWorker: PipelineWorker = {
   name: "analyses",
+  role: "api",
   async start(deps: ServerDeps) {
     if (!deps.app || !deps.queue)
       throw new Error("the analysis worker needs the application and the job queue");
@@ -48,3 +56,8 @@ export const analysisWorker: PipelineWorker = {
  * above).
  */
 export const WORKERS: PipelineWorker[] = [streamWorker, analysisWorker];
+
+/** The workers a process with these roles starts. */
+export function workersFor(roles: readonly ServerRole[]): PipelineWorker[] {
+  return WORKERS.filter((w) => roles.includes(w.role));
+}
