@@ -45,7 +45,11 @@ export async function startServe(dataDir: string, env: Record<string, string> = 
   });
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      // A test whose setup failed has no handle to stop it with: it must not outlive the test run.
+      child.kill("SIGKILL");
+      reject(new Error(`serve did not start in 60 s:\n${out}`));
+    }, 60_000);
     const check = () => {
       const m = /SLO-Scout listening on (http:\/\/[^ ]+) /.exec(out);
       if (m) {
