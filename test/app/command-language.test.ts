@@ -367,7 +367,8 @@ describe("help text", () => {
 
       Commit the SLO spec, rules, alerts, dashboard and runbook as a change.
       --target 99.9     use this target instead of the recommended one (percent; 0.999 and 99.9% also work)
-      Example: approve prop-3f2a9c0d1b2e --target 99.5"
+      Example: approve prop-3f2a9c0d1b2e --target 99.5
+      Who may approve is the repository policy's (approvers); when it asks for a second approver (requireSecondApprover), the change opens once someone else approves the same proposals at the same target."
     `);
   });
 
