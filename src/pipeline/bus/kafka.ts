@@ -106,6 +106,28 @@ function logCreatorFor(logger: BusLogger): logCreator {
     };
 }
 
+/** The group errors kafkajs's consumer recovers from by joining its group again. */
+const REJOIN = new Set([
+  "UNKNOWN_MEMBER_ID",
+  "REBALANCE_IN_PROGRESS",
+  "ILLEGAL_GENERATION",
+  "NOT_COORDINATOR_FOR_GROUP",
+]);
+
+/**
+ * A commit refused because the group moved on (a batch outlasted the session timeout, a rebalance) comes
+ * out of `consumer.commitOffsets` wrapped as non-retriable, which stops the consumer for good: the worker
+ * would consume nothing more while /health says ok. Its protocol error, unwrapped, is what kafkajs's
+ * consumer answers by joining the group again; the batch is then redelivered from the last committed
+ * offset, and the stage skips what it already stored (its offsets are in the database).
+ */
+function groupError(err: unknown): unknown {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type && REJOIN.has(e.type)) return e;
+  }
+  return err;
+}
+
 /** A header's value as kafkajs hands it over (a Buffer, or several when the header repeats) as text. */
 function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
@@ -231,9 +253,13 @@ export class KafkaBus implements Bus {
         if (messages.length > 0) await handler({ topic, partition: batch.partition, messages });
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
+        try {
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+        } catch (err) {
+          throw groupError(err);
+        }
         await heartbeat();
       },
     });

@@ -1,4 +1,11 @@
-import { CompressionTypes, type ConsumerRunConfig, type EachBatchPayload, type ProducerBatch } from "kafkajs";
+import {
+  CompressionTypes,
+  type ConsumerRunConfig,
+  type EachBatchPayload,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  type ProducerBatch,
+} from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { decodeTelemetryEvent, encodeTelemetryEvent } from "../../../src/pipeline/bus/avro.js";
@@ -6,7 +13,9 @@ import { BusSaturatedError, TOPICS } from "../../../src/pipeline/bus/bus.js";
 import { KafkaBus, type KafkaClient, MESSAGE_ID_HEADER } from "../../../src/pipeline/bus/kafka.js";
 
 /** A kafkajs stand-in that records what the adapter asks of it, in order. */
-function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } = {}) {
+function fakeKafka(
+  options: { sendBatch?: (b: ProducerBatch) => Promise<void>; commitOffsets?: () => Promise<void> } = {},
+) {
   const log: string[] = [];
   const batches: ProducerBatch[] = [];
   const commits: unknown[] = [];
@@ -29,6 +38,7 @@ function fakeKafka(options: { sendBatch?: (b: ProducerBatch) => Promise<void> } 
       run: async (r) => void runs.push(r!),
       commitOffsets: async (o) => {
         log.push("consumer.commit");
+        await options.commitOffsets?.();
         commits.push(...o);
       },
     }),
@@ -271,6 +281,53 @@ describe("KafkaBus consumer", () => {
     expect(keys).toEqual(["good"]);
     expect(errors).toEqual([{ topic: TOPICS.rawTelemetry, group: "g", partition: 1 }]);
     expect(k.commits).toEqual([{ topic: TOPICS.rawTelemetry, partition: 1, offset: "12" }]);
+    await bus.close();
+  });
+
+  it("hands a commit the group refused back to kafkajs unwrapped, so its consumer joins the group again", async () => {
+    // What consumer.commitOffsets throws when a batch outlasted the session: kafkajs's retrier wraps the
+    // protocol error as non-retriable, and a consumer crashing with that is never restarted.
+    const memberGone = new KafkaJSProtocolError(
+      Object.assign(new Error("The coordinator is not aware of this member"), {
+        type: "UNKNOWN_MEMBER_ID",
+        code: 25,
+        retriable: false,
+      }),
+    );
+    // kafkajs's typings leave out the options its constructor takes (errors.js: `{ cause }`).
+    const wrapped = Object.assign(new KafkaJSNonRetriableError(memberGone), { cause: memberGone });
+    const k = fakeKafka({
+      commitOffsets: async () => {
+        throw wrapped;
+      },
+    });
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    await bus.subscribe(TOPICS.rawTelemetry, "g", async () => {});
+    const { payload: p } = payload(k.log, 0, [
+      { key: "a", value: encodeTelemetryEvent(event("a", "x")), offset: "3" },
+    ]);
+    const thrown = await k.runs[0]!.eachBatch!(p).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(thrown).toBe(memberGone);
+    expect((thrown as KafkaJSProtocolError).type).toBe("UNKNOWN_MEMBER_ID");
+    await bus.close();
+  });
+
+  it("passes any other commit failure on as it came", async () => {
+    const broken = new KafkaJSNonRetriableError("Invalid offset");
+    const k = fakeKafka({
+      commitOffsets: async () => {
+        throw broken;
+      },
+    });
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    await bus.subscribe(TOPICS.rawTelemetry, "g", async () => {});
+    const { payload: p } = payload(k.log, 0, [
+      { key: "a", value: encodeTelemetryEvent(event("a", "x")), offset: "3" },
+    ]);
+    await expect(k.runs[0]!.eachBatch!(p)).rejects.toBe(broken);
     await bus.close();
   });
 
