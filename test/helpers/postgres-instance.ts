@@ -44,8 +44,14 @@ async function asServerUser(): Promise<{ prefix: string[]; owner?: { uid: number
   return { prefix: ["runuser", "-u", "postgres", "--"], owner: { uid: await id("-u"), gid: await id("-g") } };
 }
 
-/** Creates and starts a cluster; throws with the failing command's output when it cannot. */
-export async function startPostgresInstance(): Promise<PostgresInstance> {
+/**
+ * Creates and starts a cluster; throws with the failing command's output when it cannot. A test's cluster
+ * is small and has fsync off (it needs a clean stop and start, not crash safety); a benchmark asks for
+ * fsync and Postgres's default shared buffers (128MB), the real cost.
+ */
+export async function startPostgresInstance(
+  options: { fsync?: boolean; sharedBuffers?: string } = {},
+): Promise<PostgresInstance> {
   const bin = binDir();
   const tool = (name: string) => (bin ? join(bin, name) : name);
   const user = await asServerUser();
@@ -70,10 +76,11 @@ export async function startPostgresInstance(): Promise<PostgresInstance> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async start() {
-      // The socket goes in the cluster's own directory, so no shared /var/run/postgresql is needed;
-      // fsync is off because the test needs a clean stop and start, not crash safety.
-      const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c shared_buffers=16MB`;
-      await pgCtl("-o", options, "-l", join(dir, "server.log"), "start");
+      // The socket goes in the cluster's own directory, so no shared /var/run/postgresql is needed.
+      const settings =
+        `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c shared_buffers=${options.sharedBuffers ?? "16MB"}` +
+        (options.fsync ? "" : " -c fsync=off");
+      await pgCtl("-o", settings, "-l", join(dir, "server.log"), "start");
       running = true;
     },
     async stop() {

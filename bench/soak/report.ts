@@ -1,0 +1,261 @@
+import type { Stored } from "./stored.js";
+import { type Done, RECEIVERS, type Receiver, type Tick, UNITS } from "./tally.js";
+
+/** The figures of one soak configuration, as report.json holds them and report.md and the plot show them. */
+
+export interface Fault {
+  label: string;
+  startS: number;
+  endS: number;
+  detail: string;
+}
+
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface ReceiverFigures {
+  unit: string;
+  target: number;
+  offered: number;
+  acked: number;
+  failed: number;
+  refused: number;
+  /** The refused answers by status code or error name. */
+  codes: Record<string, number>;
+  ackedPerSecond: number;
+  /** Median of the 5-second acknowledged rates outside the faults. */
+  steadyPerSecond: number;
+  latency: Percentiles;
+  latencyOutsideFaults: Percentiles;
+  notes: string[];
+}
+
+export interface Check {
+  what: string;
+  acknowledged: number;
+  stored: number;
+  equal: boolean;
+}
+
+export interface RunReport {
+  config: "A" | "B";
+  title: string;
+  startedAt: string;
+  minutes: number;
+  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[]; loadMean: number };
+  receivers: Record<Receiver, ReceiverFigures>;
+  faults: Fault[];
+  /** Every SAMPLE_EVERY_MS: the server's resident memory and CPU (absent while it is down), the load average. */
+  samples: { t: number; rssMiB?: number; cpuPercent?: number; load1: number }[];
+  /** Acknowledged records per second per receiver, in BIN_S bins from the start. */
+  throughput: { t: number; rates: Partial<Record<Receiver, number>> }[];
+  loadEndS: number;
+  drainMs: number;
+  stops: { code: number | null; ms: number }[];
+  stored: Stored;
+  /** The server's own count of accepted records per `receiver/signal`, read before each stop. */
+  acceptedByServer: Record<string, number>;
+  checks: Check[];
+  allEqual: boolean;
+}
+
+const BIN_S = 5;
+/** Answers up to this long after a fault ended still count as the fault's (clients retrying, backlog). */
+const AFTER_FAULT_S = 30;
+
+export function percentiles(values: number[]): Percentiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : Number.NaN;
+  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: s.at(-1) ?? Number.NaN };
+}
+
+const median = (values: number[]) => percentiles(values).p50;
+
+export function summarize(input: {
+  config: "A" | "B";
+  title: string;
+  minutes: number;
+  targets: Record<Receiver, number>;
+  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
+  ticks: Tick[];
+  done: Done[];
+  samples: RunReport["samples"];
+  faults: Fault[];
+  loadEndS: number;
+  drainMs: number;
+  stops: { code: number | null; ms: number }[];
+  stored: Stored;
+  accepted: Record<string, number>;
+  t0: number;
+}): RunReport {
+  const { ticks, faults, t0 } = input;
+  const inFault = (t: number) => faults.some((f) => t >= f.startS && t <= f.endS + AFTER_FAULT_S);
+  const loadS = input.minutes * 60;
+  const bins = Math.ceil(input.loadEndS / BIN_S);
+  const throughput = Array.from({ length: bins }, (_, i) => ({
+    t: i * BIN_S,
+    rates: {} as Partial<Record<Receiver, number>>,
+  }));
+  for (const tick of ticks) {
+    const bin = throughput[Math.min(bins - 1, Math.floor((tick.at - t0) / 1000 / BIN_S))];
+    if (bin) bin.rates[tick.receiver] = (bin.rates[tick.receiver] ?? 0) + tick.acked / BIN_S;
+  }
+  const receivers = {} as Record<Receiver, ReceiverFigures>;
+  for (const r of RECEIVERS) {
+    const mine = ticks.filter((t) => t.receiver === r);
+    const d = input.done.find((x) => x.receiver === r);
+    const steady = throughput
+      .filter((b) => b.t >= BIN_S && b.t + BIN_S <= loadS && !inFault(b.t) && !inFault(b.t + BIN_S))
+      .map((b) => b.rates[r] ?? 0);
+    const acked = mine.reduce((n, t) => n + t.acked, 0);
+    receivers[r] = {
+      unit: UNITS[r],
+      target: input.targets[r],
+      offered: d?.offered ?? 0,
+      acked,
+      failed: mine.reduce((n, t) => n + t.failed, 0),
+      refused: mine.reduce((n, t) => n + t.refused, 0),
+      codes: mine.reduce<Record<string, number>>((acc, t) => {
+        for (const [k, v] of Object.entries(t.codes)) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {}),
+      ackedPerSecond: acked / loadS,
+      steadyPerSecond: median(steady),
+      latency: percentiles(mine.flatMap((t) => t.latencies)),
+      latencyOutsideFaults: percentiles(
+        mine.filter((t) => !inFault((t.at - t0) / 1000)).flatMap((t) => t.latencies),
+      ),
+      notes: d?.notes ?? [],
+    };
+  }
+  const expected: Record<string, number> = {};
+  for (const d of input.done)
+    for (const [k, v] of Object.entries(d.expected)) expected[k] = (expected[k] ?? 0) + v;
+  const keys = [...new Set([...Object.keys(expected), ...Object.keys(input.stored.counts)])].sort();
+  const checks: Check[] = keys.map((what) => {
+    const acknowledged = expected[what] ?? 0;
+    const stored = input.stored.counts[what] ?? 0;
+    return { what, acknowledged, stored, equal: acknowledged === stored };
+  });
+  const traces = expected.traces ?? 0;
+  checks.push({
+    what: "routeRequests (one per trace)",
+    acknowledged: traces,
+    stored: input.stored.routeRequests,
+    equal: traces === input.stored.routeRequests,
+  });
+  const loads = input.samples.map((s) => s.load1);
+  return {
+    config: input.config,
+    title: input.title,
+    startedAt: new Date(t0).toISOString(),
+    minutes: input.minutes,
+    machine: { ...input.machine, loadMean: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length) },
+    receivers,
+    faults,
+    samples: input.samples,
+    throughput,
+    loadEndS: input.loadEndS,
+    drainMs: input.drainMs,
+    stops: input.stops,
+    stored: input.stored,
+    acceptedByServer: input.accepted,
+    checks,
+    allEqual: checks.every((c) => c.equal),
+  };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)}` : "–");
+const lat = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)} ms`;
+
+export function memorySummary(r: RunReport): {
+  start: number;
+  peak: number;
+  end: number;
+  firstThirdPeak: number;
+  lastThirdPeak: number;
+} {
+  const rss = r.samples.filter((s) => s.rssMiB !== undefined && s.t <= r.loadEndS) as {
+    t: number;
+    rssMiB: number;
+  }[];
+  const peakOf = (xs: { rssMiB: number }[]) => xs.reduce((m, s) => Math.max(m, s.rssMiB), 0);
+  const third = r.loadEndS / 3;
+  return {
+    start: rss[0]?.rssMiB ?? Number.NaN,
+    peak: peakOf(rss),
+    end: rss.at(-1)?.rssMiB ?? Number.NaN,
+    firstThirdPeak: peakOf(rss.filter((s) => s.t < third)),
+    lastThirdPeak: peakOf(rss.filter((s) => s.t >= 2 * third)),
+  };
+}
+
+export function renderMarkdown(reports: RunReport[]): string {
+  const lines: string[] = ["# bench:soak", ""];
+  for (const r of reports) {
+    const m = r.machine;
+    const mem = memorySummary(r);
+    lines.push(
+      `## ${r.config}: ${r.title}`,
+      "",
+      `Started ${r.startedAt}, ${r.minutes} min of load; ${m.cpus} cores, Node ${m.node}; load average before ` +
+        `${m.loadBefore.map((l) => l.toFixed(2)).join(" ")}, mean of the 1-minute figure during the run ` +
+        `${m.loadMean.toFixed(2)}, after ${m.loadAfter.map((l) => l.toFixed(2)).join(" ")}.`,
+      "",
+      "| Receiver | Target/s | Acknowledged/s (whole run) | Steady/s (median outside faults) | Ack p50 / p95 / p99 (all) | Outside faults | Not 2xx answers | Given up |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const rec of RECEIVERS) {
+      const f = r.receivers[rec];
+      if (f.target === 0) continue;
+      lines.push(
+        `| ${rec} (${f.unit}) | ${int(f.target)} | ${int(f.ackedPerSecond)} | ${int(f.steadyPerSecond)} | ${lat(f.latency)} | ${lat(f.latencyOutsideFaults)} | ${int(f.refused)} | ${int(f.failed)} |`,
+      );
+    }
+    lines.push("");
+    for (const rec of RECEIVERS) {
+      const codes = Object.entries(r.receivers[rec].codes);
+      if (codes.length)
+        lines.push(`- ${rec} answers not 2xx: ${codes.map(([c, n]) => `${c} × ${int(n)}`).join(", ")}`);
+    }
+    lines.push(
+      `- records the server counted as accepted (its /metrics, read before each stop): ${Object.entries(
+        r.acceptedByServer,
+      )
+        .map(([k, v]) => `${k} ${int(v)}`)
+        .join(", ")}`,
+    );
+    lines.push("", "Faults:", "");
+    for (const f of r.faults)
+      lines.push(`- ${f.label} at ${f.startS.toFixed(0)}–${f.endS.toFixed(0)} s: ${f.detail}`);
+    lines.push(
+      "",
+      `Drain after the load: ${(r.drainMs / 1000).toFixed(1)} s; server stops: ${r.stops.map((s) => `exit ${s.code} in ${(s.ms / 1000).toFixed(1)} s`).join(", ")}.`,
+      "",
+      "| Acknowledged vs stored | Acknowledged | Stored | |",
+      "|---|---:|---:|---|",
+    );
+    for (const c of r.checks)
+      lines.push(
+        `| ${c.what} | ${int(c.acknowledged)} | ${int(c.stored)} | ${c.equal ? "equal" : "**DIFFERENT**"} |`,
+      );
+    lines.push(
+      "",
+      `Edge calls stored: ${int(r.stored.edgeCalls)}; late events dropped ${r.stored.late.dropped}, corrected ${r.stored.late.corrected}.`,
+      "",
+      `Server RSS: ${int(mem.start)} MiB at the first sample, peak ${int(mem.peak)} MiB, ${int(mem.end)} MiB at the end of the load; ` +
+        `peak in the first third ${int(mem.firstThirdPeak)} MiB, in the last third ${int(mem.lastThirdPeak)} MiB.`,
+      "",
+    );
+    for (const rec of RECEIVERS) for (const note of r.receivers[rec].notes) lines.push(`- ${rec}: ${note}`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
