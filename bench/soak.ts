@@ -18,7 +18,7 @@
  *     [--sample-rate 100000] [--faro-rate 600] [--down 10] [--out bench/results/soak-<date>] [--keep]
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, type WriteStream, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,8 +29,8 @@ import type { Sql } from "../src/store/ports.js";
 import { openPglite } from "../src/store/sql/pglite.js";
 import { openPostgres } from "../src/store/sql/postgres.js";
 import { freePort } from "../test/helpers/free-port.js";
-import { startKafkaBroker } from "../test/helpers/kafka-broker.js";
-import { startPostgresInstance } from "../test/helpers/postgres-instance.js";
+import { type KafkaBroker, startKafkaBroker } from "../test/helpers/kafka-broker.js";
+import { type PostgresInstance, startPostgresInstance } from "../test/helpers/postgres-instance.js";
 import { renderPng } from "./soak/plot.js";
 import { type Fault, type RunReport, renderMarkdown, summarize } from "./soak/report.js";
 import { acceptedByServer, openLog, processUsage, type Serve, startServe } from "./soak/server.js";
@@ -125,14 +125,35 @@ async function kafkaBacklog(sql: Sql, kafka: Kafka): Promise<{ stored: number; e
   }
 }
 
+/** One configuration, with its backends and data directory removed afterwards, whatever happened. */
 async function runConfig(config: "A" | "B"): Promise<RunReport> {
   const dataDir = mkdtempSync(join(tmpdir(), `slo-scout-soak-${config}-`));
   const log = openLog(join(out, `server-${config}.log`));
+  let pg: PostgresInstance | undefined;
+  let broker: KafkaBroker | undefined;
+  try {
+    if (config === "A") {
+      pg = await startPostgresInstance({ fsync: true, sharedBuffers: "128MB" });
+      broker = await startKafkaBroker(await freePort());
+    }
+    return await soak(config, dataDir, log, pg, broker);
+  } finally {
+    log.end();
+    await broker?.remove();
+    await pg?.remove();
+    if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function soak(
+  config: "A" | "B",
+  dataDir: string,
+  log: WriteStream,
+  pg: PostgresInstance | undefined,
+  broker: KafkaBroker | undefined,
+): Promise<RunReport> {
   const port = await freePort();
   const say = (m: string) => console.log(`[soak ${config} ${new Date().toISOString().slice(11, 19)}] ${m}`);
-  const pg =
-    config === "A" ? await startPostgresInstance({ fsync: true, sharedBuffers: "128MB" }) : undefined;
-  const broker = config === "A" ? await startKafkaBroker(await freePort()) : undefined;
   const env: Record<string, string> = { DATA_DIR: dataDir };
   if (pg && broker) {
     env.DATABASE_URL = pg.url;
@@ -178,87 +199,91 @@ async function runConfig(config: "A" | "B"): Promise<RunReport> {
       accepted[k] = (accepted[k] ?? 0) + v;
     return s.stop();
   };
-
   const faults: Fault[] = [];
-  const fault = async (label: string, at: number, act: () => Promise<string>) => {
-    await sleep(Math.max(0, t0 + at - Date.now()));
-    const start = Date.now();
-    say(`${label}…`);
-    const detail = await act();
-    faults.push({ label, startS: (start - t0) / 1000, endS: (Date.now() - t0) / 1000, detail });
-    say(`${label}: ${detail}`);
-  };
-  const durationMs = minutes * 60_000;
-  if (pg && broker) {
-    await fault("Postgres restart", durationMs / 3, async () => {
-      await pg.stop();
-      await sleep(downMs);
-      await pg.start();
-      return `pg_ctl stop -m fast, ${downMs / 1000} s down, started again`;
-    });
-    await fault("Kafka broker restart", (2 * durationMs) / 3, async () => {
-      await broker.stop();
-      await sleep(downMs);
-      const s = Date.now();
-      await broker.start();
-      return `SIGKILL, ${downMs / 1000} s down, started again on its data (answered ${Date.now() - s} ms after start)`;
-    });
-  } else {
-    await fault("server restart", durationMs / 2, async () => {
-      const stopped = await stopServer(server!);
-      server = undefined;
-      const s = Date.now();
-      server = await startServe(port, env, log);
-      return `SIGTERM: exit ${stopped.code} after ${stopped.ms} ms; started again on the same data directory, listening ${Date.now() - s} ms later`;
-    });
-  }
-  await sleep(Math.max(0, t0 + durationMs - Date.now()));
-  say("load stopped; waiting for the clients' last exports");
-  for (const g of generators) g.child.send("stop");
-  const done = await Promise.all(generators.map((g) => g.done));
-  const loadEndS = (Date.now() - t0) / 1000;
-
-  say("draining");
-  const drainStart = Date.now();
   const stops: { code: number | null; ms: number }[] = [];
-  let sql: Sql;
-  if (pg && broker) {
-    sql = await openPostgres(pg.url, { max: 2 });
-    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
-    for (;;) {
-      const b = await kafkaBacklog(sql, kafka);
-      if (b.stored >= b.end) break;
-      if (Date.now() - drainStart > 30 * 60_000)
-        throw new Error(`the worker did not catch up: ${JSON.stringify(b)}`);
-      await sleep(2000);
-    }
-    stops.push(await stopServer(server!));
-  } else {
-    let stopped = await stopServer(server!);
-    stops.push(stopped);
-    // A stop that overran SHUTDOWN_TIMEOUT leaves the rest in the spool: the next start replays it.
-    while (stopped.code !== 0) {
-      server = await startServe(port, env, log);
-      stopped = await stopServer(server);
-      stops.push(stopped);
-    }
-    sql = await openPglite(`pglite://${dataDir}/db`);
-  }
-  server = undefined;
-  clearInterval(sampler);
-  const drainMs = Date.now() - drainStart;
-  say(`drained in ${(drainMs / 1000).toFixed(1)} s; counting`);
+  let done: Done[];
+  let loadEndS: number;
+  let drainMs: number;
   let stored: Stored;
   try {
-    stored = await storedCounts(sql);
-  } finally {
-    await sql.close();
-  }
-  log.end();
-  await broker?.remove();
-  await pg?.remove();
-  if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
+    const fault = async (label: string, at: number, act: () => Promise<string>) => {
+      await sleep(Math.max(0, t0 + at - Date.now()));
+      const start = Date.now();
+      say(`${label}…`);
+      const detail = await act();
+      faults.push({ label, startS: (start - t0) / 1000, endS: (Date.now() - t0) / 1000, detail });
+      say(`${label}: ${detail}`);
+    };
+    const durationMs = minutes * 60_000;
+    if (pg && broker) {
+      await fault("Postgres restart", durationMs / 3, async () => {
+        await pg.stop();
+        await sleep(downMs);
+        await pg.start();
+        return `pg_ctl stop -m fast, ${downMs / 1000} s down, started again`;
+      });
+      await fault("Kafka broker restart", (2 * durationMs) / 3, async () => {
+        await broker.stop();
+        await sleep(downMs);
+        const s = Date.now();
+        await broker.start();
+        return `SIGKILL, ${downMs / 1000} s down, started again on its data (answered ${Date.now() - s} ms after start)`;
+      });
+    } else {
+      await fault("server restart", durationMs / 2, async () => {
+        const stopped = await stopServer(server!);
+        server = undefined;
+        const s = Date.now();
+        server = await startServe(port, env, log);
+        return `SIGTERM: exit ${stopped.code} after ${stopped.ms} ms; started again on the same data directory, listening ${Date.now() - s} ms later`;
+      });
+    }
+    await sleep(Math.max(0, t0 + durationMs - Date.now()));
+    say("load stopped; waiting for the clients' last exports");
+    for (const g of generators) g.child.send("stop");
+    done = await Promise.all(generators.map((g) => g.done));
+    loadEndS = (Date.now() - t0) / 1000;
 
+    say("draining");
+    const drainStart = Date.now();
+    let sql: Sql;
+    if (pg && broker) {
+      sql = await openPostgres(pg.url, { max: 2 });
+      const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+      for (;;) {
+        const b = await kafkaBacklog(sql, kafka);
+        if (b.stored >= b.end) break;
+        if (Date.now() - drainStart > 30 * 60_000)
+          throw new Error(`the worker did not catch up: ${JSON.stringify(b)}`);
+        await sleep(2000);
+      }
+      stops.push(await stopServer(server!));
+    } else {
+      let stopped = await stopServer(server!);
+      stops.push(stopped);
+      // A stop that overran SHUTDOWN_TIMEOUT leaves the rest in the spool: the next start replays it.
+      while (stopped.code !== 0) {
+        server = await startServe(port, env, log);
+        stopped = await stopServer(server);
+        stops.push(stopped);
+      }
+      sql = await openPglite(`pglite://${dataDir}/db`);
+    }
+    server = undefined;
+    clearInterval(sampler);
+    drainMs = Date.now() - drainStart;
+    say(`drained in ${(drainMs / 1000).toFixed(1)} s; counting`);
+    try {
+      stored = await storedCounts(sql);
+    } finally {
+      await sql.close();
+    }
+  } catch (err) {
+    clearInterval(sampler);
+    for (const g of generators) g.child.kill();
+    await server?.stop();
+    throw err;
+  }
   return summarize({
     config,
     title:
