@@ -206,11 +206,20 @@ export async function startChatJobs<T, R>(
 
   async function talk(ctx: AppContext, request: ChatRequest<T>, subject: string): Promise<ChatMessage> {
     const reply = await converse(ctx, request.text, request.actor, view);
-    let markdown = reply.views.map(renderMarkdown).join("\n\n---\n\n");
-    if (markdown.length > MARKDOWN_LIMIT) {
-      markdown = `${markdown.slice(0, MARKDOWN_LIMIT)}\n\n… (cut: the reply is longer than a comment can hold)`;
-    }
-    return { ok: reply.ok, markdown, views: reply.views, correlationId: reply.correlationId, subject, reply };
+    let markdown: string | undefined;
+    return {
+      ok: reply.ok,
+      // Rendered when a host reads it: Slack renders the views as Block Kit and never does, and a
+      // reply's Markdown is the largest synchronous step of a job, taken from the acks of other commands.
+      get markdown() {
+        markdown ??= cut(reply.views.map(renderMarkdown).join("\n\n---\n\n"));
+        return markdown;
+      },
+      views: reply.views,
+      correlationId: reply.correlationId,
+      subject,
+      reply,
+    };
   }
 
   return {
@@ -247,6 +256,12 @@ export async function startChatJobs<T, R>(
       return { duplicate: false, queued };
     },
   };
+}
+
+function cut(markdown: string): string {
+  return markdown.length > MARKDOWN_LIMIT
+    ? `${markdown.slice(0, MARKDOWN_LIMIT)}\n\n… (cut: the reply is longer than a comment can hold)`
+    : markdown;
 }
 
 /** What the sticky reply says while a command runs. */

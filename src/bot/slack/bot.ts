@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   App,
   type BlockAction,
@@ -18,6 +19,7 @@ import type { ChangeRepository } from "../../store/githost/open.js";
 import { type ChatHost, type ChatJobOptions, type ChatRequest, startChatJobs } from "../chat-jobs.js";
 import { ACTIONS, renderReply, runningMessage, type SlackMessage } from "./blocks.js";
 import { slackIdentities } from "./identity.js";
+import { intake } from "./intake.js";
 import {
   MODALS,
   type ModalOrigin,
@@ -66,7 +68,15 @@ export interface SlackBotOptions {
   jobs?: ChatJobOptions;
   /** Epoch ms for the signature's replay window (tests). */
   now?: () => number;
+  /** Acknowledged commands taken in (claimed, "running" posted, queued) at once; default INTAKE_CONCURRENCY. */
+  intakeConcurrency?: number;
 }
+
+/**
+ * Enough to keep several Web API round trips in flight, few enough that the event loop stays free to
+ * read and ack the rest of a burst (bench:slack, README "Slack acknowledgements").
+ */
+export const INTAKE_CONCURRENCY = 4;
 
 export interface SlackBot {
   bolt: App;
@@ -134,10 +144,33 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
   const lockOf = (t: SlackThread) => ({ repository: repository.name, owner: `slack:${t.team}/${t.channel}` });
   const chatOf = (t: SlackThread) => `slack:${t.team}/${t.channel}${t.threadTs ? `/${t.threadTs}` : ""}`;
 
-  async function run(delivery: string, command: Command | string, thread: SlackThread): Promise<void> {
-    // The listener resumes after ack() before the receiver writes the HTTP answer; yielding a turn lets
-    // the answer go out before the delivery claim and the running message take the event loop.
-    await new Promise((resolve) => setImmediate(resolve));
+  const taken = intake(options.intakeConcurrency ?? INTAKE_CONCURRENCY);
+
+  /** Called after ack(): the command is taken in on a later turn, behind the acks of a burst. */
+  function run(delivery: string, command: Command | string, thread: SlackThread): Promise<void> {
+    return taken.run(async () => {
+      try {
+        await take(delivery, command, thread);
+      } catch (err) {
+        await untaken(thread, err);
+      }
+    });
+  }
+
+  /** An acked command that could not be claimed or queued (the database down) is still answered. */
+  async function untaken(thread: SlackThread, err: unknown): Promise<void> {
+    const correlationId = randomUUID().slice(0, 8);
+    log.error({ err, correlationId }, "an acknowledged Slack command could not be taken in");
+    const text = `SLO-Scout could not take this command (correlation id ${correlationId}); please try again.`;
+    try {
+      if (thread.responseUrl) await postResponse(thread.responseUrl, { response_type: "ephemeral", text });
+      else await client.chat.postEphemeral({ channel: thread.channel, user: thread.user, text });
+    } catch (answerErr) {
+      log.error({ err: answerErr, correlationId }, "could not answer the command either");
+    }
+  }
+
+  async function take(delivery: string, command: Command | string, thread: SlackThread): Promise<void> {
     const text = typeof command === "string" ? command : formatCommand(command);
     const approving = /^\s*approve\b/i.test(commandText(text));
     const actor = await identities.actor(thread.user, chatOf(thread), { withEmail: approving });
@@ -166,6 +199,8 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
     // One token for one workspace; no auth.test before each event, so an ack never waits on Slack.
     authorize: async () => ({ botToken: options.botToken }),
     clientOptions: { slackApiUrl: options.apiUrl },
+    // Bolt's conversation store keeps per-channel state no listener here reads; it costs every event a lookup.
+    convoStore: false,
     logger: boltLogger(log),
   });
 
@@ -289,6 +324,7 @@ export async function startSlackBot(options: SlackBotOptions): Promise<SlackBot>
       if (options.appToken) await bolt.start();
     },
     async stop() {
+      await taken.drain();
       if (options.appToken)
         await bolt.stop().catch((err: unknown) => log.warn({ err }, "socket mode stop failed"));
       await repository.close();
@@ -312,7 +348,10 @@ function required(value: string | undefined, key: string): string {
 }
 
 /** Posts to a response URL (valid 30 minutes, 5 uses): a slash command's way back when the bot may not post. */
-async function postResponse(url: string, message: SlackMessage & Record<string, unknown>): Promise<void> {
+async function postResponse(
+  url: string,
+  message: Partial<SlackMessage> & Record<string, unknown>,
+): Promise<void> {
   if (!/^https?:\/\//.test(url)) throw new Error("the response URL is not a web address");
   const res = await fetch(url, {
     method: "POST",

@@ -11,7 +11,7 @@ import { type SlackBotOptions, startSlackBot } from "./bot.js";
  * nothing is mounted and `/slack/events` is a 404.
  */
 export function slackRoutes(
-  overrides: Pick<SlackBotOptions, "now" | "jobs"> = {},
+  overrides: Pick<SlackBotOptions, "now" | "jobs" | "intakeConcurrency"> = {},
 ): FastifyPluginAsync<ServerDeps> {
   return async (server, deps) => {
     const config = deps.config;

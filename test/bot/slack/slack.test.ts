@@ -119,6 +119,8 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
   let slowNext = false;
   /** Makes the next read of the conversation's own data fail, as a database outage would. */
   let failNext = false;
+  /** Makes the next delivery claim fail, as a database outage right after the ack would. */
+  let failClaim = false;
   const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
 
   const post = async (body: string, headers: Record<string, string>) => {
@@ -153,6 +155,10 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
     const sql: Sql = {
       engine: app.sql.engine,
       async query(text, params) {
+        if (failClaim && /bot_deliveries/.test(text)) {
+          failClaim = false;
+          throw new Error("connection terminated unexpectedly");
+        }
         if (failNext && !/bot_deliveries|change_locks/.test(text)) {
           failNext = false;
           throw new Error("connection terminated unexpectedly");
@@ -342,6 +348,16 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
     const answer = await slack.waitFor((c) => c.method === "chat.update", 30_000, from);
     expect(texts(answer)).toContain("Something went wrong on our side");
     expect(String(answer.args.text)).toMatch(/correlation id [0-9a-f]{8}/);
+  });
+
+  it("answers a command acked but not taken in (its delivery claim failed) with a reason and a correlation id", async () => {
+    const from = slack.calls.length;
+    failClaim = true;
+    const body = slashCommand("status", ALLOWED, slack.responseUrl("7"));
+    expect((await post(body, signed(body))).status).toBe(200);
+    const answer = await slack.waitFor((c) => c.method === "response:7", 30_000, from);
+    expect(answer.args).toMatchObject({ response_type: "ephemeral" });
+    expect(String(answer.args.text)).toMatch(/could not take this command \(correlation id [0-9a-f]{8}\)/);
   });
 
   it("answers on the command's response URL in a channel the bot may not post to", async () => {
