@@ -5,13 +5,15 @@
  *
  * The server as `serve` builds it (every route plugin, JWT auth) listens on loopback over an in-memory
  * embedded database holding 50 services, each with the journeys and the nine proposals `analyze checkout`
- * recorded on the demo shop (test/fixtures/analysis/demo-checkout.json, renamed per service): 150 journeys
- * and 450 proposals. Each read operation is called `requests` times over keep-alive connections,
+ * recorded on the demo shop (test/fixtures/analysis/demo-checkout.json, renamed per service), the audit
+ * entry of one approved change and two days of hourly log capsules of three templates: 150 journeys, 450
+ * proposals, 50 changes and 7,200 capsules. Each read operation is called `requests` times over keep-alive connections,
  * `concurrency` at a time, with a read-scoped bearer token; the figures are per operation, from sending
  * a request to its last byte. On a loaded machine those are upper bounds; the CPU time the process spent
  * per request (server and client share it) and the size of an answer depend much less on the load.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +23,13 @@ import { SignJWT } from "jose";
 import pino from "pino";
 import { openApp } from "../src/app/context.js";
 import { ConfigSchema } from "../src/config.js";
+import type { Capsule } from "../src/core/capsule.js";
 import { Journey } from "../src/core/journey.js";
 import { Proposal } from "../src/core/proposal.js";
 import { buildServer } from "../src/server/app.js";
 import { ROUTES } from "../src/server/routes.js";
+import { appendAudit } from "../src/store/repos/audit.js";
+import { capsuleId, upsertCapsules } from "../src/store/repos/capsules.js";
 import { saveProposal } from "../src/store/repos/proposals.js";
 import { touchServices, upsertJourneys } from "../src/store/repos/services.js";
 
@@ -62,6 +67,7 @@ const names = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padSta
 const rename = (value: unknown, from: string, to: string) =>
   JSON.parse(JSON.stringify(value).replaceAll(`"${from}"`, `"${to}"`).replaceAll(`${from} `, `${to} `));
 const ids: string[] = [];
+const capsuleIds: string[] = [];
 for (const [i, name] of names.entries()) {
   await touchServices(app.sql, [
     { name, first: now - 8 * 86_400_000, last: now, signals: ["metric", "span"] },
@@ -77,6 +83,59 @@ for (const [i, name] of names.entries()) {
     await saveProposal(app.sql, Proposal.parse({ ...rename(parsed, parsed.service, name), id }));
     ids.push(id);
   }
+  // What an approval writes to the audit log (src/app/approve.ts), which GET /changes lists.
+  await appendAudit(app.sql, {
+    at: now - i * 60_000,
+    actor: "api:bench",
+    action: "approve",
+    subject: `service:${name}`,
+    source: "api",
+    details: {
+      proposals: ids.slice(-2),
+      change: {
+        id: String(i + 1),
+        branch: `slo-scout/${name}`,
+        url: `local:slo-scout/${name}`,
+        commit: "0".repeat(40),
+      },
+      files: [
+        `slos/${name}.yml`,
+        `rules/${name}.rules.yml`,
+        `rules/${name}.rules.test.yml`,
+        `dashboards/${name}.json`,
+      ],
+    },
+  });
+  const hour = Math.floor(now / 3_600_000) * 3_600_000;
+  const capsules: Capsule[] = [];
+  for (const [t, template] of [
+    "order placed id=<*> total=<*>",
+    "payment declined code=<*>",
+    "db pool exhausted after <*> ms",
+  ].entries())
+    for (let h = 0; h < 48; h++) {
+      const windowStart = hour - h * 3_600_000;
+      capsules.push({
+        fingerprint: createHash("sha256").update(`${name} ${template}`).digest("hex"),
+        template,
+        service: name,
+        windowStart,
+        count: 40 + t,
+        severityCounts: {
+          trace: 0,
+          debug: 0,
+          info: t === 0 ? 40 : 0,
+          warn: 0,
+          error: t === 0 ? 0 : 40 + t,
+          fatal: 0,
+        },
+        firstSeen: windowStart + 1_000,
+        lastSeen: windowStart + 3_500_000,
+        samples: Array.from({ length: 5 }, (_, k) => template.replaceAll("<*>", String(1000 + k))),
+      });
+    }
+  await upsertCapsules(app.sql, capsules);
+  capsuleIds.push(...capsules.map(capsuleId));
 }
 
 const deps = { config, logger, sql: app.sql, app, bus: await app.bus(), queue: await app.queue() };
@@ -99,13 +158,14 @@ const operations: { name: string; url: (k: number) => string }[] = [
   { name: "GET /proposals/{id}", url: (k) => `/proposals/${pick(ids, k * 7)}` },
   { name: "GET /changes", url: () => "/changes" },
   { name: "GET /capsules?service=", url: (k) => `/capsules?service=${pick(names, k)}` },
+  { name: "GET /capsules/{id}", url: (k) => `/capsules/${pick(capsuleIds, k * 7)}` },
 ];
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 console.log(
-  `bench:api: ${SERVICES} services, ${recorded.journeys.length * SERVICES} journeys, ${ids.length} proposals; ` +
+  `bench:api: ${SERVICES} services, ${recorded.journeys.length * SERVICES} journeys, ${ids.length} proposals, ${SERVICES} changes, ${capsuleIds.length} capsules; ` +
     `${requests} requests per operation, ${concurrency} at a time; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 console.log(
