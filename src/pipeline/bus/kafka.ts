@@ -106,6 +106,9 @@ function logCreatorFor(logger: BusLogger): logCreator {
     };
 }
 
+/** How often a batch in the handler tells the group coordinator that this member is alive (kafkajs's own interval). */
+const HEARTBEAT_MS = 3_000;
+
 /** The group errors kafkajs's consumer recovers from by joining its group again. */
 const REJOIN = new Set([
   "UNKNOWN_MEMBER_ID",
@@ -250,7 +253,16 @@ export class KafkaBus implements Bus {
             this.onError(err, { topic, group, partition: batch.partition });
           }
         }
-        if (messages.length > 0) await handler({ topic, partition: batch.partition, messages });
+        if (messages.length > 0) {
+          // kafkajs heartbeats only between batches: a batch the stage takes longer than the session
+          // timeout (30 s) over would cost this member its place in the group, and its commit with it.
+          const beating = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS);
+          try {
+            await handler({ topic, partition: batch.partition, messages });
+          } finally {
+            clearInterval(beating);
+          }
+        }
         const last = batch.messages[batch.messages.length - 1]!.offset;
         resolveOffset(last);
         try {

@@ -6,7 +6,7 @@ import {
   KafkaJSProtocolError,
   type ProducerBatch,
 } from "kafkajs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TelemetryEvent } from "../../../src/core/telemetry.js";
 import { decodeTelemetryEvent, encodeTelemetryEvent } from "../../../src/pipeline/bus/avro.js";
 import { BusSaturatedError, TOPICS } from "../../../src/pipeline/bus/bus.js";
@@ -95,7 +95,7 @@ function payload(
       log.push(`resolve ${o}`);
       resolved.push(o);
     },
-    heartbeat: async () => {},
+    heartbeat: async () => void log.push("heartbeat"),
     pause: () => () => {},
     commitOffsetsIfNecessary: async () => {},
     uncommittedOffsets: () => ({ topics: [] }),
@@ -244,7 +244,7 @@ describe("KafkaBus consumer", () => {
     ]);
     k.log.length = 0;
     await run.eachBatch!(p);
-    expect(k.log).toEqual(["handler.start", "handler.end", "resolve 42", "consumer.commit"]);
+    expect(k.log).toEqual(["handler.start", "handler.end", "resolve 42", "consumer.commit", "heartbeat"]);
     expect(k.commits).toEqual([{ topic: TOPICS.rawTelemetry, partition: 2, offset: "43" }]);
     expect(got.map((e) => e.kind === "log" && e.log.body)).toEqual(["x", "y"]);
     await bus.close();
@@ -282,6 +282,41 @@ describe("KafkaBus consumer", () => {
     expect(errors).toEqual([{ topic: TOPICS.rawTelemetry, group: "g", partition: 1 }]);
     expect(k.commits).toEqual([{ topic: TOPICS.rawTelemetry, partition: 1, offset: "12" }]);
     await bus.close();
+  });
+
+  it("keeps heartbeating while the handler works on a long batch, so the member keeps its place in the group", async () => {
+    vi.useFakeTimers();
+    try {
+      const k = fakeKafka();
+      const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+      let finish = () => {};
+      await bus.subscribe(TOPICS.rawTelemetry, "g", async () => {
+        k.log.push("handler.start");
+        await new Promise<void>((r) => {
+          finish = r;
+        });
+        k.log.push("handler.end");
+      });
+      const { payload: p } = payload(k.log, 0, [
+        { key: "a", value: encodeTelemetryEvent(event("a", "x")), offset: "5" },
+      ]);
+      const running = k.runs[0]!.eachBatch!(p);
+      await vi.advanceTimersByTimeAsync(10_000);
+      finish();
+      await running;
+      const during = k.log.slice(k.log.indexOf("handler.start"), k.log.indexOf("handler.end"));
+      expect(during.filter((l) => l === "heartbeat").length).toBeGreaterThanOrEqual(3);
+      // None after the batch is done but the one kafkajs's own loop would send.
+      expect(k.log.slice(k.log.indexOf("handler.end"))).toEqual([
+        "handler.end",
+        "resolve 5",
+        "consumer.commit",
+        "heartbeat",
+      ]);
+      await bus.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("hands a commit the group refused back to kafkajs unwrapped, so its consumer joins the group again", async () => {
