@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigSchema, loadConfig } from "../../src/config.js";
+import { ConfigSchema, loadConfig, SERVER_ROLES } from "../../src/config.js";
 
 /**
  * What the schemas cannot say about deploy/compose.yml and the Helm chart (those are checked against the
@@ -143,6 +143,14 @@ describe("deploy/helm/slo-scout", () => {
     expect([values.receivers.roles, values.workers.roles]).toEqual(["receivers,api", "worker"]);
     // More workers than a topic's 3 partitions would sit idle.
     expect(values.workers.autoscaling.maxReplicas).toBeLessThanOrEqual(3);
+  });
+
+  it("lets values.schema.json accept exactly the roles the config accepts", () => {
+    const schema = JSON.parse(read("helm/slo-scout/values.schema.json"));
+    const roles = new RegExp(schema.definitions.component.properties.roles.pattern);
+    for (const role of SERVER_ROLES) expect(role).toMatch(roles);
+    expect(SERVER_ROLES.join(",")).toMatch(roles);
+    for (const bad of ["", "pipeline", "receivers,", "api worker"]) expect(bad).not.toMatch(roles);
   });
 
   it("runs non-root with probes on /ready and /health, and takes secrets only by reference", () => {
