@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSql } from "../../src/store/open.js";
-import { listRouteStats } from "../../src/store/repos/aggregates.js";
+import { listRouteStats, listWebVitalStats } from "../../src/store/repos/aggregates.js";
 import { otlpTraceRequest, postTraces } from "../helpers/otlp-traces.js";
 import { startServe } from "../helpers/serve-process.js";
 
@@ -23,6 +23,27 @@ async function storedRequests(service: string): Promise<number> {
   } finally {
     await sql.close();
   }
+}
+
+/** Page loads stored for a Faro app (LCP values). */
+async function storedPageLoads(service: string): Promise<number> {
+  const sql = await openSql({ DATABASE_URL: `pglite://${dataDir}/db` });
+  try {
+    return (await listWebVitalStats(sql, { service, metric: "LCP" })).reduce((n, v) => n + v.count, 0);
+  } finally {
+    await sql.close();
+  }
+}
+
+const faro = readFileSync(new URL("../fixtures/receivers/faro.json", import.meta.url));
+
+async function postFaro(url: string): Promise<void> {
+  const res = await fetch(`${url}/ingest/rum`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: faro,
+  });
+  expect(res.status).toBe(202);
 }
 
 /** Posts `traces` traces in requests of 50, each answered 200; returns how many were acknowledged. */
@@ -47,13 +68,17 @@ describe("acknowledged traces across a stop", () => {
     expect(await storedRequests("orders")).toBe(acked);
   }, 120_000);
 
-  it("SIGKILL right after the last acknowledgement: the next start replays the spool and counts every trace once", async () => {
+  it("SIGKILL right after the last acknowledgement: the next start replays the spool and counts every trace and page load once", async () => {
     const first = await startServe(dataDir);
+    // A browser's page load, posted twice (Faro retrying a request whose answer it lost): one page load.
+    await postFaro(first.url);
+    await postFaro(first.url);
     const acked = await postAcked(first.url, "payments", 201);
     expect(await first.stop("SIGKILL")).toBeNull();
     const second = await startServe(dataDir);
     expect(second.output()).toMatch(/ingest spool: replaying \d+ spooled events/);
     expect(await second.stop("SIGTERM")).toBe(0);
     expect(await storedRequests("payments")).toBe(acked);
+    expect(await storedPageLoads("shop-web")).toBe(1);
   }, 180_000);
 });
