@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type AppContext, openApp } from "../../src/app/context.js";
+import { main } from "../../src/cli.js";
 import { ConfigSchema, loadConfig, type ServerRole } from "../../src/config.js";
 import { buildServer, type ServerDeps } from "../../src/server/app.js";
 import { routesFor } from "../../src/server/routes.js";
@@ -59,6 +60,25 @@ describe("SLO_SCOUT_ROLES in the config", () => {
     expect(() => load({ SLO_SCOUT_ROLES: " , " })).toThrow(
       /must name at least one of receivers, api, worker/,
     );
+  });
+});
+
+describe("slo-scout serve with a role set it cannot serve", () => {
+  it("exits 1 with the config error before opening anything", async () => {
+    vi.stubEnv("SLO_SCOUT_CONFIG", "/nonexistent/slo-scout.yml");
+    vi.stubEnv("SLO_SCOUT_ROLES", "worker");
+    vi.stubEnv("KAFKA_BROKERS", "");
+    vi.stubEnv("DATABASE_URL", "");
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(await main(["serve"])).toBe(1);
+      expect(stderr.mock.calls.map((c) => String(c[0])).join("")).toContain(
+        'config error: SLO_SCOUT_ROLES "worker" a worker without the receivers needs KAFKA_BROKERS',
+      );
+    } finally {
+      stderr.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 });
 
