@@ -152,6 +152,19 @@ interface Written {
   overtaken?: Map<number, number>;
 }
 
+/**
+ * A partition's last `limit` message ids with their offsets, the oldest forgotten first. The ids sit in a
+ * ring beside the map: forgetting the oldest by deleting a Map's first key costs a scan over every key
+ * deleted before it (V8 leaves holes until it rehashes), which at 100,000 ids made each message cost
+ * about 100 µs and a busy worker fall behind for good.
+ */
+interface RecentIds {
+  offsets: Map<string, number>;
+  ring: string[];
+  /** Where the next id goes once the ring is full: the oldest one's slot. */
+  next: number;
+}
+
 /** Everything a running pipeline keeps between batches, with its settings (defaults applied). */
 interface Run {
   deps: PipelineDeps;
@@ -188,7 +201,7 @@ interface Run {
    * generation, so a consumer that rejoins its group still knows them; a worker that starts (or takes a
    * partition over) knows none of the ids before it, so a resend straddling that is still counted twice.
    */
-  recentIds: Map<string, Map<string, number>>;
+  recentIds: Map<string, RecentIds>;
   /** Per service-window (`service\0windowStart`): when its samples blob is due for a refresh. */
   blobDue: Map<string, number>;
   /** Capsule ids whose template is embedded already. */
@@ -395,7 +408,7 @@ function applyMessages(
     }
     if (m.id !== undefined) {
       if (!ids) {
-        ids = new Map();
+        ids = { offsets: new Map(), ring: [], next: 0 };
         run.recentIds.set(key, ids);
       }
       if (resentByProducer(ids, m.id, offset, run.recentIdsLimit)) {
@@ -428,13 +441,17 @@ function reassembles(
  * True when the message id was applied at another offset (the producer wrote it twice, see
  * `Run.recentIds`); otherwise the id is remembered at this offset, the oldest forgotten past `limit`.
  */
-function resentByProducer(ids: Map<string, number>, id: string, offset: number, limit: number): boolean {
-  const seen = ids.get(id);
+function resentByProducer(ids: RecentIds, id: string, offset: number, limit: number): boolean {
+  const seen = ids.offsets.get(id);
   if (seen !== undefined && seen !== offset) return true;
   if (seen === undefined) {
-    ids.set(id, offset);
-    // Maps keep insertion order: the first key is the oldest id.
-    if (ids.size > limit) ids.delete(ids.keys().next().value!);
+    if (ids.ring.length < limit) ids.ring.push(id);
+    else {
+      ids.offsets.delete(ids.ring[ids.next]!);
+      ids.ring[ids.next] = id;
+      ids.next = (ids.next + 1) % limit;
+    }
+    ids.offsets.set(id, offset);
   }
   return false;
 }
