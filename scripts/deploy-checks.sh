@@ -34,7 +34,9 @@ if [ ! -s "$schema" ]; then
   # then) is needed, so its error is not fatal.
   zip=$(go mod download -json "github.com/compose-spec/compose-go/v2@$COMPOSE_GO_VERSION" |
     node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).Zip))') || true
-  unzip -p "$zip" "github.com/compose-spec/compose-go/v2@$COMPOSE_GO_VERSION/schema/compose-spec.json" >"$schema"
+  # Python's zipfile rather than unzip, which a plain machine may lack.
+  python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+    "$zip" "github.com/compose-spec/compose-go/v2@$COMPOSE_GO_VERSION/schema/compose-spec.json" >"$schema"
 fi
 
 models="$CACHE_DIR/kubernetes-models"
