@@ -60,6 +60,8 @@ export interface RunReport {
   stored: Stored;
   /** The server's own count of accepted records per `receiver/signal`, read before each stop. */
   acceptedByServer: Record<string, number>;
+  /** Messages still on the Kafka topic, not stored, when the drain gave up (--drain-minutes); 0 when drained. */
+  undrained: number;
   checks: Check[];
   allEqual: boolean;
 }
@@ -92,6 +94,7 @@ export function summarize(input: {
   stops: { code: number | null; ms: number }[];
   stored: Stored;
   accepted: Record<string, number>;
+  undrained: number;
   t0: number;
 }): RunReport {
   const { ticks, faults, t0 } = input;
@@ -166,6 +169,7 @@ export function summarize(input: {
     stops: input.stops,
     stored: input.stored,
     acceptedByServer: input.accepted,
+    undrained: input.undrained,
     checks,
     allEqual: checks.every((c) => c.equal),
   };
@@ -237,7 +241,7 @@ export function renderMarkdown(reports: RunReport[]): string {
       lines.push(`- ${f.label} at ${f.startS.toFixed(0)}–${f.endS.toFixed(0)} s: ${f.detail}`);
     lines.push(
       "",
-      `Drain after the load: ${(r.drainMs / 1000).toFixed(1)} s; server stops: ${r.stops.map((s) => `exit ${s.code} in ${(s.ms / 1000).toFixed(1)} s`).join(", ")}.`,
+      `Drain after the load: ${(r.drainMs / 1000).toFixed(1)} s${r.undrained ? ` (gave up with ${int(r.undrained)} messages still on the topic)` : ""}; server stops: ${r.stops.map((s) => `exit ${s.code} in ${(s.ms / 1000).toFixed(1)} s`).join(", ")}.`,
       "",
       "| Acknowledged vs stored | Acknowledged | Stored | |",
       "|---|---:|---:|---|",
