@@ -149,6 +149,19 @@ describe("KafkaBus producer", () => {
     await bus.close();
   });
 
+  it("sends a large publish as several batches of at most 500, resolved when all of them are acknowledged", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 60_000 });
+    const msgs = Array.from({ length: 1_234 }, (_, i) => ({ key: `k${i % 7}`, value: { i } }));
+    await bus.publish("other-topic", msgs);
+    expect(k.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([500, 500, 234]);
+    const sent = k.batches.flatMap((b) =>
+      b.topicMessages![0]!.messages.map((m) => JSON.parse(String(m.value)).i),
+    );
+    expect(sent).toEqual(msgs.map((m) => m.value.i));
+    await bus.close();
+  });
+
   it("is saturated while sends are unacknowledged, refuses more, and recovers", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
