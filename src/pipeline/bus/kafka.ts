@@ -107,17 +107,13 @@ function logCreatorFor(logger: BusLogger): logCreator {
 }
 
 /**
- * Messages per `sendBatch`: kafkajs groups a send's messages by partition copying the partition's list for
- * every message (producer/groupMessagesPerPartition.js), quadratic in the send's size: one send of the
- * 5,000 events of a large OTLP request cost more CPU and garbage than encoding and compressing them.
+ * Messages per `sendBatch`, gathered from whole publishes (one publish is never split, so a receiver's
+ * request is not half written when a send fails and its client retries it): kafkajs groups a send's
+ * messages by partition copying the partition's list for every message (producer/groupMessagesPerPartition.js),
+ * quadratic in the send's size, and one send of the thousands of events a linger gathers under load cost
+ * more CPU and garbage than encoding and compressing them.
  */
 const SEND_CHUNK = 500;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** How often a batch in the handler tells the group coordinator that this member is alive (kafkajs's own interval). */
 const HEARTBEAT_MS = 3_000;
@@ -357,12 +353,26 @@ export class KafkaBus implements Bus {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    const count = this.buffered;
+    const groups: Pending[][] = [];
+    let size = SEND_CHUNK;
+    for (const p of this.buffer) {
+      if (size + p.messages.length > SEND_CHUNK) {
+        groups.push([]);
+        size = 0;
+      }
+      groups.at(-1)!.push(p);
+      size += p.messages.length;
+    }
     this.buffer = [];
     this.buffered = 0;
+    for (const group of groups) this.sendGroup(group);
+  }
+
+  /** One `sendBatch` for the publishes of `group`, each resolved or rejected with it. */
+  private sendGroup(group: Pending[]): void {
+    const count = group.reduce((n, p) => n + p.messages.length, 0);
     const byTopic = new Map<string, Pending["messages"]>();
-    for (const p of batch) {
+    for (const p of group) {
       const list = byTopic.get(p.topic) ?? [];
       list.push(...p.messages);
       byTopic.set(p.topic, list);
@@ -375,21 +385,18 @@ export class KafkaBus implements Bus {
         });
         await this.producerReady;
         await Promise.all([...byTopic.keys()].map((topic) => this.ensureTopic(topic)));
-        await Promise.all(
-          [...byTopic].flatMap(([topic, messages]) =>
-            chunks(messages, SEND_CHUNK).map((part) =>
-              this.producer.sendBatch({
-                acks: -1,
-                compression: CompressionTypes.GZIP,
-                topicMessages: [{ topic: this.topicPrefix + topic, messages: part }],
-              }),
-            ),
-          ),
-        );
-        for (const p of batch) p.resolve();
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.GZIP,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({
+            topic: this.topicPrefix + topic,
+            messages,
+          })),
+        });
+        for (const p of group) p.resolve();
       } catch (err) {
         this.onError(err, { topic: [...byTopic.keys()].join(",") });
-        for (const p of batch) p.reject(err);
+        for (const p of group) p.reject(err);
       } finally {
         this.inFlight -= count;
       }

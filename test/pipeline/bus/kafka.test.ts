@@ -149,16 +149,20 @@ describe("KafkaBus producer", () => {
     await bus.close();
   });
 
-  it("sends a large publish as several batches of at most 500, resolved when all of them are acknowledged", async () => {
+  it("sends what a linger gathered in batches of at most 500 messages, never splitting one publish", async () => {
     const k = fakeKafka();
-    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 60_000 });
-    const msgs = Array.from({ length: 1_234 }, (_, i) => ({ key: `k${i % 7}`, value: { i } }));
-    await bus.publish("other-topic", msgs);
-    expect(k.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([500, 500, 234]);
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 5 });
+    const publish = (n: number, from: number) =>
+      bus.publish(
+        "other-topic",
+        Array.from({ length: n }, (_, i) => ({ key: `k${i % 7}`, value: { i: from + i } })),
+      );
+    await Promise.all([publish(200, 0), publish(200, 200), publish(300, 400), publish(700, 700)]);
+    expect(k.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([400, 300, 700]);
     const sent = k.batches.flatMap((b) =>
       b.topicMessages![0]!.messages.map((m) => JSON.parse(String(m.value)).i),
     );
-    expect(sent).toEqual(msgs.map((m) => m.value.i));
+    expect(sent).toEqual(Array.from({ length: 1400 }, (_, i) => i));
     await bus.close();
   });
 
