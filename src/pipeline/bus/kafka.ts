@@ -107,13 +107,35 @@ function logCreatorFor(logger: BusLogger): logCreator {
 }
 
 /**
- * Messages per `sendBatch`, gathered from whole publishes (one publish is never split, so a receiver's
- * request is not half written when a send fails and its client retries it): kafkajs groups a send's
- * messages by partition copying the partition's list for every message (producer/groupMessagesPerPartition.js),
- * quadratic in the send's size, and one send of the thousands of events a linger gathers under load cost
- * more CPU and garbage than encoding and compressing them.
+ * Messages per `sendBatch`: kafkajs groups a send's messages by partition copying the partition's list for
+ * every message (producer/groupMessagesPerPartition.js), quadratic in the send's size, and one send of the
+ * thousands of events a linger gathers under load (or of the capsule events of a large batch) cost more
+ * CPU and garbage than encoding and compressing them, and held the event loop for seconds. Sends are made
+ * of whole publishes, so a receiver's request (up to this many records) is not half written when a send
+ * fails and its client retries it; only a larger publish is split.
  */
-const SEND_CHUNK = 500;
+const SEND_CHUNK = 1000;
+
+/** A publish of more than SEND_CHUNK messages as several, settled together. */
+function splitPending(p: Pending): Pending[] {
+  if (p.messages.length <= SEND_CHUNK) return [p];
+  const parts: Pending[] = [];
+  for (let i = 0; i < p.messages.length; i += SEND_CHUNK) {
+    parts.push({ ...p, messages: p.messages.slice(i, i + SEND_CHUNK) });
+  }
+  let left = parts.length;
+  let failed = false;
+  return parts.map((part) => ({
+    ...part,
+    resolve: () => {
+      if (--left === 0 && !failed) p.resolve();
+    },
+    reject: (err: unknown) => {
+      if (!failed) p.reject(err);
+      failed = true;
+    },
+  }));
+}
 
 /** How often a batch in the handler tells the group coordinator that this member is alive (kafkajs's own interval). */
 const HEARTBEAT_MS = 3_000;
@@ -355,7 +377,7 @@ export class KafkaBus implements Bus {
     if (this.buffer.length === 0) return;
     const groups: Pending[][] = [];
     let size = SEND_CHUNK;
-    for (const p of this.buffer) {
+    for (const p of this.buffer.flatMap(splitPending)) {
       if (size + p.messages.length > SEND_CHUNK) {
         groups.push([]);
         size = 0;

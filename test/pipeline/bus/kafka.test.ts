@@ -149,7 +149,7 @@ describe("KafkaBus producer", () => {
     await bus.close();
   });
 
-  it("sends what a linger gathered in batches of at most 500 messages, never splitting one publish", async () => {
+  it("sends what a linger gathered in batches of at most 1,000 messages, splitting only a larger publish", async () => {
     const k = fakeKafka();
     const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 5 });
     const publish = (n: number, from: number) =>
@@ -157,12 +157,26 @@ describe("KafkaBus producer", () => {
         "other-topic",
         Array.from({ length: n }, (_, i) => ({ key: `k${i % 7}`, value: { i: from + i } })),
       );
-    await Promise.all([publish(200, 0), publish(200, 200), publish(300, 400), publish(700, 700)]);
-    expect(k.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([400, 300, 700]);
+    await Promise.all([publish(400, 0), publish(300, 400), publish(400, 700), publish(2500, 1100)]);
+    expect(k.batches.map((b) => b.topicMessages![0]!.messages.length)).toEqual([700, 400, 1000, 1000, 500]);
     const sent = k.batches.flatMap((b) =>
       b.topicMessages![0]!.messages.map((m) => JSON.parse(String(m.value)).i),
     );
-    expect(sent).toEqual(Array.from({ length: 1400 }, (_, i) => i));
+    expect(sent).toEqual(Array.from({ length: 3600 }, (_, i) => i));
+    await bus.close();
+  });
+
+  it("refuses a split publish when any of its sends fails", async () => {
+    let sends = 0;
+    const k = fakeKafka({
+      sendBatch: async () => {
+        if (++sends === 2) throw new Error("broker gone");
+      },
+    });
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client });
+    const msgs = Array.from({ length: 2500 }, (_, i) => ({ key: "k", value: { i } }));
+    await expect(bus.publish("other-topic", msgs)).rejects.toThrow("broker gone");
+    expect(sends).toBe(3);
     await bus.close();
   });
 
