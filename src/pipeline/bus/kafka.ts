@@ -193,6 +193,7 @@ export class KafkaBus implements Bus {
   private buffer: Pending[] = [];
   private buffered = 0;
   private inFlight = 0;
+  private lastSend: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly consumers = new Set<ReturnType<KafkaClient["consumer"]>>();
@@ -399,7 +400,10 @@ export class KafkaBus implements Bus {
       list.push(...p.messages);
       byTopic.set(p.topic, list);
     }
-    const send = (async () => {
+    // One send at a time, in publish order: sends started together compress (GZIP, asynchronously) side by
+    // side and can reach the broker out of order, and the stream stage's results depend on the order of a
+    // partition's messages (template mining, watermarks).
+    const send = this.lastSend.then(async () => {
       try {
         this.producerReady ??= this.producer.connect().catch((err) => {
           this.producerReady = undefined;
@@ -422,7 +426,8 @@ export class KafkaBus implements Bus {
       } finally {
         this.inFlight -= count;
       }
-    })();
+    });
+    this.lastSend = send;
     this.sends.add(send);
     void send.finally(() => this.sends.delete(send));
   }
