@@ -15,7 +15,7 @@ import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
 import { done, type Outcome, refuse } from "./outcome.js";
-import { type Actor, stillOpen, unknownProposal, withTarget } from "./proposals.js";
+import { type Actor, proposalVersion, stillOpen, unknownProposal, withTarget } from "./proposals.js";
 import { renderMarkdown } from "./render-markdown.js";
 import { changeRequestView, cliCommands } from "./view-model.js";
 
@@ -204,10 +204,11 @@ export async function approve(
 }
 
 /**
- * Under a policy that asks for a second approver: records this approval of each proposal (at its target),
- * then refuses with "waiting" unless every proposal has been approved at that target by someone other than
- * its first approver. The same person approving again renews their approval; it does not count twice.
- * Each approval was judged against the policy when it was given.
+ * Under a policy that asks for a second approver: records this approval of each proposal (at its target and
+ * its current version), then refuses with "waiting" unless every proposal has been approved at that target
+ * and that version by someone other than its first approver. An approval of a version a re-analysis or an
+ * amendment has since changed counts for nothing. The same person approving again renews their approval; it
+ * does not count twice. Each approval was judged against the policy when it was given.
  */
 async function awaitingApprover(
   app: AppContext,
@@ -218,6 +219,7 @@ async function awaitingApprover(
 ): Promise<Outcome<never> | undefined> {
   const now = app.now();
   const ids = approved.map((p) => p.id);
+  const versions = new Map(approved.map((p) => [p.id, proposalVersion(p)]));
   await app.sql.transaction(async (tx) => {
     await recordApprovals(
       tx,
@@ -226,11 +228,14 @@ async function awaitingApprover(
         approver: `${req.by.source}:${req.by.login}`,
         login: req.by.login,
         ...(req.target !== undefined ? { target: req.target } : {}),
+        version: versions.get(proposalId)!,
         at: now,
       })),
     );
   });
-  const recorded = (await approvalsOf(app.sql, ids)).filter((a) => a.target === req.target);
+  const recorded = (await approvalsOf(app.sql, ids)).filter(
+    (a) => a.target === req.target && a.version === versions.get(a.proposalId),
+  );
   let fewest = Number.POSITIVE_INFINITY;
   for (const id of ids) {
     const logins = [...new Set(recorded.filter((a) => a.proposalId === id).map((a) => a.login))];

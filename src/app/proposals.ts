@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { errorBudgetOf, type Proposal, type ProposalSummary } from "../core/proposal.js";
 import { appendAudit } from "../store/repos/audit.js";
 import {
@@ -76,6 +77,22 @@ export async function reject(
     });
   });
   return done({ ...found.value, status: "rejected" });
+}
+
+/**
+ * What an approval is given for: the SLI's kind, source, queries and threshold, the recommended target and
+ * the window, hashed. A re-analysis that moves the target or the latency threshold gives another version,
+ * so an approval of the earlier one does not count toward it; the evidence, confidence and wording that
+ * every analysis refreshes are not part of it.
+ */
+export function proposalVersion(p: Proposal): string {
+  const { kind, source, promql, threshold } = p.sli;
+  const committed = {
+    sli: { kind, source, promql, threshold: threshold ?? null },
+    target: p.target.recommended,
+    window: p.window,
+  };
+  return createHash("sha256").update(JSON.stringify(committed)).digest("hex").slice(0, 16);
 }
 
 /** The proposal with another recommended target (percent) and the error budget that goes with it. */

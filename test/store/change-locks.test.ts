@@ -105,19 +105,19 @@ for (const engine of await availableEngines()) {
       });
     });
 
-    it("keeps one approval per (proposal, approver), the later target winning, oldest first", async () => {
+    it("keeps one approval per (proposal, approver), the later target and version winning, oldest first", async () => {
       await recordApprovals(db.sql, [
-        { proposalId: "prop-a", approver: "github:alice", login: "alice", at: 1 },
+        { proposalId: "prop-a", approver: "github:alice", login: "alice", version: "v1", at: 1 },
         { proposalId: "prop-b", approver: "github:alice", login: "alice", target: 99.5, at: 1 },
       ]);
       await recordApprovals(db.sql, [
         { proposalId: "prop-a", approver: "slack:U0BOB", login: "U0BOB", at: 2 },
-        { proposalId: "prop-b", approver: "github:alice", login: "alice", at: 3 },
+        { proposalId: "prop-b", approver: "github:alice", login: "alice", version: "v2", at: 3 },
       ]);
       expect(await approvalsOf(db.sql, ["prop-a", "prop-b", "prop-c"])).toEqual([
-        { proposalId: "prop-a", approver: "github:alice", login: "alice", at: 1 },
+        { proposalId: "prop-a", approver: "github:alice", login: "alice", version: "v1", at: 1 },
         { proposalId: "prop-a", approver: "slack:U0BOB", login: "U0BOB", at: 2 },
-        { proposalId: "prop-b", approver: "github:alice", login: "alice", at: 3 },
+        { proposalId: "prop-b", approver: "github:alice", login: "alice", version: "v2", at: 3 },
       ]);
       await recordApprovals(db.sql, [
         { proposalId: "prop-c", approver: "gitlab:carol", login: "carol", target: 99.9, at: 4 },

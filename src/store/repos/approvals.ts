@@ -2,7 +2,7 @@ import type { Sql } from "../ports.js";
 
 /**
  * Approvals recorded while a proposal waits for a second approver (`proposal_approvals`). An approver is
- * `<source>:<login>`, so approving twice keeps one row (the later target wins).
+ * `<source>:<login>`, so approving twice keeps one row (the later target and version win).
  */
 
 export interface RecordedApproval {
@@ -12,6 +12,8 @@ export interface RecordedApproval {
   login: string;
   /** Percent; absent for the proposal's recommended target. */
   target?: number;
+  /** The version of the proposal approved (proposalVersion); absent for rows recorded before versions. */
+  version?: string;
   at: number;
 }
 
@@ -19,11 +21,12 @@ export interface RecordedApproval {
 export async function recordApprovals(sql: Sql, approvals: RecordedApproval[]): Promise<void> {
   for (const a of approvals) {
     await sql.query(
-      `INSERT INTO proposal_approvals (proposal_id, approver, login, target, approved_at)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO proposal_approvals (proposal_id, approver, login, target, proposal_version, approved_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (proposal_id, approver)
-       DO UPDATE SET login = EXCLUDED.login, target = EXCLUDED.target, approved_at = EXCLUDED.approved_at`,
-      [a.proposalId, a.approver, a.login, a.target ?? null, Math.floor(a.at)],
+       DO UPDATE SET login = EXCLUDED.login, target = EXCLUDED.target,
+                     proposal_version = EXCLUDED.proposal_version, approved_at = EXCLUDED.approved_at`,
+      [a.proposalId, a.approver, a.login, a.target ?? null, a.version ?? null, Math.floor(a.at)],
     );
   }
 }
@@ -36,9 +39,10 @@ export async function approvalsOf(sql: Sql, proposalIds: string[]): Promise<Reco
     approver: string;
     login: string;
     target: number | null;
+    proposal_version: string | null;
     approved_at: string | number;
   }>(
-    `SELECT proposal_id, approver, login, target, approved_at FROM proposal_approvals
+    `SELECT proposal_id, approver, login, target, proposal_version, approved_at FROM proposal_approvals
       WHERE proposal_id = ANY($1::text[]) ORDER BY approved_at, approver`,
     [proposalIds],
   );
@@ -47,6 +51,7 @@ export async function approvalsOf(sql: Sql, proposalIds: string[]): Promise<Reco
     approver: r.approver,
     login: r.login,
     ...(r.target !== null ? { target: Number(r.target) } : {}),
+    ...(r.proposal_version !== null ? { version: r.proposal_version } : {}),
     at: Number(r.approved_at),
   }));
 }
