@@ -16,7 +16,7 @@
  *
  *   npm run bench:soak -- [--minutes 10] [--config A|B|both] [--log-rate 50000] [--span-rate 10000]
  *     [--sample-rate 100000] [--faro-rate 600] [--down 10] [--drain-minutes 15] [--scale-a 1]
- *     [--out bench/results/soak-<date>] [--keep]
+ *     [--out bench/results/soak-<date>] [--keep] [--node-flags "<the server's Node flags>"]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, type WriteStream, writeFileSync } from "node:fs";
@@ -34,7 +34,14 @@ import { type KafkaBroker, startKafkaBroker } from "../test/helpers/kafka-broker
 import { type PostgresInstance, startPostgresInstance } from "../test/helpers/postgres-instance.js";
 import { renderPng } from "./soak/plot.js";
 import { type Fault, type RunReport, renderMarkdown, summarize } from "./soak/report.js";
-import { acceptedByServer, openLog, processUsage, type Serve, startServe } from "./soak/server.js";
+import {
+  acceptedByServer,
+  imageNodeFlags,
+  openLog,
+  processUsage,
+  type Serve,
+  startServe,
+} from "./soak/server.js";
 import { type Stored, storedCounts } from "./soak/stored.js";
 import {
   type Done,
@@ -59,8 +66,11 @@ const { values } = parseArgs({
     "scale-a": { type: "string", default: "1" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
+    "node-flags": { type: "string" },
   },
 });
+/** The server's Node flags: the container image's unless given (e.g. `--node-flags "$(npm start's)"`). */
+const nodeFlags = values["node-flags"]?.split(" ").filter(Boolean) ?? imageNodeFlags();
 const minutes = Number(values.minutes);
 const downMs = Number(values.down) * 1000;
 const configs = values.config === "both" ? (["B", "A"] as const) : ([values.config] as ("A" | "B")[]);
@@ -168,7 +178,7 @@ async function soak(
     env.KAFKA_BROKERS = broker.brokers.join(",");
   }
   const loadBefore = loadavg();
-  let server: Serve | undefined = await startServe(port, env, log);
+  let server: Serve | undefined = await startServe(port, env, log, nodeFlags);
   say(
     `server ${server.url} (pid ${server.pid}); load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`,
   );
@@ -243,7 +253,7 @@ async function soak(
         const stopped = await stopServer(server!);
         server = undefined;
         const s = Date.now();
-        server = await startServe(port, env, log);
+        server = await startServe(port, env, log, nodeFlags);
         return `SIGTERM: exit ${stopped.code} after ${stopped.ms} ms; started again on the same data directory, listening ${Date.now() - s} ms later`;
       });
     }
@@ -276,7 +286,7 @@ async function soak(
       stops.push(stopped);
       // A stop that overran SHUTDOWN_TIMEOUT leaves the rest in the spool: the next start replays it.
       while (stopped.code !== 0) {
-        server = await startServe(port, env, log);
+        server = await startServe(port, env, log, nodeFlags);
         stopped = await stopServer(server);
         stops.push(stopped);
       }
@@ -305,7 +315,12 @@ async function soak(
         : "`slo-scout serve` on embedded defaults (PGlite, in-process bus with the spool)",
     minutes,
     targets: rates,
-    machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      node: `${process.version} ${nodeFlags.join(" ")}`.trim(),
+      loadBefore,
+      loadAfter: loadavg(),
+    },
     ticks,
     done,
     samples,

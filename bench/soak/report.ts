@@ -201,11 +201,32 @@ export function memorySummary(r: RunReport): {
   };
 }
 
+/**
+ * The server's CPU over the load (the 2 s samples' CPU share times their spacing; a restart's missing
+ * samples count nothing) and per acknowledged record: the figure that changes with the code, where rates
+ * also change with what else runs on the machine.
+ */
+export function cpuSummary(r: RunReport): { cpuSeconds: number; meanCores: number; usPerRecord: number } {
+  const loaded = r.samples.filter((s) => s.t <= r.loadEndS);
+  let cpuSeconds = 0;
+  for (let i = 1; i < loaded.length; i++) {
+    const pct = loaded[i]!.cpuPercent;
+    if (pct !== undefined) cpuSeconds += (pct / 100) * (loaded[i]!.t - loaded[i - 1]!.t);
+  }
+  const acked = RECEIVERS.reduce((n, rec) => n + r.receivers[rec].acked, 0);
+  return {
+    cpuSeconds,
+    meanCores: r.loadEndS > 0 ? cpuSeconds / r.loadEndS : Number.NaN,
+    usPerRecord: acked > 0 ? (cpuSeconds / acked) * 1e6 : Number.NaN,
+  };
+}
+
 export function renderMarkdown(reports: RunReport[]): string {
   const lines: string[] = ["# bench:soak", ""];
   for (const r of reports) {
     const m = r.machine;
     const mem = memorySummary(r);
+    const cpu = cpuSummary(r);
     lines.push(
       `## ${r.config}: ${r.title}`,
       "",
@@ -256,6 +277,9 @@ export function renderMarkdown(reports: RunReport[]): string {
       "",
       `Server RSS: ${int(mem.start)} MiB at the first sample, peak ${int(mem.peak)} MiB, ${int(mem.end)} MiB at the end of the load; ` +
         `peak in the first third ${int(mem.firstThirdPeak)} MiB, in the last third ${int(mem.lastThirdPeak)} MiB.`,
+      "",
+      `Server CPU during the load: ${cpu.cpuSeconds.toFixed(0)} CPU-s (${cpu.meanCores.toFixed(2)} cores on average), ` +
+        `${cpu.usPerRecord.toFixed(1)} µs per acknowledged record.`,
       "",
     );
     for (const rec of RECEIVERS) for (const note of r.receivers[rec].notes) lines.push(`- ${rec}: ${note}`);

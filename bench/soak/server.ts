@@ -4,14 +4,26 @@ import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
- * `slo-scout serve` as users run it (`npm start`'s Node flags), as a child process on a fixed port so
+ * `slo-scout serve` as users run it (the given Node flags), as a child process on a fixed port so
  * that clients reach it again after a restart, its output appended to a log file; and its resident memory
  * and CPU read from /proc while it runs.
  */
 
 const BIN = fileURLToPath(new URL("../../bin/slo-scout.js", import.meta.url));
-/** The Node flags of `npm start` (package.json). */
-export const NODE_FLAGS = ["--max-semi-space-size=4", "--optimize-for-size"];
+/**
+ * The Node flags the container image runs `serve` with (its ENTRYPOINT, between `node` and the CLI), so the
+ * soak measures the server as it is deployed; `npm start`'s flags favour the demo job's memory instead.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL("../../Dockerfile", import.meta.url)), "utf8");
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (!line) throw new Error("Dockerfile has no ENTRYPOINT in exec form");
+  const argv = JSON.parse(line) as string[];
+  return argv.slice(
+    1,
+    argv.findIndex((a) => a.endsWith("slo-scout.js")),
+  );
+}
 
 export interface Serve {
   url: string;
@@ -24,8 +36,9 @@ export async function startServe(
   port: number,
   env: Record<string, string>,
   log: WriteStream,
+  nodeFlags: string[],
 ): Promise<Serve> {
-  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, BIN, "serve"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, "serve"], {
     env: {
       ...process.env,
       HOST: "127.0.0.1",
