@@ -19,8 +19,8 @@ export const command: Command = {
     "workers and listens on HOST:PORT. SIGTERM or SIGINT stops it gracefully: in-flight requests finish,",
     "the bus is flushed, open traces and windows are written to the store, the stores are closed (within",
     "SHUTDOWN_TIMEOUT). SLO_SCOUT_ROLES picks what this process runs (default receivers,api,worker): the",
-    "receivers, the REST API with the console and the bots, the pipeline worker; /health, /ready and",
-    "/metrics answer in every role. Configuration: environment variables or slo-scout.yml",
+    "receivers, the REST API with the console and the bots, the pipeline worker; /live, /health, /ready",
+    "and /metrics answer in every role. Configuration: environment variables or slo-scout.yml",
     "(see README.md), e.g. PORT=8080 DATABASE_URL=postgres://postgres@127.0.0.1:5432/slo slo-scout serve",
   ].join("\n"),
   async run(args) {

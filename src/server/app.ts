@@ -3,7 +3,7 @@ import { errorBody } from "../core/error-body.js";
 import { registry } from "../observability/metrics.js";
 import type { ServerDeps } from "./deps.js";
 import { frameworkError, installErrorHandling } from "./errors.js";
-import { registerHealth, registerReady } from "./health.js";
+import { registerHealth, registerLive, registerReady } from "./health.js";
 import { httpDuration, httpRequests } from "./metrics.js";
 import type { RoutePlugin } from "./routes.js";
 
@@ -17,7 +17,7 @@ export interface BuildOptions {
 
 /**
  * The one HTTP server: pino logs, the uniform error body, request body limit (MAX_BODY_BYTES),
- * `/health`, `/metrics`, then the route plugins. It is returned registered but not listening.
+ * `/live`, `/health`, `/ready`, `/metrics`, then the route plugins. It is returned registered but not listening.
  */
 export async function buildServer(deps: ServerDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -59,6 +59,7 @@ export async function buildServer(deps: ServerDeps, options: BuildOptions = {}):
     httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
+  registerLive(app);
   registerHealth(app, deps);
   registerReady(app, deps);
 

@@ -60,6 +60,15 @@ export function registerHealth(app: FastifyInstance, deps: ServerDeps): void {
   });
 }
 
+/**
+ * `GET /live`: 200 while this process's event loop answers. It asks no backend, so a liveness probe on it
+ * restarts a hung process but not a healthy one during a Milvus, S3 or database outage (/health fails
+ * then, /ready takes the process out of traffic where that matters).
+ */
+export function registerLive(app: FastifyInstance): void {
+  app.get("/live", async () => ({ status: "alive" }));
+}
+
 /** Whether every migration file is recorded as applied (another process may still be migrating). */
 async function migrated(sql: Sql): Promise<void> {
   const [files, { rows }] = await Promise.all([

@@ -34,7 +34,7 @@ export const API_ROUTES: RoutePlugin[] = [consolePlugin, gitlabWebhooks, slackRo
 /** Every route plugin `slo-scout serve` mounts with all roles. Add yours with one line (import it above). */
 export const ROUTES: RoutePlugin[] = [...RECEIVER_ROUTES, ...API_ROUTES];
 
-/** The routes a process with these roles mounts (`worker` has none beyond /health, /ready and /metrics). */
+/** The routes a process with these roles mounts (`worker` has none beyond /live, /health, /ready and /metrics). */
 export function routesFor(roles: readonly ServerRole[]): RoutePlugin[] {
   return [
     ...(roles.includes("receivers") ? RECEIVER_ROUTES : []),

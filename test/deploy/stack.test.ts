@@ -153,12 +153,13 @@ describe("deploy/helm/slo-scout", () => {
     for (const bad of ["", "pipeline", "receivers,", "api worker"]) expect(bad).not.toMatch(roles);
   });
 
-  it("runs non-root with probes on /ready and /health, and takes secrets only by reference", () => {
+  it("runs non-root with probes on /ready and /live, and takes secrets only by reference", () => {
     expect(values.podSecurityContext.runAsNonRoot).toBe(true);
     expect(values.podSecurityContext.runAsUser).toBeGreaterThan(0);
     expect(values.securityContext.allowPrivilegeEscalation).toBe(false);
     expect(values.probes.readiness.path).toBe("/ready");
-    expect(values.probes.liveness.path).toBe("/health");
+    // Not /health: an outage of a backend would restart every healthy pod.
+    expect(values.probes.liveness.path).toBe("/live");
     const secretish = /password|secret|token|private.?key/i;
     const walk = (node: unknown, path: string): void => {
       if (node && typeof node === "object")

@@ -81,6 +81,29 @@ describe("GET /health", () => {
   });
 });
 
+describe("GET /live", () => {
+  it("answers 200 while /health reports a backend down, asking no backend", async () => {
+    let asked = 0;
+    const sql = fakeSql("connect ECONNREFUSED 127.0.0.1:5432");
+    const blobs = {
+      ping: async () => {
+        asked++;
+        throw new Error("s3 at http://127.0.0.1:9000: connect ECONNREFUSED");
+      },
+      close: async () => {},
+    } as unknown as BlobStore;
+    const app = await server({ sql, blobs });
+    const health = await app.inject({ method: "GET", url: "/health" });
+    expect(health.statusCode).toBe(503);
+    expect(health.json().checks).toMatchObject({ db: /^error: connect/, blobs: /^error: s3 at/ });
+    asked = 0;
+    const live = await app.inject({ method: "GET", url: "/live" });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: "alive" });
+    expect(asked).toBe(0);
+  });
+});
+
 describe("GET /metrics", () => {
   it("serves Prometheus text with process metrics, HTTP metrics and metrics other modules add", async () => {
     const ingested = counter("slo_scout_test_ingest_records_total", "records ingested", ["receiver"]);

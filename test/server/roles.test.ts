@@ -134,7 +134,8 @@ describe("what each role set serves and starts", () => {
       const status = async (method: "GET" | "POST", url: string, payload?: object) =>
         (await server.inject({ method, url, ...(payload ? { payload } : {}) })).statusCode;
 
-      for (const url of ["/health", "/ready", "/metrics"]) expect(await status("GET", url), url).toBe(200);
+      for (const url of ["/live", "/health", "/ready", "/metrics"])
+        expect(await status("GET", url), url).toBe(200);
 
       const receivers = roles.includes("receivers");
       expect(await status("POST", "/v1/logs", otlpLogs)).toBe(receivers ? 200 : 404);
