@@ -149,6 +149,11 @@ const ConfigKeys = z.object({
     .optional(),
   RATE_LIMIT_PER_MINUTE: positiveInt("6000").optional(),
   INGEST_BUFFER_EVENTS: positiveInt("100000").default(100_000),
+  /**
+   * Kafka only: messages the pipeline's workers may be behind on raw-telemetry before the receivers answer
+   * 503 + Retry-After; a healthy worker is a few fetches (tens of thousands of messages) behind.
+   */
+  INGEST_MAX_BACKLOG: positiveInt("1000000").default(1_000_000),
   /** Fluent Bit record key (dotted path) naming the service; falls back to kubernetes.labels.app. */
   FLUENTBIT_SERVICE_KEY: z
     .string()

@@ -236,7 +236,7 @@ describe("stream pipeline", () => {
           handler = h as typeof handler;
           return { stop: async () => {} };
         },
-        saturated: () => false,
+        saturated: () => undefined,
         flush: async () => {},
         ping: async () => {},
         close: async () => {},
@@ -351,7 +351,7 @@ describe("stream pipeline", () => {
           handler = h as typeof handler;
           return { stop: async () => {} };
         },
-        saturated: () => false,
+        saturated: () => undefined,
         flush: async () => {},
         ping: async () => {},
         close: async () => {},

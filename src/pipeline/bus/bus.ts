@@ -63,10 +63,11 @@ export interface Bus {
     handler: (batch: BusBatch<T>) => Promise<void>,
   ): Promise<Subscription>;
   /**
-   * True when the bus cannot take more right now (on `topic`, or on any topic); receivers answer 503 +
-   * Retry-After. A full topic nobody reads (capsule-events on the in-process bus) must not stop ingest.
+   * Why the bus cannot take more right now (on `topic`, or on any topic), or undefined when it can;
+   * receivers answer 503 + Retry-After with the reason. A full topic nobody reads (capsule-events on the
+   * in-process bus) must not stop ingest.
    */
-  saturated(topic?: string): boolean;
+  saturated(topic?: string): string | undefined;
   /**
    * Present on a bus that keeps every message until its consumer releases it and gives the unreleased
    * ones again after a restart (the in-process bus with its spool): the consumer's effects of messages

@@ -13,6 +13,7 @@ import {
 } from "kafkajs";
 import type { Logger } from "pino";
 import { codecFor } from "./avro.js";
+import { BacklogMonitor } from "./backlog.js";
 import type { Bus, BusBatch, BusMessage, ConsumedMessage, Subscription } from "./bus.js";
 import { BusClosedError, BusSaturatedError } from "./bus.js";
 
@@ -34,7 +35,16 @@ export interface KafkaClient {
   consumer(
     config: ConsumerConfig,
   ): Pick<Consumer, "connect" | "disconnect" | "subscribe" | "run" | "commitOffsets">;
-  admin(): Pick<Admin, "connect" | "disconnect" | "describeCluster" | "listTopics" | "createTopics">;
+  admin(): Pick<
+    Admin,
+    | "connect"
+    | "disconnect"
+    | "describeCluster"
+    | "listTopics"
+    | "createTopics"
+    | "fetchTopicOffsets"
+    | "fetchOffsets"
+  >;
 }
 
 export interface KafkaBusOptions {
@@ -44,10 +54,17 @@ export interface KafkaBusOptions {
   lingerMs?: number;
   /** A pending batch this large is sent at once, without waiting for the linger. */
   maxBatchMessages?: number;
-  /** Messages accepted but not yet acknowledged by Kafka; at this level `saturated()` is true. */
+  /** Messages accepted but not yet acknowledged by Kafka; at this level `saturated()` refuses. */
   capacity?: number;
   /** Partitions of a topic this bus creates: the most pipeline workers one consumer group can use. */
   partitions?: number;
+  /**
+   * A consumer group's backlog on a topic past which `saturated(topic)` refuses: the receivers then answer
+   * 503 + Retry-After until the group's workers catch up (see BacklogMonitor). Measured with the admin
+   * client every second, from the first `saturated(topic)` on, so a process that only consumes never
+   * measures.
+   */
+  maxBacklog?: { topic: string; group: string; messages: number };
   /** Prefix of every topic's name on the cluster, so several deployments (or test runs) can share one. */
   topicPrefix?: string;
   /** Partitions of one subscription handled at once (each still in order). */
@@ -200,6 +217,8 @@ export class KafkaBus implements Bus {
   private closed = false;
   private readonly idPrefix = `${randomBytes(9).toString("base64url")}:`;
   private published = 0;
+  private readonly backlog: BacklogMonitor | undefined;
+  private readonly backlogTopic: string | undefined;
 
   constructor(options: KafkaBusOptions) {
     this.client =
@@ -220,6 +239,17 @@ export class KafkaBus implements Bus {
     this.partitions = options.partitions ?? 3;
     this.topicPrefix = options.topicPrefix ?? "";
     this.onError = options.onError ?? (() => {});
+    const bound = options.maxBacklog;
+    if (bound) {
+      this.backlogTopic = bound.topic;
+      this.backlog = new BacklogMonitor({
+        topic: bound.topic,
+        group: bound.group,
+        max: bound.messages,
+        measure: () => this.measureBacklog(bound.topic, bound.group),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+    }
   }
 
   publish<T>(topic: string, messages: BusMessage<T>[]): Promise<void> {
@@ -315,8 +345,36 @@ export class KafkaBus implements Bus {
     };
   }
 
-  saturated(): boolean {
-    return this.inFlight >= this.capacity;
+  saturated(topic?: string): string | undefined {
+    if (this.inFlight >= this.capacity)
+      return `${this.inFlight} messages wait for Kafka to acknowledge (INGEST_BUFFER_EVENTS ${this.capacity})`;
+    if (!this.backlog || this.closed || (topic !== undefined && topic !== this.backlogTopic))
+      return undefined;
+    this.backlog.start();
+    return this.backlog.over();
+  }
+
+  /**
+   * The group's committed offsets subtracted from the topic's end offsets, over every partition; a
+   * partition the group never committed counts from its first offset (the workers start from the
+   * beginning).
+   */
+  private async measureBacklog(topic: string, group: string): Promise<number> {
+    const name = await this.ensureTopic(topic);
+    const admin = await this.connectedAdmin();
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(name),
+      admin.fetchOffsets({ groupId: group, topics: [name] }),
+    ]);
+    const next = new Map(
+      (committed.find((t) => t.topic === name)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
+    );
+    let behind = 0n;
+    for (const p of ends) {
+      const from = next.get(p.partition) ?? -1n;
+      behind += BigInt(p.high) - (from >= 0n ? from : BigInt(p.low));
+    }
+    return Number(behind);
   }
 
   async flush(): Promise<void> {
@@ -365,6 +423,7 @@ export class KafkaBus implements Bus {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+    this.backlog?.stop();
     const consumers = [...this.consumers];
     this.consumers.clear();
     await Promise.allSettled(consumers.map((c) => c.disconnect()));

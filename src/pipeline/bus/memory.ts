@@ -12,7 +12,7 @@ import type { Spool, SpoolMessage } from "./spool.js";
 
 export interface MemoryBusOptions {
   partitions?: number;
-  /** Unconsumed messages a topic may hold; at this level `saturated()` is true and publish refuses. */
+  /** Unconsumed messages a topic may hold; at this level `saturated()` says so and publish refuses. */
   capacity?: number;
   /** Most messages handed to one handler call. */
   maxBatch?: number;
@@ -176,12 +176,15 @@ export class MemoryBus implements Bus {
     };
   }
 
-  saturated(topic?: string): boolean {
+  saturated(topic?: string): string | undefined {
     for (const t of this.topics.values()) {
-      if ((topic === undefined || t.name === topic) && (this.pending(t) >= this.capacity || this.stalled(t)))
-        return true;
+      if (topic !== undefined && t.name !== topic) continue;
+      if (this.stalled(t)) return `the consumer of topic ${t.name} is failing`;
+      const pending = this.pending(t);
+      if (pending >= this.capacity)
+        return `${pending} messages on ${t.name} wait for the stream stage (INGEST_BUFFER_EVENTS ${this.capacity})`;
     }
-    return false;
+    return undefined;
   }
 
   /** Resolves once every group that has a consumer has handled every message published so far. */

@@ -10,8 +10,11 @@ import { Spool } from "./spool.js";
 
 export type BusConfig = Pick<Config, "KAFKA_BROKERS" | "KAFKA_CLIENT_ID" | "INGEST_BUFFER_EVENTS">;
 
-/** Kafka when KAFKA_BROKERS is set, otherwise in-process topics; both buffer INGEST_BUFFER_EVENTS messages. */
-export function openBus(config: BusConfig, logger?: BusLogger): Bus {
+/**
+ * Kafka when KAFKA_BROKERS is set, otherwise in-process topics; both buffer INGEST_BUFFER_EVENTS messages.
+ * `maxBacklog`: on Kafka, publishing is refused while the stream stage's backlog on raw-telemetry is over it.
+ */
+export function openBus(config: BusConfig, logger?: BusLogger, maxBacklog?: number): Bus {
   const onError = (err: unknown, where: Record<string, unknown>) =>
     logger?.error({ err, ...where }, "bus: a batch failed and will be retried or was skipped");
   if (config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0) {
@@ -21,6 +24,9 @@ export function openBus(config: BusConfig, logger?: BusLogger): Bus {
       capacity: config.INGEST_BUFFER_EVENTS,
       onError,
       ...(logger ? { logger } : {}),
+      ...(maxBacklog
+        ? { maxBacklog: { topic: TOPICS.rawTelemetry, group: PIPELINE_GROUP, messages: maxBacklog } }
+        : {}),
     });
   }
   // One process consumes every partition of an in-process bus, one batch at a time: more partitions would
@@ -31,18 +37,18 @@ export function openBus(config: BusConfig, logger?: BusLogger): Bus {
 const IN_PROCESS_PARTITIONS = 1;
 
 /**
- * The bus of `slo-scout serve`: Kafka, or the in-process bus with its write-ahead spool in
+ * The bus of `slo-scout serve`: Kafka (its receivers held back by INGEST_MAX_BACKLOG), or the in-process bus with its write-ahead spool in
  * `<DATA_DIR>/spool` (INGEST_SPOOL=on), which gives the stream stage what a killed process had
  * acknowledged but not stored. Its offsets continue from the stream stage's stored ones, so a deleted
  * spool (or a database written before the spool existed) never makes new messages look already stored.
  */
 export async function openServingBus(
-  config: BusConfig & Pick<Config, "INGEST_SPOOL" | "DATA_DIR">,
+  config: BusConfig & Pick<Config, "INGEST_SPOOL" | "DATA_DIR" | "INGEST_MAX_BACKLOG">,
   sql: Sql,
   logger?: BusLogger,
 ): Promise<Bus> {
   if ((config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0) || !config.INGEST_SPOOL) {
-    return openBus(config, logger);
+    return openBus(config, logger, config.INGEST_MAX_BACKLOG);
   }
   const stored = await loadOffsets(sql, PIPELINE_GROUP, TOPICS.rawTelemetry);
   const startAt = Array.from(

@@ -94,10 +94,11 @@ export class Ingestor {
     return g;
   }
 
-  /** True when a new request should be refused before its body is even read. */
-  overloaded(receiver: string): boolean {
+  /** Why a new request should be refused before its body is even read, or undefined. */
+  overloaded(receiver: string): string | undefined {
     const g = this.gate(receiver);
-    return this.bus.saturated(TOPICS.rawTelemetry) || g.heldEvents >= g.maxEvents;
+    if (g.heldEvents >= g.maxEvents) return `receiver ${receiver} is full`;
+    return this.bus.saturated(TOPICS.rawTelemetry);
   }
 
   async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
@@ -112,8 +113,8 @@ export class Ingestor {
       metrics.records(receiver, signal, "rejected", result.rejected - future);
       return;
     }
-    if (this.bus.saturated(TOPICS.rawTelemetry))
-      throw new IngestUnavailableError(`the bus is saturated; retry later`);
+    const saturated = this.bus.saturated(TOPICS.rawTelemetry);
+    if (saturated) throw new IngestUnavailableError(`${saturated}; retry later`);
     const gate = this.gate(receiver);
     const n = result.events.length;
     if (!gate.tryTakeEvents(n)) {

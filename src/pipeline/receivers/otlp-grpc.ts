@@ -77,8 +77,9 @@ export async function startOtlpGrpc(options: OtlpGrpcOptions): Promise<OtlpGrpcS
           return;
         }
       }
-      if (ingestor.overloaded(OTLP_GRPC)) {
-        answer(grpc.status.UNAVAILABLE, undefined, `receiver ${OTLP_GRPC} is full; retry later`);
+      const overloaded = ingestor.overloaded(OTLP_GRPC);
+      if (overloaded) {
+        answer(grpc.status.UNAVAILABLE, undefined, `${overloaded}; retry later`);
         return;
       }
       let result: ReturnType<typeof decodeOtlp>;

@@ -132,9 +132,8 @@ export async function receiversPlugin(app: FastifyInstance, deps: ReceiverDeps):
           throw new IngestHttpError(401, "send the ingest token: Authorization: Bearer <INGEST_TOKEN>");
       }
       const receiver = req.routeOptions.config.receiver;
-      if (receiver && req.method !== "OPTIONS" && ingestor.overloaded(receiver)) {
-        throw new IngestUnavailableError(`receiver ${receiver} is full; retry later`);
-      }
+      const overloaded = receiver && req.method !== "OPTIONS" ? ingestor.overloaded(receiver) : undefined;
+      if (overloaded) throw new IngestUnavailableError(`${overloaded}; retry later`);
     });
     scope.addHook("preHandler", async (req) => {
       // A request without a body never ran the parser; handlers still get a Buffer.

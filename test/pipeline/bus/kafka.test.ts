@@ -47,6 +47,8 @@ function fakeKafka(
       disconnect: async () => void log.push("admin.disconnect"),
       describeCluster: async () => ({ brokers: [], controller: 1, clusterId: "c" }),
       listTopics: async () => [],
+      fetchTopicOffsets: async () => [],
+      fetchOffsets: async () => [],
       createTopics: async ({ topics }) => {
         for (const t of topics) log.push(`admin.createTopics ${t.topic}:${t.numPartitions}`);
         return true;
@@ -191,11 +193,11 @@ describe("KafkaBus producer", () => {
       { key: "a", value: 1 },
       { key: "b", value: 2 },
     ]);
-    expect(bus.saturated()).toBe(true);
+    expect(bus.saturated()).toMatch(/2 messages wait for Kafka to acknowledge/);
     await expect(bus.publish("t", [{ key: "c", value: 3 }])).rejects.toBeInstanceOf(BusSaturatedError);
     release();
     await pending;
-    expect(bus.saturated()).toBe(false);
+    expect(bus.saturated()).toBeUndefined();
     await bus.close();
   });
 
@@ -214,7 +216,7 @@ describe("KafkaBus producer", () => {
       onError: (e) => errors.push(e),
     });
     await expect(bus.publish("t", [{ key: "a", value: 1 }])).rejects.toThrow("broker unavailable");
-    expect(bus.saturated()).toBe(false);
+    expect(bus.saturated()).toBeUndefined();
     expect(errors).toHaveLength(1);
     await bus.close();
   });
