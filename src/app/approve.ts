@@ -1,3 +1,4 @@
+import { ConfigFileError } from "../core/config-file.js";
 import type { Proposal } from "../core/proposal.js";
 import { runbookContexts } from "../generators/runbook-context.js";
 import { SpecMergeError, specFromProposals, specPath } from "../generators/spec/from-proposals.js";
@@ -5,7 +6,7 @@ import { SpecError } from "../generators/spec/index.js";
 import type { BlastRadiusReport } from "../governance/blast-radius.js";
 import { type Approver, checkApproval } from "../governance/guard.js";
 import { DEFAULT_POLICY } from "../governance/policy.js";
-import type { Change, ChangeFile } from "../store/ports.js";
+import type { Change, ChangeFile, GitHost } from "../store/ports.js";
 import { approvalsOf, clearApprovals, recordApprovals } from "../store/repos/approvals.js";
 import { appendAudit } from "../store/repos/audit.js";
 import { journeysThrough } from "../store/repos/journeys.js";
@@ -14,7 +15,7 @@ import { assess, repoPolicy } from "./assess.js";
 import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
-import { done, type Outcome, refuse } from "./outcome.js";
+import { done, type Outcome, refuse, refuseConfigFile } from "./outcome.js";
 import { type Actor, proposalVersion, stillOpen, unknownProposal, withTarget } from "./proposals.js";
 import { renderMarkdown } from "./render-markdown.js";
 import { changeRequestView, cliCommands } from "./view-model.js";
@@ -69,9 +70,16 @@ export async function approve(
     return refuse("bad-request", `the target must be a percentage between 0 and 100, got ${req.target}`);
   const resolved = await resolve(app, ids);
   if (!resolved.ok) return resolved;
-  const host = await app.gitHost();
   const ref = req.baseRef;
-  const policy = await repoPolicy(host, ref);
+  let host: GitHost;
+  let policy: Awaited<ReturnType<typeof repoPolicy>>;
+  try {
+    host = await app.gitHost();
+    policy = await repoPolicy(host, ref);
+  } catch (err) {
+    if (err instanceof ConfigFileError) return refuseConfigFile(err);
+    throw err;
+  }
   const asker: Approver = {
     id: req.by.login,
     ...(req.by.teams ? { teams: req.by.teams } : {}),

@@ -1,3 +1,5 @@
+import type { ConfigFileError } from "../core/config-file.js";
+
 /**
  * What a use case returns: its value, or a refusal a person can act on. Refusals are expected outcomes
  * (an unknown id, a decision already taken, a policy that says no), so they are data with a code a chat
@@ -16,6 +18,8 @@ export type RefusalCode =
   | "awaiting-approval"
   /** Another conversation's approval holds the service (its change is still open). */
   | "locked"
+  /** The repository's SLO-Scout file (policy, `.github/slo-scout.yml`) is not valid; the reason names its line. */
+  | "invalid-config"
   /** Not the asker's doing: an outage or a bug; the reply carries a correlation id for the log. */
   | "internal";
 
@@ -35,3 +39,10 @@ export const refuse = <T = never>(code: RefusalCode, reason: string, details?: s
   ok: false,
   refusal: { code, reason, ...(details && details.length > 0 ? { details } : {}) },
 });
+
+/** A repository file that cannot be used, as the refusal every face shows: the file, the line and the fix. */
+export const refuseConfigFile = <T = never>(err: ConfigFileError): Outcome<T> =>
+  refuse(
+    "invalid-config",
+    `${err.message}. Fix it on the default branch and try again; nothing was changed.`,
+  );

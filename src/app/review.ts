@@ -1,10 +1,11 @@
+import { ConfigFileError } from "../core/config-file.js";
 import { type ChangeFile, GitHostError } from "../store/ports.js";
 import type { Assessment } from "./assess.js";
 import { assess, repoPolicy } from "./assess.js";
 import { buildChangeSet } from "./change-set.js";
 import type { AppContext } from "./context.js";
 import { LAYOUT } from "./layout.js";
-import { done, type Outcome, refuse } from "./outcome.js";
+import { done, type Outcome, refuse, refuseConfigFile } from "./outcome.js";
 
 export interface RegenerationCheck {
   spec: string;
@@ -48,6 +49,7 @@ export async function review(
   try {
     return await reviewAt(app, files, opts);
   } catch (err) {
+    if (err instanceof ConfigFileError) return refuseConfigFile(err);
     // An unknown base ref or a path the host will not read is the asker's to fix, not an outage.
     if (err instanceof GitHostError && ["unknown-ref", "bad-path", "bad-request"].includes(err.code))
       return refuse(err.code === "unknown-ref" ? "unknown-id" : "bad-request", err.message);

@@ -609,6 +609,7 @@ const REFUSAL_TITLES: Record<RefusalCode, string> = {
   "not-enough-history": "Not enough history",
   "bad-request": "Not understood",
   locked: "Held by another change",
+  "invalid-config": "Repository configuration not valid",
   "awaiting-approval": "Waiting for a second approver",
   internal: "Something went wrong on our side",
 };
@@ -624,6 +625,10 @@ const REFUSAL_NEXT: Record<RefusalCode, { command: Command; why: string }> = {
   "not-enough-history": { command: STATUS, why: "see how much history each service has" },
   "bad-request": { command: HELP, why: "see the commands and their options" },
   locked: { command: STATUS, why: "see what is running and which proposals wait" },
+  "invalid-config": {
+    command: { verb: "help", topic: "approve" },
+    why: "see what an approval reads from the repository",
+  },
   "awaiting-approval": { command: { verb: "help", topic: "approve" }, why: "see who may approve, and how" },
   internal: { command: STATUS, why: "check that SLO-Scout's stores are reachable, then try again" },
 };

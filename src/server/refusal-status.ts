@@ -11,6 +11,7 @@ const STATUS: Record<RefusalCode, number> = {
   unauthorized: 403,
   policy: 422,
   "validation-failed": 422,
+  "invalid-config": 422,
   "not-enough-history": 422,
   "bad-request": 400,
   internal: 500,

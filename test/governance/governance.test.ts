@@ -56,7 +56,7 @@ describe("policy file", () => {
 
   it("names the key and the file of a bad policy", () => {
     expect(() => parsePolicy("maxPagesPer28d: lots", "p.yml")).toThrow(PolicyError);
-    expect(() => parsePolicy("maxPagesPer28d: lots", "p.yml")).toThrow(/p\.yml: maxPagesPer28d/);
+    expect(() => parsePolicy("maxPagesPer28d: lots", "p.yml")).toThrow(/p\.yml line 1: maxPagesPer28d/);
     expect(() => parsePolicy("alowedPaths: []", "p.yml")).toThrow(/alowedPaths/);
   });
 });

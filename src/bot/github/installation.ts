@@ -1,5 +1,6 @@
 import type { Probot } from "probot";
 import type { Config } from "../../config.js";
+import { ConfigFileError } from "../../core/config-file.js";
 import type { GitHubApi } from "../../store/githost/github.js";
 import type { GitHost } from "../../store/ports.js";
 import { type Repo, readRepoConfig, repoGitHost } from "./api.js";
@@ -42,8 +43,10 @@ export function githubInstallations(config: Config, log: Probot["log"]): (repo: 
     const api = await installationApi(repo);
     const config = await readRepoConfig(api, repo);
     if (!config.ok)
-      throw new Error(
-        `${repo.owner}/${repo.repo}: ${REPO_CONFIG_PATH} line ${config.line}: ${config.message}`,
+      throw new ConfigFileError(
+        `${repo.owner}/${repo.repo}: ${REPO_CONFIG_PATH}`,
+        config.line,
+        config.message,
       );
     return repoGitHost(api, repo, config.config);
   };

@@ -1,5 +1,5 @@
-import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { parseConfigFile } from "../../core/config-file.js";
 import { Policy } from "../../core/proposal.js";
 
 /**
@@ -37,26 +37,6 @@ export type ParsedRepoConfig =
 
 /** Parses the file's text; an error names its line (1-based) and the key. */
 export function parseRepoConfig(text: string): ParsedRepoConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const line = lines.linePos(yamlError.pos[0]).line;
-    return { ok: false, line, message: `not valid YAML: ${yamlError.message.split("\n")[0]}` };
-  }
-  const result = RepoConfig.safeParse(doc.toJS() ?? {});
-  if (result.success) return { ok: true, config: result.data };
-  const issue = result.error.issues[0]!;
-  // The deepest node that exists along the issue's path: an unknown key points at its parent's map.
-  let node: unknown;
-  for (let n = issue.path.length; n >= 0 && !isNode(node); n--) {
-    node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n) as (string | number)[], true);
-  }
-  const offset = isNode(node) && node.range ? node.range[0] : 0;
-  const keys =
-    issue.code === "unrecognized_keys"
-      ? ` (unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")})`
-      : "";
-  const at = issue.path.length > 0 ? issue.path.join(".") : "top level";
-  return { ok: false, line: lines.linePos(offset).line, message: `${at}: ${issue.message}${keys}` };
+  const parsed = parseConfigFile(text, RepoConfig);
+  return parsed.ok ? { ok: true, config: parsed.value } : parsed;
 }

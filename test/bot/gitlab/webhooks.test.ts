@@ -333,6 +333,38 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
     expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
   });
 
+  it("answers an approval while the project's policy is invalid with the file and the line at fault", async () => {
+    await saveProposal(app.sql, { ...latency, status: "proposed" });
+    const answered = capture();
+    const policy = "approvers:\n  users: [root]\nmaxPagesPer28d: lots\n";
+    const gitlab = nock(GITLAB)
+      .get("/api/v4/user")
+      .optionally()
+      .reply(200, BOT, JSON_HEADERS)
+      .post(`${MR_NOTES}/1451/award_emoji`)
+      .reply(201, awardBody(5, "eyes", { type: "Note", id: 1451 }), JSON_HEADERS)
+      .get(MR_NOTES)
+      .query(true)
+      .reply(200, [], JSON_HEADERS)
+      .post(MR_NOTES)
+      .reply(201, { ...noteBody(650, "…", { type: "MergeRequest", iid: 1 }), author: BOT }, JSON_HEADERS)
+      .get(`${P}/members/all/1`)
+      .reply(200, memberBody(ROOTUSER, 30), JSON_HEADERS)
+      .get(`${P}/repository/files/${encodeURIComponent(".slo-scout/policy.yml")}`)
+      .query({ ref: "master" })
+      .reply(200, fileBody(".slo-scout/policy.yml", policy, "master"), JSON_HEADERS)
+      .put(`${MR_NOTES}/650`, answered.take)
+      .reply(200, noteBody(650, "…", { type: "MergeRequest", iid: 1 }), JSON_HEADERS);
+
+    expect((await post(mrNote(1451, `/slo-scout approve ${latency.id}`))).status).toBe(202);
+    const note = (await within(answered.body, 30_000, "refusal")).body as string;
+    expect(note).toContain("## SLO-Scout: Repository configuration not valid");
+    expect(note).toContain(".slo-scout/policy.yml line 3: maxPagesPer28d");
+    expect(note).not.toContain("failed unexpectedly");
+    expect(gitlab.pendingMocks()).toEqual([]);
+    expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
+  });
+
   it("answers an unknown command with the help, on an issue too", async () => {
     const answered = capture();
     const ISSUE_NOTES = `${P}/issues/17/notes`;

@@ -78,6 +78,8 @@ function signed(body: string): Record<string, string> {
 
 const texts = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? "");
 
+const VALID_REPO_CONFIG = `labels: [slo-scout]\npolicy:\n  approvers:\n    slackUserIds: [${ALLOWED}]\n`;
+
 const baseConfig = {
   DATABASE_URL: "pglite://memory",
   LOG_LEVEL: "silent",
@@ -93,6 +95,8 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
   let base: string;
   const unmatched: string[] = [];
   const installationTokens: string[] = [];
+  /** What the repository's `.github/slo-scout.yml` holds at the moment. */
+  let repoConfig = VALID_REPO_CONFIG;
 
   const post = async (body: string) => {
     const res = await fetch(`${base}/slack/events`, { method: "POST", headers: signed(body), body });
@@ -137,9 +141,7 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
       .reply(200, { default_branch: "main", full_name: "Codertocat/Hello-World" })
       .get(/\/contents\/\.github(%2F|\/)slo-scout\.yml/)
       .query(true)
-      .reply(200, `labels: [slo-scout]\npolicy:\n  approvers:\n    slackUserIds: [${ALLOWED}]\n`, {
-        "content-type": "text/plain",
-      })
+      .reply(200, () => repoConfig, { "content-type": "text/plain" })
       .get(/\/contents\//)
       .query(true)
       .reply(404, { message: "Not Found" });
@@ -236,6 +238,28 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
     expect(texts(refusal)).toContain(OUTSIDER);
     expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
     expect(unmatched).toEqual([]);
+  });
+
+  it("answers an Approve while .github/slo-scout.yml is invalid with the file and the line at fault", async () => {
+    const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
+    repoConfig = `${VALID_REPO_CONFIG}  maxPagesPer28d: lots\n`;
+    try {
+      const from = slack.calls.length;
+      expect(await post(buttonClick("slo_approve", latency.id, ALLOWED, "1548261231.000300"))).toBe(200);
+      const refusal = await slack.waitFor(
+        (c) => c.method === "chat.update" && texts(c).includes("Repository configuration not valid"),
+        30_000,
+        from,
+      );
+      expect(texts(refusal)).toContain(
+        "Codertocat/Hello-World: .github/slo-scout.yml line 5: policy.maxPagesPer28d",
+      );
+      expect(texts(refusal)).not.toContain("failed unexpectedly");
+      expect((await getProposal(app.sql, latency.id))?.status).toBe("proposed");
+      expect(unmatched).toEqual([]);
+    } finally {
+      repoConfig = VALID_REPO_CONFIG;
+    }
   });
 });
 
