@@ -3,8 +3,10 @@
  * against stored, acknowledgement latency per receiver and the server's memory over time.
  *
  * Configuration A: the server on a Postgres and a Kafka broker of this run's own (other ports and data
- * directories, so a fault never touches other work); Postgres is restarted a third of the way in, the
- * broker killed and restarted at two thirds. Configuration B: embedded defaults (PGlite, the in-process
+ * directories, so a fault never touches other work), as deployed at scale: two processes of the CLI, one
+ * with SLO_SCOUT_ROLES=receivers,api (the port clients use) and one with SLO_SCOUT_ROLES=worker (its own
+ * port, for /health and /metrics), unless --split off runs one process with every role. Postgres is
+ * restarted a third of the way in, the broker killed and restarted at two thirds. Configuration B: embedded defaults (PGlite, the in-process
  * bus with its spool); the server itself is stopped gracefully (SIGTERM) halfway and started again on the
  * same data directory, the nearest fault for a one-process deployment.
  *
@@ -16,7 +18,7 @@
  *
  *   npm run bench:soak -- [--minutes 10] [--config A|B|both] [--log-rate 50000] [--span-rate 10000]
  *     [--sample-rate 100000] [--faro-rate 600] [--down 10] [--drain-minutes 15] [--scale-a 1]
- *     [--out bench/results/soak-<date>] [--keep] [--node-flags "<the server's Node flags>"]
+ *     [--split on|off] [--out bench/results/soak-<date>] [--keep] [--node-flags "<the server's Node flags>"]
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, type WriteStream, writeFileSync } from "node:fs";
@@ -64,6 +66,7 @@ const { values } = parseArgs({
     down: { type: "string", default: "10" },
     "drain-minutes": { type: "string", default: "15" },
     "scale-a": { type: "string", default: "1" },
+    split: { type: "string", default: "on" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
     "node-flags": { type: "string" },
@@ -77,6 +80,9 @@ const configs = values.config === "both" ? (["B", "A"] as const) : ([values.conf
 /** Configuration A's rates are the others' times this (its one worker stores far fewer events a second). */
 const scaleA = Number(values["scale-a"]);
 if (!configs.every((c) => c === "A" || c === "B")) throw new Error("--config is A, B or both");
+if (values.split !== "on" && values.split !== "off") throw new Error("--split is on or off");
+/** A's receivers (with the API) and its worker as two processes. */
+const splitA = values.split === "on";
 const logRate = Number(values["log-rate"]);
 /** Records per second each receiver is offered; the log lines are split between OTLP and Fluent Bit. */
 const targets: Record<Receiver, number> = {
@@ -140,6 +146,31 @@ async function kafkaBacklog(sql: Sql, kafka: Kafka): Promise<{ stored: number; e
   }
 }
 
+/** The pipeline's backlog the receivers last measured (their /metrics), or undefined. */
+async function backlogOf(url: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(1_500) })).text();
+    const m = /^slo_scout_pipeline_backlog_messages\{[^}]*\} (\S+)$/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU share (%) of a process between two calls, from /proc; undefined at its first sample or when gone. */
+function cpuMeter(): (pid: number | undefined) => { rssMiB?: number; cpuPercent?: number } {
+  let last: { at: number; cpu: number; pid: number } | undefined;
+  return (pid) => {
+    const at = Date.now();
+    const usage = pid === undefined ? undefined : processUsage(pid);
+    if (!usage) return {};
+    const cpuPercent =
+      last && last.pid === pid ? ((usage.cpuSeconds - last.cpu) / ((at - last.at) / 1000)) * 100 : undefined;
+    last = { at, cpu: usage.cpuSeconds, pid: pid! };
+    return { rssMiB: usage.rssMiB, ...(cpuPercent !== undefined ? { cpuPercent } : {}) };
+  };
+}
+
 /** One configuration, with its backends and data directory removed afterwards, whatever happened. */
 async function runConfig(config: "A" | "B"): Promise<RunReport> {
   const dataDir = mkdtempSync(join(tmpdir(), `slo-scout-soak-${config}-`));
@@ -177,30 +208,59 @@ async function soak(
     env.DATABASE_URL = pg.url;
     env.KAFKA_BROKERS = broker.brokers.join(",");
   }
+  const split = config === "A" && splitA;
   const loadBefore = loadavg();
-  let server: Serve | undefined = await startServe(port, env, log, nodeFlags);
-  say(
-    `server ${server.url} (pid ${server.pid}); load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`,
-  );
+  const workerLog = split ? openLog(join(out, `server-${config}-worker.log`)) : undefined;
+  let server: Serve | undefined;
+  let worker: Serve | undefined;
+  if (split) {
+    // Both run the migrations at start; an advisory lock makes concurrent starts safe.
+    const started = await Promise.allSettled([
+      startServe(port, { ...env, SLO_SCOUT_ROLES: "receivers,api" }, log, nodeFlags),
+      startServe(await freePort(), { ...env, SLO_SCOUT_ROLES: "worker" }, workerLog!, nodeFlags),
+    ]);
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) {
+      for (const r of started) if (r.status === "fulfilled") await r.value.stop();
+      workerLog!.end();
+      throw failed.reason;
+    }
+    const [receivers, pipeline] = started.map((r) => (r as PromiseFulfilledResult<Serve>).value) as [
+      Serve,
+      Serve,
+    ];
+    server = receivers;
+    worker = pipeline;
+    say(
+      `receivers + API ${receivers.url} (pid ${receivers.pid}), worker ${pipeline.url} (pid ${pipeline.pid})`,
+    );
+  } else {
+    server = await startServe(port, env, log, nodeFlags);
+    say(`server ${server.url} (pid ${server.pid})`);
+  }
+  say(`load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 
   const t0 = Date.now();
   const ticks: Tick[] = [];
   const samples: RunReport["samples"] = [];
-  let last: { at: number; cpu: number; pid: number } | undefined;
+  const serverCpu = cpuMeter();
+  const workerCpu = cpuMeter();
   const sampler = setInterval(() => {
-    const at = Date.now();
-    const usage = server ? processUsage(server.pid) : undefined;
-    const cpuPercent =
-      usage && last && last.pid === server?.pid
-        ? ((usage.cpuSeconds - last.cpu) / ((at - last.at) / 1000)) * 100
-        : undefined;
-    if (usage && server) last = { at, cpu: usage.cpuSeconds, pid: server.pid };
-    samples.push({
-      t: (at - t0) / 1000,
-      ...(usage ? { rssMiB: usage.rssMiB } : {}),
-      ...(cpuPercent !== undefined ? { cpuPercent } : {}),
+    const s = serverCpu(server?.pid);
+    const w = workerCpu(worker?.pid);
+    const sample: RunReport["samples"][number] = {
+      t: (Date.now() - t0) / 1000,
+      ...s,
+      ...(w.rssMiB !== undefined ? { workerRssMiB: w.rssMiB } : {}),
+      ...(w.cpuPercent !== undefined ? { workerCpuPercent: w.cpuPercent } : {}),
       load1: loadavg()[0]!,
-    });
+    };
+    samples.push(sample);
+    if (broker && server) {
+      void backlogOf(server.url).then((b) => {
+        if (b !== undefined) sample.backlog = b;
+      });
+    }
   }, SAMPLE_EVERY_MS);
 
   const generators = RECEIVERS.filter((r) => rates[r] > 0).map((receiver) =>
@@ -281,6 +341,8 @@ async function soak(
         await sleep(2000);
       }
       stops.push(await stopServer(server!));
+      if (worker) stops.push(await worker.stop());
+      worker = undefined;
     } else {
       let stopped = await stopServer(server!);
       stops.push(stopped);
@@ -305,14 +367,20 @@ async function soak(
     clearInterval(sampler);
     for (const g of generators) g.child.kill();
     await server?.stop();
+    await worker?.stop();
     throw err;
+  } finally {
+    workerLog?.end();
   }
   return summarize({
     config,
     title:
       config === "A"
-        ? "`slo-scout serve` on Postgres 15 + Kafka 4.4 (each its own instance)"
+        ? split
+          ? "`slo-scout serve` as receivers + API and worker processes, Postgres 15 + Kafka 4.4 (own instances)"
+          : "`slo-scout serve` on Postgres 15 + Kafka 4.4 (each its own instance)"
         : "`slo-scout serve` on embedded defaults (PGlite, in-process bus with the spool)",
+    split,
     minutes,
     targets: rates,
     machine: {

@@ -1,10 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { memorySummary, type RunReport } from "./report.js";
+import { memorySummary, type Proc, type RunReport } from "./report.js";
 import { RECEIVERS, type Receiver } from "./tally.js";
 
 /**
- * The soak's plot: the server's resident memory (top) and the acknowledged records per second of each
+ * The soak's plot: the server's resident memory (top; both processes' when the receivers and the worker
+ * ran apart) and the acknowledged records per second of each
  * receiver (bottom) over the run, with the faults shaded. Drawn as SVG here, saved beside the PNG, and
  * turned into the PNG by headless Chromium (Debian's, driven by playwright-core, as the console's browser
  * test does; CHROMIUM_PATH names another binary).
@@ -91,22 +92,35 @@ function panel(
 export function renderSvg(r: RunReport): string {
   const xMax = Math.max(60, Math.ceil(r.loadEndS / 60) * 60);
   const mem = memorySummary(r);
-  const rssMax = niceMax(Math.max(...r.samples.map((s) => s.rssMiB ?? 0)) * 1.1);
+  const rssMax = niceMax(
+    Math.max(...r.samples.map((s) => Math.max(s.rssMiB ?? 0, s.workerRssMiB ?? 0))) * 1.1,
+  );
+  const shown = r.samples.filter((s) => s.t <= xMax);
+  const peak = (p: Proc) => Math.round(memorySummary(r, p).peak);
   const top = panel(
     TOP,
-    `Server resident memory (MiB): start ${Math.round(mem.start)}, peak ${Math.round(mem.peak)}, end of load ${Math.round(mem.end)}`,
+    r.split
+      ? `Resident memory (MiB), peak: receivers + API ${peak("server")}, worker ${peak("worker")}`
+      : `Server resident memory (MiB): start ${Math.round(mem.start)}, peak ${Math.round(mem.peak)}, end of load ${Math.round(mem.end)}`,
     xMax,
     rssMax,
     (v) => String(Math.round(v)),
     r,
     [
       {
-        name: "RSS",
+        name: r.split ? "receivers + API" : "RSS",
         color: "#444",
-        points: r.samples
-          .filter((s) => s.t <= xMax)
-          .map((s) => [s.t, s.rssMiB] as [number, number | undefined]),
+        points: shown.map((s) => [s.t, s.rssMiB] as [number, number | undefined]),
       },
+      ...(r.split
+        ? [
+            {
+              name: "worker",
+              color: "#e377c2",
+              points: shown.map((s) => [s.t, s.workerRssMiB] as [number, number | undefined]),
+            },
+          ]
+        : []),
     ],
   );
   const receivers = RECEIVERS.filter((rec) => r.receivers[rec].target > 0);

@@ -50,8 +50,24 @@ export interface RunReport {
   machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[]; loadMean: number };
   receivers: Record<Receiver, ReceiverFigures>;
   faults: Fault[];
-  /** Every SAMPLE_EVERY_MS: the server's resident memory and CPU (absent while it is down), the load average. */
-  samples: { t: number; rssMiB?: number; cpuPercent?: number; load1: number }[];
+  /**
+   * True when the receivers (with the API) and the worker ran as two processes (A with --split on): then
+   * `rssMiB`/`cpuPercent` are the receivers' process and `workerRssMiB`/`workerCpuPercent` the worker's.
+   */
+  split: boolean;
+  /**
+   * Every SAMPLE_EVERY_MS: each server process's resident memory and CPU (absent while it is down), the load
+   * average, and on Kafka the backlog the receivers measured (slo_scout_pipeline_backlog_messages).
+   */
+  samples: {
+    t: number;
+    rssMiB?: number;
+    cpuPercent?: number;
+    workerRssMiB?: number;
+    workerCpuPercent?: number;
+    backlog?: number;
+    load1: number;
+  }[];
   /** Acknowledged records per second per receiver, in BIN_S bins from the start. */
   throughput: { t: number; rates: Partial<Record<Receiver, number>> }[];
   loadEndS: number;
@@ -82,6 +98,7 @@ const median = (values: number[]) => percentiles(values).p50;
 export function summarize(input: {
   config: "A" | "B";
   title: string;
+  split: boolean;
   minutes: number;
   targets: Record<Receiver, number>;
   machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[] };
@@ -157,6 +174,7 @@ export function summarize(input: {
   return {
     config: input.config,
     title: input.title,
+    split: input.split,
     startedAt: new Date(t0).toISOString(),
     minutes: input.minutes,
     machine: { ...input.machine, loadMean: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length) },
@@ -179,17 +197,25 @@ const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)}` : "–");
 const lat = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)} ms`;
 
-export function memorySummary(r: RunReport): {
+/** Which process's figures: the server (or, split, the receivers + API process), or the split worker. */
+export type Proc = "server" | "worker";
+const rssOf = (s: RunReport["samples"][number], p: Proc) => (p === "worker" ? s.workerRssMiB : s.rssMiB);
+const cpuOf = (s: RunReport["samples"][number], p: Proc) =>
+  p === "worker" ? s.workerCpuPercent : s.cpuPercent;
+
+export function memorySummary(
+  r: RunReport,
+  p: Proc = "server",
+): {
   start: number;
   peak: number;
   end: number;
   firstThirdPeak: number;
   lastThirdPeak: number;
 } {
-  const rss = r.samples.filter((s) => s.rssMiB !== undefined && s.t <= r.loadEndS) as {
-    t: number;
-    rssMiB: number;
-  }[];
+  const rss = r.samples
+    .filter((s) => rssOf(s, p) !== undefined && s.t <= r.loadEndS)
+    .map((s) => ({ t: s.t, rssMiB: rssOf(s, p)! }));
   const peakOf = (xs: { rssMiB: number }[]) => xs.reduce((m, s) => Math.max(m, s.rssMiB), 0);
   const third = r.loadEndS / 3;
   return {
@@ -206,11 +232,14 @@ export function memorySummary(r: RunReport): {
  * samples count nothing) and per acknowledged record: the figure that changes with the code, where rates
  * also change with what else runs on the machine.
  */
-export function cpuSummary(r: RunReport): { cpuSeconds: number; meanCores: number; usPerRecord: number } {
+export function cpuSummary(
+  r: RunReport,
+  p: Proc = "server",
+): { cpuSeconds: number; meanCores: number; usPerRecord: number } {
   const loaded = r.samples.filter((s) => s.t <= r.loadEndS);
   let cpuSeconds = 0;
   for (let i = 1; i < loaded.length; i++) {
-    const pct = loaded[i]!.cpuPercent;
+    const pct = cpuOf(loaded[i]!, p);
     if (pct !== undefined) cpuSeconds += (pct / 100) * (loaded[i]!.t - loaded[i - 1]!.t);
   }
   const acked = RECEIVERS.reduce((n, rec) => n + r.receivers[rec].acked, 0);
@@ -225,8 +254,13 @@ export function renderMarkdown(reports: RunReport[]): string {
   const lines: string[] = ["# bench:soak", ""];
   for (const r of reports) {
     const m = r.machine;
-    const mem = memorySummary(r);
-    const cpu = cpuSummary(r);
+    // Reports written before the split existed have no `split`.
+    const procs: [Proc, string][] = r.split
+      ? [
+          ["server", "Receivers + API process"],
+          ["worker", "Worker process"],
+        ]
+      : [["server", "Server"]];
     lines.push(
       `## ${r.config}: ${r.title}`,
       "",
@@ -275,13 +309,27 @@ export function renderMarkdown(reports: RunReport[]): string {
       "",
       `Edge calls stored: ${int(r.stored.edgeCalls)}; late events dropped ${r.stored.late.dropped}, corrected ${r.stored.late.corrected}.`,
       "",
-      `Server RSS: ${int(mem.start)} MiB at the first sample, peak ${int(mem.peak)} MiB, ${int(mem.end)} MiB at the end of the load; ` +
-        `peak in the first third ${int(mem.firstThirdPeak)} MiB, in the last third ${int(mem.lastThirdPeak)} MiB.`,
-      "",
-      `Server CPU during the load: ${cpu.cpuSeconds.toFixed(0)} CPU-s (${cpu.meanCores.toFixed(2)} cores on average), ` +
-        `${cpu.usPerRecord.toFixed(1)} µs per acknowledged record.`,
-      "",
     );
+    for (const [p, name] of procs) {
+      const mem = memorySummary(r, p);
+      const cpu = cpuSummary(r, p);
+      lines.push(
+        `${name} RSS: ${int(mem.start)} MiB at the first sample, peak ${int(mem.peak)} MiB, ${int(mem.end)} MiB at the end of the load; ` +
+          `peak in the first third ${int(mem.firstThirdPeak)} MiB, in the last third ${int(mem.lastThirdPeak)} MiB.`,
+        "",
+        `${name} CPU during the load: ${cpu.cpuSeconds.toFixed(0)} CPU-s (${cpu.meanCores.toFixed(2)} cores on average), ` +
+          `${cpu.usPerRecord.toFixed(1)} µs per acknowledged record.`,
+        "",
+      );
+    }
+    const backlogs = r.samples.flatMap((s) => (s.backlog === undefined ? [] : [s.backlog]));
+    if (backlogs.length > 0) {
+      const peak = r.samples.reduce((m, s) => ((s.backlog ?? -1) > (m.backlog ?? -1) ? s : m));
+      lines.push(
+        `Pipeline backlog (as the receivers measured it, sampled every 2 s): peak ${int(peak.backlog!)} messages at ${peak.t.toFixed(0)} s, ${int(backlogs.at(-1)!)} at the last sample.`,
+        "",
+      );
+    }
     for (const rec of RECEIVERS) for (const note of r.receivers[rec].notes) lines.push(`- ${rec}: ${note}`);
     lines.push("");
   }
