@@ -1,4 +1,12 @@
-import type { Attributes, MetricSeries, Severity, SpanKind, TelemetryEvent } from "../../core/telemetry.js";
+import type {
+  Attributes,
+  LogRecord,
+  MetricSeries,
+  Severity,
+  Span,
+  SpanKind,
+  TelemetryEvent,
+} from "../../core/telemetry.js";
 import { type DecodeResult, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { type OtlpSignal, otlpTypes } from "./otlp-proto.js";
 
@@ -280,26 +288,19 @@ function toSpanEvent(s: Node, service: string, resource: Attributes, log: Reject
     events.push({ name: String(e.name ?? ""), time, attributes: attributes(e.attributes) });
   }
   const statusMessage = s.status?.message ? String(s.status.message) : undefined;
-  return {
-    schemaVersion: 1,
-    kind: "span",
-    service,
-    time: start,
-    attributes: resource,
-    span: {
-      traceId,
-      spanId,
-      ...(parent === "" || isZero(parent) ? {} : { parentSpanId: parent }),
-      name: String(s.name ?? ""),
-      kind: SPAN_KINDS[kind]!,
-      startTime: start,
-      endTime: end,
-      status: STATUSES[status]!,
-      ...(statusMessage ? { statusMessage } : {}),
-      attributes: attributes(s.attributes),
-      events,
-    },
-  };
+  // Optional keys are assigned in the contract's order rather than spread from conditional literals: a
+  // spread copies through a runtime call and a temporary object per span, the hot path of trace ingest.
+  const span = { traceId, spanId } as Span;
+  if (parent !== "" && !isZero(parent)) span.parentSpanId = parent;
+  span.name = String(s.name ?? "");
+  span.kind = SPAN_KINDS[kind]!;
+  span.startTime = start;
+  span.endTime = end;
+  span.status = STATUSES[status]!;
+  if (statusMessage) span.statusMessage = statusMessage;
+  span.attributes = attributes(s.attributes);
+  span.events = events;
+  return { schemaVersion: 1, kind: "span", service, time: start, attributes: resource, span };
 }
 
 // ── logs ───────────────────────────────────────────────────────────────────────────────────────────
@@ -359,21 +360,16 @@ function toLogEvent(
   const spanId = idHex(r.spanId);
   const body = r.body == null ? "" : anyValue(r.body);
   const severityText = r.severityText ? String(r.severityText) : undefined;
-  return {
-    schemaVersion: 1,
-    kind: "log",
-    service,
-    time,
-    attributes: resource,
-    log: {
-      body: body === undefined ? "" : String(body),
-      severity: severityOf(sev, severityText),
-      ...(severityText ? { severityText } : {}),
-      ...(traceId.length === 32 && !isZero(traceId) ? { traceId } : {}),
-      ...(spanId.length === 16 && !isZero(spanId) ? { spanId } : {}),
-      attributes: attributes(r.attributes),
-    },
-  };
+  // Optional keys assigned in the contract's order, without a spread per record (see toSpanEvent).
+  const record = {
+    body: body === undefined ? "" : String(body),
+    severity: severityOf(sev, severityText),
+  } as LogRecord;
+  if (severityText) record.severityText = severityText;
+  if (traceId.length === 32 && !isZero(traceId)) record.traceId = traceId;
+  if (spanId.length === 16 && !isZero(spanId)) record.spanId = spanId;
+  record.attributes = attributes(r.attributes);
+  return { schemaVersion: 1, kind: "log", service, time, attributes: resource, log: record };
 }
 
 const SEVERITY_NAMES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
