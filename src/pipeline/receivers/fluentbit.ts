@@ -178,11 +178,25 @@ function dateOf(v: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The dotted paths looked up are the configured service key and the constants above, so their parts are
+ * split once rather than per record and key.
+ */
+const PATHS = new Map<string, string[]>();
+function pathParts(path: string): string[] {
+  let parts = PATHS.get(path);
+  if (!parts) {
+    parts = path.split(".");
+    if (PATHS.size < 64) PATHS.set(path, parts);
+  }
+  return parts;
+}
+
 /** A record key by exact name first (`kubernetes.labels.app` may be one flat key), then as a path. */
 export function lookup(record: Record<string, unknown>, path: string): unknown {
   if (Object.hasOwn(record, path)) return record[path];
   let cur: unknown = record;
-  for (const part of path.split(".")) {
+  for (const part of pathParts(path)) {
     if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, part)) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
@@ -212,16 +226,33 @@ function serviceOf(record: Record<string, unknown>, key: string): string | undef
   return undefined;
 }
 
-function flatten(value: unknown, prefix: string, out: Attributes, depth: number): void {
-  if (Object.keys(out).length >= MAX_ATTRIBUTES) return;
+/** Attributes flattened so far: the keys of `out` and their count, kept apart so no call counts them again. */
+interface Flat {
+  out: Attributes;
+  keys: number;
+}
+
+function flatten(value: unknown, prefix: string, flat: Flat, depth: number): void {
+  if (flat.keys >= MAX_ATTRIBUTES) return;
   if (value === null || value === undefined) return;
-  if (typeof value === "string" || typeof value === "boolean") out[prefix] = value;
-  else if (typeof value === "number") out[prefix] = Number.isFinite(value) ? value : String(value);
-  else if (value instanceof Uint8Array) out[prefix] = Buffer.from(value).toString("utf8");
-  else if (Array.isArray(value) || depth >= MAX_DEPTH) out[prefix] = safeJson(value);
-  else if (typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out, depth + 1);
-  } else out[prefix] = String(value);
+  if (
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array) &&
+    depth < MAX_DEPTH
+  ) {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) flatten(o[k], prefix ? `${prefix}.${k}` : k, flat, depth + 1);
+    return;
+  }
+  let v: string | number | boolean;
+  if (typeof value === "string" || typeof value === "boolean") v = value;
+  else if (typeof value === "number") v = Number.isFinite(value) ? value : String(value);
+  else if (value instanceof Uint8Array) v = Buffer.from(value).toString("utf8");
+  else if (typeof value === "object") v = safeJson(value);
+  else v = String(value);
+  if (!Object.hasOwn(flat.out, prefix)) flat.keys++;
+  flat.out[prefix] = v;
 }
 
 function safeJson(v: unknown): string {
@@ -276,7 +307,7 @@ function toEvent(
     }
   }
   const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (k !== bodyKey && k !== dateKey) rest[k] = v;
+  for (const k of Object.keys(r)) if (k !== bodyKey && k !== dateKey) rest[k] = r[k];
   if (body === undefined) body = safeJson(rest);
   let severity: ReturnType<typeof severityFromText>;
   let severityText: string | undefined;
@@ -289,7 +320,7 @@ function toEvent(
     }
   }
   const attributes: Attributes = {};
-  flatten(rest, "", attributes, 0);
+  flatten(rest, "", { out: attributes, keys: 0 }, 0);
   if (options.tag) attributes["fluentbit.tag"] = options.tag;
   return {
     schemaVersion: 1,
