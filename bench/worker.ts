@@ -9,7 +9,7 @@
  * clock advances with every record consumed at the soak's rate, so open traces, quiet-trace completion
  * and window pacing behave as at full load without waiting for the wall clock.
  *
- *   npm run bench:worker -- [--seconds 10] [--kinds logs,spans,metrics,rum,mixed] [--database postgres://…]
+ *   npm run bench:worker -- [--seconds 10] [--kinds logs,spans,metrics,rum,mixed] [--database postgres://… (emptied first)]
  *     [--statements] [--profile <prefix>]
  *
  * Reports per phase the process CPU per record (µs, process.cpuUsage) and records/s; `--statements`

@@ -208,10 +208,17 @@ export function routedQuerier(main: RangeQuerier, derived: MemorySource): RangeQ
   };
 }
 
-/** The newest stored metric sample, or undefined when none is stored. */
+/**
+ * The newest stored metric sample, or undefined when none is stored: the newest of each series, read
+ * backwards on the primary key (series_id, time), as no index on time alone is kept (the writes pay for
+ * every index, a row per sample).
+ */
 export async function latestSampleTime(sql: Sql): Promise<number | undefined> {
   const { rows } = await sql.query<{ t: number | string | null }>(
-    "SELECT max(time) AS t FROM metric_samples",
+    `SELECT max(m.time) AS t FROM metric_series s
+       CROSS JOIN LATERAL (
+         SELECT x.time FROM metric_samples x WHERE x.series_id = s.series_id ORDER BY x.time DESC LIMIT 1
+       ) m`,
   );
   const t = rows[0]?.t;
   return t === null || t === undefined ? undefined : Number(t);

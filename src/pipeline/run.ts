@@ -150,6 +150,8 @@ interface StoredParts {
 interface Written {
   capsules: Capsule[];
   overtaken?: Map<number, number>;
+  /** Metric series ids the transaction offered to the store (stored once it commits). */
+  series: string[];
 }
 
 /**
@@ -206,6 +208,8 @@ interface Run {
   blobDue: Map<string, number>;
   /** Capsule ids whose template is embedded already. */
   embedded: Set<string>;
+  /** Metric series this worker's committed transactions stored (see SeriesMemo); emptied past a bound. */
+  storedSeries: Set<string>;
   /** Per service: when its last late-drop warning was logged. */
   lateWarned: Map<string, number>;
   /** The work queue: batches, timer ticks and drains run one after another on it. */
@@ -245,6 +249,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     recentIds: new Map(),
     blobDue: new Map(),
     embedded: new Set(),
+    storedSeries: new Set(),
     lateWarned: new Map(),
     chain: Promise.resolve(),
   };
@@ -597,9 +602,14 @@ function resumeFromOvertaken(run: Run, offsets: Offset[], overtaken: Map<number,
  */
 async function writeChangeSet(run: Run, changes: StageChanges, offsets: Offset[]): Promise<Written> {
   const written = await run.deps.sql.transaction((tx) => addChangeSet(run, tx, changes, offsets));
+  if (run.storedSeries.size + written.series.length > STORED_SERIES_LIMIT) run.storedSeries.clear();
+  for (const id of written.series) run.storedSeries.add(id);
   for (const [service, wm] of changes.watermarks) watermarkGauge.set({ service }, wm / 1000);
   return written;
 }
+
+/** Metric series ids remembered as stored: some 100 bytes each, and a forgotten one is only offered again. */
+const STORED_SERIES_LIMIT = 200_000;
 
 /** The transaction of writeChangeSet: under the window lock, so its read-add-writes never interleave. */
 async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: Offset[]): Promise<Written> {
@@ -607,7 +617,8 @@ async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: O
   const skip: StoredParts = run.deps.bus.durable
     ? await storedParts(tx, run.group, changes, offsets)
     : { messages: false, traces: false, stored: new Map<number, number>() };
-  if (!skip.messages) await insertSamples(tx, changes.samples);
+  const series = { known: run.storedSeries, offered: [] as string[] };
+  if (!skip.messages) await insertSamples(tx, changes.samples, series);
   const capsules = await addWindowChanges(
     tx,
     {
@@ -635,13 +646,13 @@ async function addChangeSet(run: Run, tx: Sql, changes: StageChanges, offsets: O
   if (!skip.messages) await addLateEvents(tx, changes.late);
   if (changes.fingerprinterState) await saveFingerprintState(tx, STATE_KEY, changes.fingerprinterState);
   await saveWatermarks(tx, STATE_KEY, changes.watermarks);
-  if (skip.messages) return { capsules, overtaken: skip.stored };
+  if (skip.messages) return { capsules, overtaken: skip.stored, series: series.offered };
   await commitOffsets(
     tx,
     run.group,
     offsets.map((o) => ({ topic: TOPICS.rawTelemetry, partition: o.partition, nextOffset: o.next })),
   );
-  return { capsules };
+  return { capsules, series: series.offered };
 }
 
 /** The next offset stored per partition of `raw-telemetry` for this group. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { latestSampleTime } from "../../src/analysis/history-source.js";
 import type { MetricSeries } from "../../src/core/telemetry.js";
 import type { Sql } from "../../src/store/ports.js";
 import {
@@ -97,6 +98,36 @@ for (const engine of await availableEngines()) {
       expect(s?.samples.map((p) => p.value)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
       const [all] = await querySamples(sql, { name: "odd", start: T0, end: T0 });
       expect(Number.isNaN(all?.samples[0]?.value)).toBe(true);
+    });
+
+    it("keeps the first value of a sample given twice in one batch, and the newest time of every series", async () => {
+      const twice = series({ service: "twice" }, [
+        [T0 + 1_000, 7],
+        [T0 + 1_000, 8],
+      ]);
+      const other = series({ service: "twice", code: "500" }, [[T0 + 90_000, 1]]);
+      expect(await insertSamples(sql, [twice, other, twice])).toBe(2);
+      const [s] = await querySamples(sql, {
+        matchers: [
+          { name: "service", op: "=", value: "twice" },
+          { name: "code", op: "=", value: "" },
+        ],
+        start: T0,
+        end: T0 + 2_000,
+      });
+      expect(s?.samples).toEqual([{ time: T0 + 1_000, value: 7 }]);
+      expect(await latestSampleTime(sql)).toBe(T0 + 90_000);
+    });
+
+    it("offers only the series a memo does not know as stored, and tells which it offered", async () => {
+      const known = series({ service: "memo", code: "200" }, [[T0, 1]]);
+      const fresh = series({ service: "memo", code: "201" }, [[T0, 2]]);
+      const memo = { known: new Set([seriesId(known.name, known.labels)]), offered: [] as string[] };
+      await insertSamples(sql, [known, fresh], memo);
+      expect(memo.offered).toEqual([seriesId(fresh.name, fresh.labels)]);
+      // The known series' row was left out, so its sample is stored but not listed: the memo is trusted.
+      const listed = await listSeries(sql, { matchers: [{ name: "service", op: "=", value: "memo" }] });
+      expect(listed.map((l) => l.labels.code)).toEqual(["201"]);
     });
 
     it("lists series and names for discovery", async () => {
