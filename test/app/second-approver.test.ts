@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -9,12 +9,11 @@ import { approve } from "../../src/app/approve.js";
 import { type AppContext, openApp } from "../../src/app/context.js";
 import { amend } from "../../src/app/proposals.js";
 import { ConfigSchema } from "../../src/config.js";
-import { Proposal } from "../../src/core/proposal.js";
 import { approvalsOf } from "../../src/store/repos/approvals.js";
 import { listAudit } from "../../src/store/repos/audit.js";
-import { getProposal, saveProposal } from "../../src/store/repos/proposals.js";
-import { ROOT } from "../generators/helpers.js";
+import { getProposal } from "../../src/store/repos/proposals.js";
 import { SMALL_DEMO_END, SMALL_DEMO_STEP_SECONDS, storeSmallDemo } from "../helpers/demo-store.js";
+import { availability, latency, openProposals } from "../helpers/recorded-proposals.js";
 
 /**
  * A policy that asks for a second approver (`requireSecondApprover: true`): the first approval is recorded
@@ -25,13 +24,6 @@ import { SMALL_DEMO_END, SMALL_DEMO_STEP_SECONDS, storeSmallDemo } from "../help
  * second approver alone does not open the change; after one that changes nothing, they do.
  */
 
-const proposals = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = proposals.find((p) => p.name === "checkout POST /checkout availability")!;
-const latency = proposals.find((p) => p.name === "checkout POST /checkout latency")!;
 const ids = [availability.id, latency.id];
 
 /** A local repository whose policy lets alice and bob approve and asks for a second approver, and an app on it. */
@@ -61,7 +53,7 @@ describe("approve under a policy asking for a second approver", { timeout: 120_0
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "slo-scout-second-approver-"));
     ({ app, git, branches } = await openPolicyApp(dir));
-    for (const p of [availability, latency]) await saveProposal(app.sql, { ...p, status: "proposed" });
+    await openProposals(app.sql, [availability, latency]);
   });
   afterAll(async () => {
     await app?.close();

@@ -1,15 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppContext, openApp } from "../../src/app/context.js";
 import { type ChatHost, type ChatMessage, type ChatRequest, startChatJobs } from "../../src/bot/chat-jobs.js";
 import { ConfigSchema } from "../../src/config.js";
-import { Proposal } from "../../src/core/proposal.js";
 import type { JobQueue } from "../../src/store/ports.js";
 import { acquireChangeLocks } from "../../src/store/repos/change-locks.js";
-import { saveProposal } from "../../src/store/repos/proposals.js";
-import { ROOT } from "../generators/helpers.js";
+import { openProposals, recordedProposals as proposals } from "../helpers/recorded-proposals.js";
 
 /**
  * The chat-job runner with a recording host: the delivery is claimed once, every command is acknowledged
@@ -19,12 +15,6 @@ import { ROOT } from "../generators/helpers.js";
 
 type Thread = { issue: number };
 type Address = { comment: number; subject: string };
-
-const proposals = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
 
 function recordingHost(name: string, overrides: Partial<ChatHost<Thread, Address>> = {}) {
   const acks: { text: string; subject: string; markdown: string }[] = [];
@@ -69,7 +59,7 @@ describe("chat jobs", { timeout: 60_000 }, () => {
       { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
     );
     app = await openApp(ConfigSchema.parse({ DATABASE_URL: "pglite://memory" }), { logger });
-    for (const p of proposals) await saveProposal(app.sql, { ...p, status: "proposed" });
+    await openProposals(app.sql);
   });
   afterAll(() => app?.close());
 

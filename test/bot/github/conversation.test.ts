@@ -1,17 +1,12 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import nock from "nock";
-import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AppContext, openApp } from "../../../src/app/context.js";
+import type { AppContext } from "../../../src/app/context.js";
 import { githubRoutes } from "../../../src/bot/github/route.js";
-import { ConfigSchema } from "../../../src/config.js";
-import { Proposal } from "../../../src/core/proposal.js";
-import { buildServer } from "../../../src/server/app.js";
 import { getChangeLock } from "../../../src/store/repos/change-locks.js";
-import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
-import { ROOT } from "../../generators/helpers.js";
+import { getProposal } from "../../../src/store/repos/proposals.js";
+import { type BotServer, startBotServer } from "../../helpers/bot-server.js";
+import { GH, nockNewPullRequest, REPO } from "../../helpers/github-pull-request.js";
+import { availability, CHECKOUT_ARTIFACTS, openProposals } from "../../helpers/recorded-proposals.js";
 import { deliver, example, privateKeyPem, SECRET } from "./helpers.js";
 
 /**
@@ -19,15 +14,6 @@ import { deliver, example, privateKeyPem, SECRET } from "./helpers.js";
  * server, every GitHub API call answered by nock (no other network). Proposals come from `analyze checkout`
  * on the demo shop (the recorded fixture).
  */
-
-const GH = "https://api.github.com";
-const REPO = "/repos/Codertocat/Hello-World";
-const proposals = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = proposals.find((p) => p.name === "checkout POST /checkout availability")!;
 
 /** A PR comment by a person, as GitHub delivers it. */
 function prComment(body: string, login = "octocat", id = 9001) {
@@ -59,28 +45,16 @@ function nextEdit(): Promise<{ id: number; body: string }> {
 }
 
 describe("GitHub App conversation", { timeout: 120_000 }, () => {
+  let bot: BotServer;
   let app: AppContext;
-  let server: FastifyInstance;
   let base: string;
   const calls: string[] = [];
 
   beforeAll(async () => {
-    const config = ConfigSchema.parse({
-      DATABASE_URL: "pglite://memory",
-      APP_ID: "1",
-      PRIVATE_KEY: privateKeyPem,
-      WEBHOOK_SECRET: SECRET,
-      LOG_LEVEL: "silent",
-    });
-    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
-    app = await openApp(config, { logger });
-    server = await buildServer(
-      { config, logger, sql: app.sql, queue: await app.queue(), app },
-      { plugins: [githubRoutes] },
-    );
-    await server.listen({ host: "127.0.0.1", port: 0 });
-    const address = server.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    bot = await startBotServer({ APP_ID: "1", PRIVATE_KEY: privateKeyPem, WEBHOOK_SECRET: SECRET }, [
+      githubRoutes,
+    ]);
+    ({ app, base } = bot);
     nock.disableNetConnect();
     nock.enableNetConnect("127.0.0.1");
     nock.emitter.on("no match", (req: { method?: string; path?: string; hostname?: string }) => {
@@ -90,7 +64,7 @@ describe("GitHub App conversation", { timeout: 120_000 }, () => {
   beforeEach(async () => {
     nock.cleanAll();
     calls.length = 0;
-    for (const p of proposals) await saveProposal(app.sql, { ...p, status: "proposed" });
+    await openProposals(app.sql);
     // What every delivery may need: an installation token, the repository, files the repository lacks.
     nock(GH)
       .persist()
@@ -105,8 +79,7 @@ describe("GitHub App conversation", { timeout: 120_000 }, () => {
   afterAll(async () => {
     nock.cleanAll();
     nock.enableNetConnect();
-    await server?.close();
-    await app?.close();
+    await bot?.close();
   });
 
   it("refuses a delivery with a bad or missing signature with 401, and calls nothing", async () => {
@@ -225,43 +198,7 @@ describe("GitHub App conversation", { timeout: 120_000 }, () => {
     nock(GH).get(`${REPO}/issues/1/comments`).query(true).reply(200, []);
     nock(GH).post(`${REPO}/issues/1/comments`).reply(201, { id: 800 });
     nock(GH).get(`${REPO}/collaborators/octocat/permission`).reply(200, { permission: "write" });
-    nock(GH)
-      .get(`${REPO}/pulls`)
-      .query({ head: "Codertocat:slo-scout/checkout", state: "open", per_page: "1" })
-      .reply(200, []);
-    nock(GH)
-      .get(`${REPO}/git/ref/heads%2Fmain`)
-      .reply(200, { object: { sha: "a".repeat(40) } });
-    nock(GH)
-      .post(`${REPO}/git/refs`, { ref: "refs/heads/slo-scout/checkout", sha: "a".repeat(40) })
-      .reply(201, {});
-    const mutations: {
-      input: { fileChanges: { additions: { path: string; contents: string }[] }; expectedHeadOid: string };
-    }[] = [];
-    nock(GH)
-      .post("/graphql", (b: { query: string; variables: (typeof mutations)[number] }) => {
-        mutations.push(b.variables);
-        return b.query.includes("createCommitOnBranch");
-      })
-      .reply(200, { data: { createCommitOnBranch: { commit: { oid: "b".repeat(40), url: "u" } } } });
-    let pullBody = "";
-    nock(GH)
-      .post(`${REPO}/pulls`, (b: { body: string; head: string; base: string }) => {
-        pullBody = b.body;
-        return b.head === "slo-scout/checkout" && b.base === "main";
-      })
-      .reply(201, {
-        number: 7,
-        html_url: "https://github.com/Codertocat/Hello-World/pull/7",
-        title: "SLOs for checkout",
-        body: "",
-        state: "open",
-        head: { ref: "slo-scout/checkout", sha: "b".repeat(40) },
-        base: { ref: "main" },
-      });
-    const labels = nock(GH)
-      .post(`${REPO}/issues/7/labels`, { labels: ["slo-scout"] })
-      .reply(200, []);
+    const { sent, labelled } = nockNewPullRequest();
     nock(GH)
       .get(`${REPO}/git/ref/heads%2Fslo-scout%2Fcheckout`)
       .reply(200, { object: { sha: "b".repeat(40) } });
@@ -284,20 +221,13 @@ describe("GitHub App conversation", { timeout: 120_000 }, () => {
     expect(body).toContain("slo-scout/checkout");
     const check = await checked;
     expect(calls).toEqual([]);
-    expect(mutations).toHaveLength(1);
-    const paths = mutations[0]!.input.fileChanges.additions.map((a) => a.path).sort();
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        "slos/checkout.yml",
-        "rules/checkout.rules.yml",
-        "rules/checkout.rules.test.yml",
-        "dashboards/checkout.json",
-      ]),
-    );
+    expect(sent.commits).toHaveLength(1);
+    const paths = sent.commits[0]!.input.fileChanges.additions.map((a) => a.path).sort();
+    expect(paths).toEqual(expect.arrayContaining(CHECKOUT_ARTIFACTS));
     expect(paths.some((p) => p.startsWith("runbooks/checkout/"))).toBe(true);
-    expect(mutations[0]!.input.expectedHeadOid).toBe("a".repeat(40));
-    expect(pullBody).toContain("checkout");
-    expect(labels.isDone()).toBe(true);
+    expect(sent.commits[0]!.input.expectedHeadOid).toBe("a".repeat(40));
+    expect(sent.pullBody).toContain("checkout");
+    expect(labelled.isDone()).toBe(true);
     expect(check).toMatchObject({
       head_sha: "b".repeat(40),
       conclusion: "success",

@@ -1,17 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import nock from "nock";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildChangeSet } from "../../../src/app/change-set.js";
-import { type AppContext, openApp } from "../../../src/app/context.js";
 import { githubRoutes } from "../../../src/bot/github/route.js";
-import { ConfigSchema } from "../../../src/config.js";
-import { Proposal } from "../../../src/core/proposal.js";
 import { specFromProposals } from "../../../src/generators/spec/from-proposals.js";
-import { buildServer } from "../../../src/server/app.js";
-import { ROOT } from "../../generators/helpers.js";
+import { type BotServer, startBotServer } from "../../helpers/bot-server.js";
+import { GH, REPO } from "../../helpers/github-pull-request.js";
+import { availability } from "../../helpers/recorded-proposals.js";
 import { deliver, example, privateKeyPem, SECRET } from "./helpers.js";
 
 /**
@@ -20,17 +14,9 @@ import { deliver, example, privateKeyPem, SECRET } from "./helpers.js";
  * GitHub would receive.
  */
 
-const GH = "https://api.github.com";
-const REPO = "/repos/Codertocat/Hello-World";
 const HEAD = "c".repeat(40);
 const BASE = "d".repeat(40);
 
-const proposals = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = proposals.find((p) => p.name === "checkout POST /checkout availability")!;
 const spec = specFromProposals("checkout", [availability]);
 const built = buildChangeSet("checkout", spec, { period: availability.window });
 if (!built.ok) throw new Error(built.refusal.reason);
@@ -48,35 +34,21 @@ interface CheckRun {
 }
 
 describe("spec pull request review", { timeout: 120_000 }, () => {
-  let app: AppContext;
-  let server: FastifyInstance;
+  let bot: BotServer;
   let base: string;
 
   beforeAll(async () => {
-    const config = ConfigSchema.parse({
-      DATABASE_URL: "pglite://memory",
-      APP_ID: "1",
-      PRIVATE_KEY: privateKeyPem,
-      WEBHOOK_SECRET: SECRET,
-      LOG_LEVEL: "silent",
-    });
-    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
-    app = await openApp(config, { logger });
-    server = await buildServer(
-      { config, logger, sql: app.sql, queue: await app.queue(), app },
-      { plugins: [githubRoutes] },
-    );
-    await server.listen({ host: "127.0.0.1", port: 0 });
-    const address = server.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    bot = await startBotServer({ APP_ID: "1", PRIVATE_KEY: privateKeyPem, WEBHOOK_SECRET: SECRET }, [
+      githubRoutes,
+    ]);
+    base = bot.base;
     nock.disableNetConnect();
     nock.enableNetConnect("127.0.0.1");
   });
   afterAll(async () => {
     nock.cleanAll();
     nock.enableNetConnect();
-    await server?.close();
-    await app?.close();
+    await bot?.close();
   });
 
   /** Serves the pull request's files at its head; everything else is absent. Resolves with the check and the comment. */

@@ -1,20 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import nock from "nock";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildChangeSet } from "../../../src/app/change-set.js";
-import { type AppContext, openApp } from "../../../src/app/context.js";
+import type { AppContext } from "../../../src/app/context.js";
 import { specPeriod } from "../../../src/app/review.js";
 import { gitlabWebhooks } from "../../../src/bot/gitlab/webhooks.js";
 import { ConfigSchema } from "../../../src/config.js";
-import { Proposal } from "../../../src/core/proposal.js";
 import { buildServer } from "../../../src/server/app.js";
 import { getChangeLock } from "../../../src/store/repos/change-locks.js";
-import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
+import { getProposal } from "../../../src/store/repos/proposals.js";
 import { FIXTURES, ROOT } from "../../generators/helpers.js";
+import { type BotServer, startBotServer } from "../../helpers/bot-server.js";
 import {
   awardBody,
   BRANCH_NOT_FOUND,
@@ -27,6 +26,12 @@ import {
   mergeRequestBody,
   noteBody,
 } from "../../helpers/gitlab-api.js";
+import {
+  availability,
+  CHECKOUT_ARTIFACTS,
+  latency,
+  openProposals,
+} from "../../helpers/recorded-proposals.js";
 
 /**
  * The GitLab face end to end: GitLab's documented Note Hook payloads (test/fixtures/gitlab) posted over
@@ -53,13 +58,6 @@ type Sent = Record<string, unknown>;
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(join(ROOT, "test/fixtures/gitlab", name), "utf8")) as HookBody;
-const proposals = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = proposals.find((p) => p.name === "checkout POST /checkout availability")!;
-const latency = proposals.find((p) => p.name === "checkout POST /checkout latency")!;
 
 /** The documented "Comment on a merge request" payload with another note id and text. */
 function mrNote(id: number, text: string, user = ROOTUSER) {
@@ -95,8 +93,8 @@ const within = <T>(p: Promise<T>, ms: number, what: string) =>
 
 describe("GitLab webhooks", { timeout: 120_000 }, () => {
   let dir: string;
+  let bot: BotServer;
   let app: AppContext;
-  let server: FastifyInstance;
   let url: string;
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -113,22 +111,17 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "slo-scout-gitlab-"));
-    const config = ConfigSchema.parse({
-      DATABASE_URL: "pglite://memory",
-      SLO_SCOUT_REPO: join(dir, "unused-local-repo"),
-      GITLAB_HOST: GITLAB,
-      GITLAB_TOKEN: "glpat-test-token",
-      GITLAB_WEBHOOK_SECRET: SECRET,
-    });
-    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
-    app = await openApp(config, { logger });
-    server = await buildServer(
-      { config, logger, sql: app.sql, queue: await app.queue(), app },
-      { plugins: [gitlabWebhooks] },
+    bot = await startBotServer(
+      {
+        SLO_SCOUT_REPO: join(dir, "unused-local-repo"),
+        GITLAB_HOST: GITLAB,
+        GITLAB_TOKEN: "glpat-test-token",
+        GITLAB_WEBHOOK_SECRET: SECRET,
+      },
+      [gitlabWebhooks],
     );
-    await server.listen({ host: "127.0.0.1", port: 0 });
-    const address = server.server.address();
-    url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/api/gitlab/webhooks`;
+    app = bot.app;
+    url = `${bot.base}/api/gitlab/webhooks`;
   });
   beforeEach(() => {
     nock.disableNetConnect();
@@ -139,8 +132,7 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
     nock.enableNetConnect();
   });
   afterAll(async () => {
-    await server?.close();
-    await app?.close();
+    await bot?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -165,7 +157,7 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
   });
 
   it("walks the conversation: 👀 and a sticky note, the note edited with the proposals, a Developer's approve → one commit with every artifact, the merge request, the note edited with it", async () => {
-    for (const p of [availability, latency]) await saveProposal(app.sql, { ...p, status: "proposed" });
+    await openProposals(app.sql, [availability, latency]);
 
     // 1. "/slo-scout proposals checkout": 👀, a new sticky note saying it runs, then that note edited.
     const running = capture();
@@ -258,14 +250,7 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
     const paths = (committed.actions as { action: string; file_path: string }[])
       .map((a) => a.file_path)
       .sort();
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        "slos/checkout.yml",
-        "rules/checkout.rules.yml",
-        "rules/checkout.rules.test.yml",
-        "dashboards/checkout.json",
-      ]),
-    );
+    expect(paths).toEqual(expect.arrayContaining(CHECKOUT_ARTIFACTS));
     expect(paths.some((p) => p.startsWith("runbooks/checkout"))).toBe(true);
     expect((committed.actions as { action: string }[]).every((a) => a.action === "create")).toBe(true);
     expect(opened).toMatchObject({ source_branch: "slo-scout/checkout", target_branch: "master" });
@@ -297,7 +282,7 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
   });
 
   it("refuses an approval by a Reporter with the reason and a correlation id, and commits nothing", async () => {
-    await saveProposal(app.sql, { ...latency, status: "proposed" });
+    await openProposals(app.sql, [latency]);
     const answered = capture();
     const gitlab = nock(GITLAB)
       .get("/api/v4/user")
@@ -334,7 +319,7 @@ describe("GitLab webhooks", { timeout: 120_000 }, () => {
   });
 
   it("answers an approval while the project's policy is invalid with the file and the line at fault", async () => {
-    await saveProposal(app.sql, { ...latency, status: "proposed" });
+    await openProposals(app.sql, [latency]);
     const answered = capture();
     const policy = "approvers:\n  users: [root]\nmaxPagesPer28d: lots\n";
     const gitlab = nock(GITLAB)

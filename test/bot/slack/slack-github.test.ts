@@ -1,20 +1,23 @@
-import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import nock from "nock";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppContext, openApp } from "../../../src/app/context.js";
+import type { AppContext } from "../../../src/app/context.js";
 import { slackRoutes } from "../../../src/bot/slack/plugin.js";
 import { ConfigError, ConfigSchema } from "../../../src/config.js";
-import { Proposal } from "../../../src/core/proposal.js";
-import { buildServer } from "../../../src/server/app.js";
 import { changeRepository } from "../../../src/store/githost/open.js";
 import { getChangeLock } from "../../../src/store/repos/change-locks.js";
-import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
-import { ROOT } from "../../generators/helpers.js";
-import { type SlackCall, type SlackStandIn, startSlackStandIn } from "../../helpers/slack-stand-in.js";
+import { getProposal } from "../../../src/store/repos/proposals.js";
+import { type BotServer, startBotServer } from "../../helpers/bot-server.js";
+import { GH, nockNewPullRequest, PULL_URL, REPO } from "../../helpers/github-pull-request.js";
+import { availability, latency, openProposals } from "../../helpers/recorded-proposals.js";
+import {
+  buttonClick,
+  SLACK_CHANNEL as CHANNEL,
+  SLACK_SIGNING_SECRET as SECRET,
+  signed,
+  slashCommand,
+  texts,
+} from "../../helpers/slack-requests.js";
+import { type SlackStandIn, startSlackStandIn } from "../../helpers/slack-stand-in.js";
 import { privateKeyPem } from "../github/helpers.js";
 
 /**
@@ -25,58 +28,8 @@ import { privateKeyPem } from "../github/helpers.js";
  * by nock, with no other network.
  */
 
-const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
-const GH = "https://api.github.com";
-const REPO = "/repos/Codertocat/Hello-World";
 const ALLOWED = "U0DANA"; // the repository's .github/slo-scout.yml lists this Slack user as an approver
 const OUTSIDER = "U0EVE";
-const CHANNEL = "C2147483705";
-const PULL_URL = "https://github.com/Codertocat/Hello-World/pull/7";
-
-const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/slack", name), "utf8");
-const recorded = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = recorded.find((p) => p.name === "checkout POST /checkout availability")!;
-
-let triggers = 0;
-const trigger = () => `${13345224609 + ++triggers}.738474920.8088930838d88f008e0`;
-
-function slashCommand(text: string, user: string, responseUrl: string): string {
-  const form = new URLSearchParams(fixture("slash-command.txt").trim());
-  form.set("command", "/slo-scout");
-  form.set("text", text);
-  form.set("user_id", user);
-  form.set("channel_id", CHANNEL);
-  form.set("response_url", responseUrl);
-  form.set("trigger_id", trigger());
-  return form.toString();
-}
-
-function buttonClick(actionId: string, value: string, user: string, ts: string): string {
-  const body = JSON.parse(fixture("block-actions.json"));
-  body.user = { ...body.user, id: user };
-  body.channel = { id: CHANNEL, name: "test" };
-  body.container = { ...body.container, channel_id: CHANNEL, message_ts: ts };
-  body.message = { ...body.message, ts };
-  body.trigger_id = trigger();
-  body.actions = [{ ...body.actions[0], action_id: actionId, block_id: `proposal:${value}`, value }];
-  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
-}
-
-function signed(body: string): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000));
-  const sig = createHmac("sha256", SECRET).update(`v0:${ts}:${body}`).digest("hex");
-  return {
-    "content-type": "application/x-www-form-urlencoded",
-    "x-slack-request-timestamp": ts,
-    "x-slack-signature": `v0=${sig}`,
-  };
-}
-
-const texts = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? "");
 
 const VALID_REPO_CONFIG = `labels: [slo-scout]\npolicy:\n  approvers:\n    slackUserIds: [${ALLOWED}]\n`;
 
@@ -89,8 +42,8 @@ const baseConfig = {
 };
 
 describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () => {
+  let bot: BotServer;
   let app: AppContext;
-  let server: FastifyInstance;
   let slack: SlackStandIn;
   let base: string;
   const unmatched: string[] = [];
@@ -110,19 +63,18 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
       if (req.hostname !== "127.0.0.1") unmatched.push(`${req.method} ${req.path}`);
     });
     slack = await startSlackStandIn({ emails: { [ALLOWED]: "dana@example.com" } });
-    const config = ConfigSchema.parse({
-      ...baseConfig,
-      SLACK_API_URL: slack.apiUrl,
-      APP_ID: "1",
-      PRIVATE_KEY: privateKeyPem,
-      WEBHOOK_SECRET: "test-webhook-secret",
-    });
-    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
-    app = await openApp(config, { logger });
-    for (const p of recorded) await saveProposal(app.sql, { ...p, status: "proposed" });
-    server = await buildServer({ config, logger, sql: app.sql, app }, { plugins: [slackRoutes()] });
-    await server.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    bot = await startBotServer(
+      {
+        ...baseConfig,
+        SLACK_API_URL: slack.apiUrl,
+        APP_ID: "1",
+        PRIVATE_KEY: privateKeyPem,
+        WEBHOOK_SECRET: "test-webhook-secret",
+      },
+      [slackRoutes()],
+      { prepare: (app) => openProposals(app.sql) },
+    );
+    ({ app, base } = bot);
 
     // The App finds its installation on the repository with its own JWT, then works with that installation's token.
     nock(GH)
@@ -150,8 +102,7 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
   afterAll(async () => {
     nock.cleanAll();
     nock.enableNetConnect();
-    await server?.close();
-    await app?.close();
+    await bot?.close();
     await slack?.close();
   });
 
@@ -162,40 +113,8 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
     expect(texts(answer)).toContain(availability.id);
     const messageTs = String(answer.args.ts);
 
-    nock(GH)
-      .get(`${REPO}/pulls`)
-      .query({ head: "Codertocat:slo-scout/checkout", state: "open", per_page: "1" })
-      .reply(200, []);
-    nock(GH)
-      .get(`${REPO}/git/ref/heads%2Fmain`)
-      .reply(200, { object: { sha: "a".repeat(40) } });
-    nock(GH)
-      .post(`${REPO}/git/refs`, { ref: "refs/heads/slo-scout/checkout", sha: "a".repeat(40) })
-      .reply(201, {});
-    const commits: { input: { fileChanges: { additions: { path: string }[] }; expectedHeadOid: string } }[] =
-      [];
-    nock(GH)
-      .post("/graphql", (b: { query: string; variables: (typeof commits)[number] }) => {
-        commits.push(b.variables);
-        return b.query.includes("createCommitOnBranch");
-      })
-      .reply(200, { data: { createCommitOnBranch: { commit: { oid: "b".repeat(40), url: "u" } } } });
-    const pulled = nock(GH)
-      .post(`${REPO}/pulls`, (b: { head: string; base: string }) => {
-        return b.head === "slo-scout/checkout" && b.base === "main";
-      })
-      .reply(201, {
-        number: 7,
-        html_url: PULL_URL,
-        title: "SLOs for checkout",
-        body: "",
-        state: "open",
-        head: { ref: "slo-scout/checkout", sha: "b".repeat(40) },
-        base: { ref: "main" },
-      });
-    const labelled = nock(GH)
-      .post(`${REPO}/issues/7/labels`, { labels: ["slo-scout"] })
-      .reply(200, []);
+    const { sent, pulled, labelled } = nockNewPullRequest();
+    const commits = sent.commits;
 
     const at = slack.calls.length;
     expect(await post(buttonClick("slo_approve", availability.id, ALLOWED, messageTs))).toBe(200);
@@ -227,7 +146,6 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
   });
 
   it("refuses an Approve by someone the repository's .github/slo-scout.yml does not list", async () => {
-    const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
     const from = slack.calls.length;
     expect(await post(buttonClick("slo_approve", latency.id, OUTSIDER, "1548261231.000200"))).toBe(200);
     const refusal = await slack.waitFor(
@@ -241,7 +159,6 @@ describe("Slack approvals into a GitHub repository", { timeout: 120_000 }, () =>
   });
 
   it("answers an Approve while .github/slo-scout.yml is invalid with the file and the line at fault", async () => {
-    const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
     repoConfig = `${VALID_REPO_CONFIG}  maxPagesPer28d: lots\n`;
     try {
       const from = slack.calls.length;

@@ -1,20 +1,26 @@
 import { execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type AppContext, openApp } from "../../../src/app/context.js";
+import type { AppContext } from "../../../src/app/context.js";
 import { slackRoutes } from "../../../src/bot/slack/plugin.js";
-import { ConfigSchema } from "../../../src/config.js";
-import { Proposal } from "../../../src/core/proposal.js";
-import { buildServer } from "../../../src/server/app.js";
 import type { Sql } from "../../../src/store/ports.js";
-import { getProposal, saveProposal } from "../../../src/store/repos/proposals.js";
+import { getProposal } from "../../../src/store/repos/proposals.js";
 import { ROOT } from "../../generators/helpers.js";
+import { type BotServer, startBotServer } from "../../helpers/bot-server.js";
+import { availability, latency, openProposals } from "../../helpers/recorded-proposals.js";
+import {
+  buttonClick,
+  SLACK_CHANNEL as CHANNEL,
+  SLACK_SIGNING_SECRET as SECRET,
+  signed,
+  slashCommand,
+  submission,
+  texts,
+  trigger,
+} from "../../helpers/slack-requests.js";
 import { type SlackCall, type SlackStandIn, startSlackStandIn } from "../../helpers/slack-stand-in.js";
 
 /**
@@ -23,86 +29,10 @@ import { type SlackCall, type SlackStandIn, startSlackStandIn } from "../../help
  * local stand-in (SLACK_API_URL). Proposals are the ones `analyze checkout` recorded on the demo shop.
  */
 
-const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const ALLOWED = "U0DANA"; // listed in the policy by e-mail, matched through users.info
 const OUTSIDER = "U0EVE";
-const CHANNEL = "C2147483705";
 const PRIVATE = "G0PRIVATE"; // a channel the bot was not invited to
 
-const fixture = (name: string) => readFileSync(join(ROOT, "test/fixtures/slack", name), "utf8");
-const recorded = (
-  JSON.parse(readFileSync(join(ROOT, "test/fixtures/analysis/demo-checkout.json"), "utf8")) as {
-    proposals: unknown[];
-  }
-).proposals.map((p) => Proposal.parse(p));
-const availability = recorded.find((p) => p.name === "checkout POST /checkout availability")!;
-const latency = recorded.find((p) => p.name === "checkout POST /checkout latency")!;
-
-let triggers = 0;
-const trigger = () => `${13345224609 + ++triggers}.738474920.8088930838d88f008e0`;
-
-/** Slack's documented slash-command body with our command, user and trigger. */
-function slashCommand(
-  text: string,
-  user: string,
-  responseUrl: string,
-  triggerId = trigger(),
-  channel = CHANNEL,
-): string {
-  const form = new URLSearchParams(fixture("slash-command.txt").trim());
-  form.set("command", "/slo-scout");
-  form.set("text", text);
-  form.set("user_id", user);
-  form.set("channel_id", channel);
-  form.set("response_url", responseUrl);
-  form.set("trigger_id", triggerId);
-  return form.toString();
-}
-
-/** Slack's documented block_actions payload: a click on one of our buttons on the message `ts`. */
-function buttonClick(actionId: string, value: string, user: string, ts: string): string {
-  const body = JSON.parse(fixture("block-actions.json"));
-  body.user = { ...body.user, id: user };
-  body.channel = { id: CHANNEL, name: "test" };
-  body.container = { ...body.container, channel_id: CHANNEL, message_ts: ts };
-  body.message = { ...body.message, ts };
-  body.trigger_id = trigger();
-  body.actions = [{ ...body.actions[0], action_id: actionId, block_id: `proposal:${value}`, value }];
-  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
-}
-
-/** Slack's documented view_submission payload for the modal the bot opened. */
-function submission(view: Record<string, unknown>, values: Record<string, string>, user: string): string {
-  const body = JSON.parse(fixture("view-submission.json"));
-  body.user = { ...body.user, id: user };
-  body.trigger_id = trigger();
-  body.view = {
-    ...body.view,
-    ...view,
-    id: `V${triggers}`,
-    state: {
-      values: Object.fromEntries(
-        Object.entries(values).map(([block, value]) => [
-          block,
-          { value: { type: "plain_text_input", value } },
-        ]),
-      ),
-    },
-  };
-  return new URLSearchParams({ payload: JSON.stringify(body) }).toString();
-}
-
-function signed(body: string, at = Date.now(), secret = SECRET): Record<string, string> {
-  const ts = String(Math.floor(at / 1000));
-  const sig = createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
-  return {
-    "content-type": "application/x-www-form-urlencoded",
-    "x-slack-request-timestamp": ts,
-    "x-slack-signature": `v0=${sig}`,
-  };
-}
-
-const texts = (c: SlackCall) => JSON.stringify(c.args.blocks ?? []) + String(c.args.text ?? "");
 const buttonsOf = (c: SlackCall) =>
   (c.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) =>
     b.type === "actions" ? (b.elements ?? []) : [],
@@ -111,8 +41,8 @@ const buttonsOf = (c: SlackCall) =>
 describe("Slack over HTTP", { timeout: 120_000 }, () => {
   let dir: string;
   let repo: string;
+  let bot: BotServer;
   let app: AppContext;
-  let server: FastifyInstance;
   let slack: SlackStandIn;
   let base: string;
   /** Arms a 3.5 s pause on the next read of the conversation's own data (the analysis). */
@@ -141,44 +71,44 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
       emails: { [ALLOWED]: "Dana@example.com", [OUTSIDER]: "eve@example.com" },
       notInChannels: [PRIVATE],
     });
-    const config = ConfigSchema.parse({
-      DATABASE_URL: "pglite://memory",
-      SLO_SCOUT_REPO: repo,
-      LOG_LEVEL: "silent",
-      SLACK_BOT_TOKEN: "xoxb-test-token",
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.apiUrl,
-    });
-    const logger = pino({ level: process.env.TEST_LOG ?? "silent" });
-    app = await openApp(config, { logger });
-    for (const p of [availability, latency]) await saveProposal(app.sql, { ...p, status: "proposed" });
-    const sql: Sql = {
-      engine: app.sql.engine,
-      async query(text, params) {
-        if (failClaim && /bot_deliveries/.test(text)) {
-          failClaim = false;
-          throw new Error("connection terminated unexpectedly");
-        }
-        if (failNext && !/bot_deliveries|change_locks/.test(text)) {
-          failNext = false;
-          throw new Error("connection terminated unexpectedly");
-        }
-        if (slowNext && !/bot_deliveries|change_locks/.test(text)) {
-          slowNext = false;
-          await new Promise((resolve) => setTimeout(resolve, 3500));
-        }
-        return app.sql.query(text, params);
+    bot = await startBotServer(
+      {
+        SLO_SCOUT_REPO: repo,
+        SLACK_BOT_TOKEN: "xoxb-test-token",
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: slack.apiUrl,
       },
-      exec: (text) => app.sql.exec(text),
-      transaction: (fn) => app.sql.transaction(fn),
-      close: async () => {},
-    };
-    server = await buildServer(
-      { config, logger, sql: app.sql, app: { ...app, sql } },
-      { plugins: [slackRoutes()] },
+      [slackRoutes()],
+      {
+        prepare: (opened) => openProposals(opened.sql, [availability, latency]),
+        serve: (opened) => {
+          const real = opened.sql;
+          const sql: Sql = {
+            engine: real.engine,
+            async query(text, params) {
+              if (failClaim && /bot_deliveries/.test(text)) {
+                failClaim = false;
+                throw new Error("connection terminated unexpectedly");
+              }
+              if (failNext && !/bot_deliveries|change_locks/.test(text)) {
+                failNext = false;
+                throw new Error("connection terminated unexpectedly");
+              }
+              if (slowNext && !/bot_deliveries|change_locks/.test(text)) {
+                slowNext = false;
+                await new Promise((resolve) => setTimeout(resolve, 3500));
+              }
+              return real.query(text, params);
+            },
+            exec: (text) => real.exec(text),
+            transaction: (fn) => real.transaction(fn),
+            close: async () => {},
+          };
+          return { ...opened, sql };
+        },
+      },
     );
-    await server.listen({ host: "127.0.0.1", port: 0 });
-    base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+    ({ app, base } = bot);
   });
 
   afterAll(async () => {
@@ -202,8 +132,7 @@ describe("Slack over HTTP", { timeout: 120_000 }, () => {
     expect(manifest.features.slash_commands[0]).toMatchObject({ command: "/slo-scout" });
     expect(manifest.features.slash_commands[0].url).toMatch(/\/slack\/events$/);
     expect(manifest.settings.interactivity.request_url).toMatch(/\/slack\/events$/);
-    await server?.close();
-    await app?.close();
+    await bot?.close();
     await slack?.close();
     rmSync(dir, { recursive: true, force: true });
   });
