@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { loadConfig } from "../config.js";
 import type { ParsedLine } from "../pipeline/fingerprint/batch.js";
 import { csvRow } from "../pipeline/fingerprint/csv.js";
-import { fingerprintFile } from "../pipeline/fingerprint/stream.js";
+import { fingerprintFile, SPOOL_CHUNK } from "../pipeline/fingerprint/stream.js";
 import { createRedactor } from "../pipeline/redact.js";
 import { type Command, parseFlags, UsageError } from "./command.js";
 
@@ -32,12 +32,15 @@ async function saveStdin(path: string): Promise<void> {
   await pipeline(process.stdin, createWriteStream(path));
 }
 
-/** Writes to stdout in chunks, waiting when the reader is slower, so output never piles up in memory. */
+/**
+ * Writes to stdout in chunks of the spool's size, waiting when the reader is slower, so output never piles
+ * up in memory.
+ */
 async function writeAll(rows: Iterable<string>): Promise<void> {
   let chunk = "";
   for (const row of rows) {
     chunk += row;
-    if (chunk.length >= 1 << 20) {
+    if (chunk.length >= SPOOL_CHUNK) {
       if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
       chunk = "";
     }
@@ -91,7 +94,7 @@ export const command: Command = {
     try {
       const file = input === "-" ? join(scratch, "stdin") : input;
       if (input === "-") await saveStdin(file);
-      const results = await fingerprintFile(file, join(scratch, "spool"), {
+      const results = fingerprintFile(file, join(scratch, "spool"), {
         raw: values.raw === true,
         service,
         redactor,

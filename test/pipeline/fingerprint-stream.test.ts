@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fingerprintBatch } from "../../src/pipeline/fingerprint/batch.js";
-import { fingerprintFile } from "../../src/pipeline/fingerprint/stream.js";
+import { fingerprintFile, SPOOL_CHUNK } from "../../src/pipeline/fingerprint/stream.js";
 import { createRedactor } from "../../src/pipeline/redact.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fp-stream-"));
@@ -24,7 +24,7 @@ const LINES = [
 ];
 
 describe("fingerprintFile (the two-pass stream behind slo-scout fingerprint)", () => {
-  it("gives every line what fingerprintBatch gives it, in order, with \\n or \\r\\n endings", async () => {
+  it("gives every line what fingerprintBatch gives it, in order, with \\n or \\r\\n endings", () => {
     const redactor = createRedactor();
     const expected = fingerprintBatch(LINES, { raw: true, redactor, service: "svc" });
     for (const [name, eol] of [
@@ -34,12 +34,12 @@ describe("fingerprintFile (the two-pass stream behind slo-scout fingerprint)", (
       const input = join(dir, name);
       writeFileSync(input, `${LINES.join(eol)}${eol}`);
       const got = [
-        ...(await fingerprintFile(input, join(dir, `${name}.spool`), {
+        ...fingerprintFile(input, join(dir, `${name}.spool`), {
           raw: true,
           redactor,
           service: "svc",
           withMessage: true,
-        })),
+        }),
       ];
       expect(got).toEqual(expected);
     }
@@ -48,6 +48,25 @@ describe("fingerprintFile (the two-pass stream behind slo-scout fingerprint)", (
     expect(expected[6]!.template).toBe(expected[0]!.template);
     expect(expected[2]!.template).toMatch(/STOPPED$/);
     expect(expected.map((r) => r.message).join("\n")).not.toContain("alice@example.com");
+  });
+
+  it("keeps lines longer than a read and characters cut between reads whole, in input and spools", () => {
+    // The input and the scratch files are read SPOOL_CHUNK bytes at a time: two-byte characters from an
+    // odd offset put the end of a read in the middle of one (the message spool's reads once decoded each
+    // half as U+FFFD), lines of 2 and 6 reads outgrow the buffer, and the file ends without a line break.
+    const lines = [
+      "xy",
+      `state ${"é".repeat(SPOOL_CHUNK)} RUNNING`,
+      `${"ü".repeat(3 * SPOOL_CHUNK)} done`,
+      "state élan STOPPED",
+      "",
+      "worker 7 stopped",
+    ];
+    const input = join(dir, "long.log");
+    writeFileSync(input, lines.join("\n"));
+    const got = [...fingerprintFile(input, join(dir, "long.spool"), { withMessage: true })];
+    expect(got).toEqual(fingerprintBatch(lines));
+    expect(got[2]!.message).toHaveLength(3 * SPOOL_CHUNK + 5);
   });
 
   it("reads standard input through `slo-scout fingerprint -`", () => {

@@ -33,17 +33,6 @@ export interface FingerprinterState {
 const MAX_ALIASES = 100_000;
 const NO_ALIASES: string[] = [];
 
-/** The line's words at the cluster's enumeration positions: lines with equal keys share a template. */
-function enumerationKey(cluster: Cluster, tokens: readonly string[]): string {
-  let key = "";
-  const constants = cluster.constants;
-  for (let i = 0; i < constants.length; i++) {
-    const seen = constants[i];
-    if (seen) key += seen.includes(tokens[i]!) ? `${i}\u0001${tokens[i]}\u0001` : `${i}\u0001\u0002`;
-  }
-  return key;
-}
-
 interface ClusterCache {
   /** The fingerprints (→ template text) the cluster currently emits. */
   emitted: Map<string, string>;
@@ -88,7 +77,7 @@ export class Fingerprinter {
     const { cluster, changed } = miner.add(tokens);
     const cache = this.cacheOf(cluster);
     if (changed) cache.labels.clear();
-    const key = enumerationKey(cluster, tokens);
+    const key = miner.enumerationKey(cluster, tokens);
     let label = cache.labels.get(key);
     if (!label) {
       const template = miner.templateFor(cluster, tokens).join(" ");

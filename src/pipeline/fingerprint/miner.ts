@@ -253,6 +253,23 @@ export class TemplateMiner {
     return out ?? cluster.tokens;
   }
 
+  /**
+   * The line's words at the cluster's enumeration positions (masked tokens just added to the cluster):
+   * lines of a cluster with equal keys get the same `templateFor`, now and after any later change of the
+   * cluster. A position that is no enumeration yet still holds the cluster's first word, which every line
+   * so far has there and which would become its first constant; one that is a variable stays one; an
+   * enumeration only ever gains words.
+   */
+  enumerationKey(cluster: Cluster, tokens: readonly string[]): string {
+    let key = "";
+    const constants = cluster.constants;
+    for (let i = 0; i < constants.length; i++) {
+      const seen = constants[i];
+      if (seen) key += seen.includes(tokens[i]!) ? `${i}\u0001${tokens[i]}\u0001` : `${i}\u0001\u0002`;
+    }
+    return key;
+  }
+
   /** Whether some line of the cluster would still get this template (a template split into tokens). */
   produces(cluster: Cluster, template: readonly string[]): boolean {
     if (template.length !== cluster.tokens.length) return false;

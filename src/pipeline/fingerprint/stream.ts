@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { type BatchOptions, type ParsedLine, prepareMessage } from "./batch.js";
 import { fingerprintOf } from "./fingerprint.js";
 import { maskMessage } from "./mask.js";
@@ -7,25 +7,66 @@ import { TemplateMiner } from "./miner.js";
 /**
  * `fingerprintBatch` over a file of any size, in memory bounded by the number of templates: the first pass
  * mines every line and spools what the second needs to scratch files — each line's shape (its cluster and
- * masked tokens) as a number, each new shape's cluster and tokens once, and, when asked, each message; the
- * second pass reads the spools back and gives each line its cluster's final template, so the output is the
- * batch's, line for line, while no line is kept in memory.
+ * its words at the cluster's enumeration positions, which settle its final template) as a number, each new
+ * shape's cluster and masked tokens once, and, when asked, each message; the second pass reads the spools
+ * back and gives each line its cluster's final template, so the output is the batch's, line for line,
+ * while no line is kept in memory.
  */
-
-const SPOOL_CHUNK = 1 << 20;
 
 /**
- * Calls `onLine` for each line of a file, split on `\n` or `\r\n`; a final line break
- * makes no extra line. Lines are handed over synchronously, chunk by chunk.
+ * Bytes read or written at a time. Below V8's large-object size, so a chunk's buffer and strings are
+ * recycled with the young generation instead of mapped and unmapped each time: on a million lines a third
+ * of the page faults and about 40 MiB less peak memory than with 1 MiB chunks.
  */
-async function eachLine(path: string, onLine: (line: string) => void): Promise<void> {
-  let rest = "";
-  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: SPOOL_CHUNK })) {
-    const lines = (rest + (chunk as string)).split("\n");
-    rest = lines.pop()!;
-    for (const l of lines) onLine(l.endsWith("\r") ? l.slice(0, -1) : l);
+export const SPOOL_CHUNK = 1 << 16;
+
+/**
+ * The text of a file in chunks of whole lines: each read is cut after its last line break (a byte that is
+ * never part of a multi-byte character), so every chunk decodes on its own; a line longer than the buffer
+ * grows it. Only the last chunk may end without a line break.
+ */
+function* textChunks(path: string): Generator<string> {
+  const fd = openSync(path, "r");
+  try {
+    let buf = Buffer.allocUnsafe(SPOOL_CHUNK);
+    // bytes of an unfinished line, kept at the start of the buffer
+    let kept = 0;
+    for (;;) {
+      if (kept === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, kept);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, kept, buf.length - kept, null);
+      if (n === 0) break;
+      const end = kept + n;
+      const last = buf.lastIndexOf(10, end - 1);
+      if (last < 0) {
+        kept = end;
+        continue;
+      }
+      yield buf.toString("utf8", 0, last + 1);
+      buf.copy(buf, 0, last + 1, end);
+      kept = end - last - 1;
+    }
+    if (kept > 0) yield buf.toString("utf8", 0, kept);
+  } finally {
+    closeSync(fd);
   }
-  if (rest !== "") onLine(rest);
+}
+
+/**
+ * Calls `onLine` for each line of a file, split on `\n` or `\r\n`; a final line break makes no extra
+ * line. Lines are handed over synchronously, chunk by chunk.
+ */
+function eachLine(path: string, onLine: (line: string) => void): void {
+  for (const text of textChunks(path)) {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; start = nl + 1, nl = text.indexOf("\n", start)) {
+      onLine(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
+    }
+    if (start < text.length) onLine(text.slice(start));
+  }
 }
 
 /** Appends text to a file descriptor through a buffer, so the spool costs few system calls. */
@@ -60,21 +101,12 @@ class NumberSpool {
   }
 }
 
-/** The lines of a text spool, read back in chunks. */
+/** The lines of a text spool (each written with its line break), read back in chunks. */
 function* spoolLines(path: string): Generator<string> {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(SPOOL_CHUNK);
-    let rest = "";
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) {
-      const text = rest + buf.toString("utf8", 0, n);
-      const lines = text.split("\n");
-      rest = lines.pop()!;
-      yield* lines;
-    }
-    if (rest) yield rest;
-  } finally {
-    closeSync(fd);
+  for (const text of textChunks(path)) {
+    const lines = text.split("\n");
+    lines.pop();
+    yield* lines;
   }
 }
 
@@ -114,19 +146,20 @@ function spoolFiles(prefix: string) {
  * `spoolPrefix` (created or truncated; the caller removes them once the results are consumed): per line
  * its shape number; per new shape its cluster and masked tokens; with `withMessage`, per line its redacted
  * message (otherwise each result carries an empty one). Shapes are numbered in order of first sight, so
- * the second pass knows a new one by its number. The first pass runs when this is awaited; the results
- * are then read back lazily, in input order.
+ * the second pass knows a new one by its number. The first pass runs in this call; the results are then
+ * read back lazily, in input order.
  */
-export async function fingerprintFile(
+export function fingerprintFile(
   input: string,
   spoolPrefix: string,
   options: BatchOptions & { withMessage?: boolean } = {},
-): Promise<Iterable<ParsedLine>> {
+): Iterable<ParsedLine> {
   const service = options.service ?? "default";
   const miner = new TemplateMiner(options.miner);
   const withMessage = options.withMessage === true;
   const files = spoolFiles(spoolPrefix);
-  // Per cluster: masked tokens joined by a space (tokens hold no whitespace) → shape number.
+  // Per cluster: enumeration key → shape number. The lines of a shape share their final template, so
+  // the masked tokens of its first line (joined by a space: tokens hold no whitespace) stand for all.
   let shapes = new Map<number, Map<string, number>>();
   let shapeCount = 0;
   let nextShape = 0;
@@ -135,17 +168,17 @@ export async function fingerprintFile(
     const shapeSpool = new NumberSpool(fds[0]!);
     const newShapeSpool = new TextSpool(fds[1]!);
     const messageSpool = new TextSpool(fds[2]!);
-    await eachLine(input, (line) => {
+    eachLine(input, (line) => {
       const message = prepareMessage(line, options);
       const tokens = maskMessage(message);
       const { cluster } = miner.add(tokens);
-      const body = tokens.join(" ");
+      const key = miner.enumerationKey(cluster, tokens);
       let inCluster = shapes.get(cluster.id);
       if (!inCluster) {
         inCluster = new Map();
         shapes.set(cluster.id, inCluster);
       }
-      let shape = inCluster.get(body);
+      let shape = inCluster.get(key);
       if (shape === undefined) {
         if (shapeCount >= SHAPES_MAX) {
           shapeSpool.write(FORGET);
@@ -154,9 +187,9 @@ export async function fingerprintFile(
           shapeCount = 0;
         }
         shape = nextShape++;
-        inCluster.set(body, shape);
+        inCluster.set(key, shape);
         shapeCount++;
-        newShapeSpool.write(`${cluster.id}\t${body}\n`);
+        newShapeSpool.write(`${cluster.id}\t${tokens.join(" ")}\n`);
       }
       shapeSpool.write(shape);
       if (withMessage) messageSpool.write(`${JSON.stringify(message)}\n`);
