@@ -29,6 +29,10 @@ export interface SeriesMemo {
   offered: string[];
 }
 
+function arrayLiteral(elements: (string | number)[]): string {
+  return `{${elements.join(",")}}`;
+}
+
 /** Inserts the samples not stored yet; returns how many were new. */
 export async function insertSamples(sql: Sql, series: MetricSeries[], memo?: SeriesMemo): Promise<number> {
   if (series.length === 0) return 0;
@@ -68,7 +72,9 @@ export async function insertSamples(sql: Sql, series: MetricSeries[], memo?: Ser
          FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS r(series_id, time, value, n)
         WHERE NOT EXISTS (SELECT 1 FROM metric_samples m WHERE m.series_id = r.series_id AND m.time = r.time)
         ORDER BY r.series_id, r.time, r.n`,
-      [ids, times, values],
+      // Array literals written here rather than arrays for the driver to quote element by element (a
+      // tenth of the samples' CPU on PGlite): no element needs quoting, ids being hex and the rest numbers.
+      [arrayLiteral(ids), arrayLiteral(times), arrayLiteral(values)],
     );
     return result.rowCount;
   });
