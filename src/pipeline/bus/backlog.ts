@@ -8,7 +8,8 @@ import { counter, gauge } from "../../observability/metrics.js";
  * request. The receivers refuse new data while the backlog is over the bound: acknowledging what the
  * workers cannot store would only make the data arrive in the store hours late.
  *
- * A measurement that fails (the broker away, the group's offsets not readable) leaves the last one in
+ * A measurement that fails or does not answer within `timeoutMs` (the broker away, the group's offsets not
+ * readable) leaves the last one in
  * force for `staleMs`; after that the backlog is unknown and does not hold ingest back, because refusing
  * on a guess could stop ingest for as long as the admin calls fail. Unknown is not silent: the log says
  * so (at the first failure, then every minute while they last, and when a measurement succeeds again) and
@@ -25,6 +26,8 @@ export interface BacklogOptions {
   measure: () => Promise<number>;
   refreshMs?: number;
   staleMs?: number;
+  /** A measurement not settled by then counts as failed (the admin client's own timeouts are far longer). */
+  timeoutMs?: number;
   logger?: Pick<Logger, "error" | "info">;
   now?: () => number;
 }
@@ -42,6 +45,7 @@ export class BacklogMonitor {
   private loggedAt = 0;
   private readonly refreshMs: number;
   private readonly staleMs: number;
+  private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly gauge = gauge(
     BACKLOG,
@@ -57,6 +61,7 @@ export class BacklogMonitor {
   constructor(private readonly options: BacklogOptions) {
     this.refreshMs = options.refreshMs ?? 1000;
     this.staleMs = options.staleMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -93,7 +98,16 @@ export class BacklogMonitor {
     const { topic, group, logger } = this.options;
     const at = this.now();
     try {
-      const value = await this.options.measure();
+      let timer: NodeJS.Timeout | undefined;
+      const value = await Promise.race([
+        this.options.measure(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer from Kafka in ${this.timeoutMs / 1000} s`)),
+            this.timeoutMs,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       this.last = { value, at };
       this.gauge.set({ topic, group }, value);
       if (this.failingSince !== undefined) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BacklogMonitor } from "../../../src/pipeline/bus/backlog.js";
 
 /** A monitor on a hand-moved clock whose measurements return (or throw) what the test queues. */
-function monitor(max = 100) {
+function monitor(max = 100, hang = false) {
   let now = 1_000_000;
   const results: (number | Error)[] = [];
   const logged: { level: string; msg: string }[] = [];
@@ -13,12 +13,14 @@ function monitor(max = 100) {
     group: `g-${Math.random()}`,
     max,
     measure: async () => {
+      if (hang) return new Promise<number>(() => {});
       const r = results.shift();
       if (r === undefined) throw new Error("no measurement queued");
       if (r instanceof Error) throw r;
       return r;
     },
     staleMs: 10_000,
+    timeoutMs: 20,
     logger: { error: log("error"), info: log("info") },
     now: () => now,
   });
@@ -69,5 +71,12 @@ describe("BacklogMonitor", () => {
     await t.measure(20);
     expect(t.m.current()).toBe(20);
     expect(t.logged.at(-1)).toEqual({ level: "info", msg: "pipeline backlog: measured again" });
+  });
+
+  it("counts a measurement that never answers as failed", async () => {
+    const t = monitor(100, true);
+    await t.m.refresh();
+    expect(t.m.current()).toBeUndefined();
+    expect(t.logged).toEqual([{ level: "error", msg: expect.stringMatching(/cannot measure it/) }]);
   });
 });
