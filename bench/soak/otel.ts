@@ -58,6 +58,22 @@ function timed<T>(inner: ExporterLike<T>, tally: Tally, settled?: (items: T[], o
   };
 }
 
+/**
+ * Shuts the providers down, flushing what their processors hold. A last export the server still refuses
+ * (503 past the exporter's retries) rejects the shutdown, as it would in a service; its records are already
+ * counted as failed, so it is a note, not the generator's end.
+ */
+async function shutdownAll(providers: { shutdown(): Promise<void> }[]): Promise<string[]> {
+  const failed = (await Promise.allSettled(providers.map((p) => p.shutdown()))).filter(
+    (r) => r.status === "rejected",
+  );
+  return failed.length === 0
+    ? []
+    : [
+        `${failed.length} of ${providers.length} providers' last flush failed: ${(failed[0] as PromiseRejectedResult).reason}`,
+      ];
+}
+
 const BATCH = {
   maxExportBatchSize: 1000,
   maxQueueSize: 16_000,
@@ -111,14 +127,14 @@ export async function otlpLogs(args: GeneratorArgs, tally: Tally, stopping: () =
     tally.offered += owed;
     await sleep(10);
   }
-  await Promise.all(providers.map((p) => p.shutdown()));
+  const flush = await shutdownAll(providers);
   const acked = tally.ackedTotal;
   return {
     type: "done",
     receiver: args.receiver,
     offered: tally.offered,
     expected: { [`logLines:${OTLP_LOG_SERVICE}`]: acked },
-    notes: [],
+    notes: flush,
   };
 }
 
@@ -242,7 +258,7 @@ export async function otlpSpans(args: GeneratorArgs, tally: Tally, stopping: () 
     tally.offered += owed * 4;
     await sleep(10);
   }
-  await Promise.all(pods.flatMap((p) => [p.frontend.shutdown(), p.checkout.shutdown()]));
+  const flush = await shutdownAll(pods.flatMap((p) => [p.frontend, p.checkout]));
   for (const t of open.values()) classify(t.acked);
   return {
     type: "done",
@@ -254,6 +270,7 @@ export async function otlpSpans(args: GeneratorArgs, tally: Tally, stopping: () 
     },
     notes: [
       `${traces.complete} traces acknowledged whole, ${traces.partial} in part, ${open.size} with spans the SDK never exported; ${traces.withEdge} with the frontend → checkout call`,
+      ...flush,
     ],
   };
 }
