@@ -163,3 +163,30 @@ describe("decodeFluentBit service key", () => {
     expect(result.events.map((e) => e.service)).toEqual(["nested", "flat", "k8s-name"]);
   });
 });
+
+describe("decodeFluentBit attributes", () => {
+  it("flattens nested keys, writes arrays and a fourth nesting level as JSON, and keeps at most 64 distinct keys", () => {
+    const wide: Record<string, unknown> = {
+      log: "x",
+      service: "s",
+      // The same attribute twice (flat and nested) counts once toward the cap.
+      "a.b": 1,
+      a: { b: 2, deep: { c: { d: { e: 1 } } }, list: [1, "two"] },
+    };
+    for (let i = 0; i < 100; i++) wide[`k${String(i).padStart(3, "0")}`] = i;
+    const [event] = decodeFluentBit(Buffer.from(JSON.stringify(wide)), "json", {
+      serviceKey: "service",
+    }).events;
+    const attributes = event!.attributes;
+    expect(Object.keys(attributes)).toHaveLength(64);
+    expect(attributes).toMatchObject({
+      service: "s",
+      "a.b": 2,
+      "a.deep.c.d": '{"e":1}',
+      "a.list": '[1,"two"]',
+      k000: 0,
+    });
+    expect(attributes.k059).toBe(59);
+    expect(attributes.k060).toBeUndefined();
+  });
+});
