@@ -9,7 +9,7 @@
  * clock advances with every record consumed at the soak's rate, so open traces, quiet-trace completion
  * and window pacing behave as at full load without waiting for the wall clock.
  *
- *   npm run bench:worker -- [--seconds 10] [--kinds logs,spans,metrics,rum,mixed] [--database postgres://… (emptied first)]
+ *   npm run bench:worker -- [--seconds 10] [--kinds logs,spans,metrics,rum,mixed] [--database postgres://… (an empty one: its tables are emptied; one holding other telemetry is refused)]
  *     [--statements] [--profile <prefix>]
  *
  * Reports per phase the process CPU per record (µs, process.cpuUsage) and records/s; `--statements`
@@ -367,6 +367,17 @@ async function phase(
   );
   const app = await openApp(config);
   if (database) {
+    // Each phase starts from empty tables; a database that already holds someone's telemetry is refused
+    // rather than emptied (the phases' own services are all named soak-*).
+    const { rows } = await app.sql.query<{ name: string }>(
+      "SELECT name FROM services WHERE name NOT LIKE 'soak-%' LIMIT 1",
+    );
+    if (rows.length > 0) {
+      await app.close();
+      throw new Error(
+        `--database ${database} holds telemetry (service ${rows[0]!.name}); bench:worker empties the tables it measures, so give it an empty database`,
+      );
+    }
     await app.sql.query(
       "TRUNCATE metric_samples, metric_series, capsules, capsule_vectors, route_stats, edge_stats, example_traces, web_vital_stats, applied_traces, applied_rum, consumer_offsets, window_watermarks, fingerprint_state, late_events, services",
     );
