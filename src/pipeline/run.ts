@@ -110,7 +110,7 @@ const redelivered = counter(
 );
 const duplicates = counter(
   "slo_scout_pipeline_duplicates_total",
-  "Messages skipped because the bus held them twice (a producer resent a request it had written)",
+  "Messages skipped because the bus held them twice (a producer resent a request, or a client retried one, that was written)",
 );
 const watermarkGauge = gauge(
   "slo_scout_pipeline_watermark_seconds",
@@ -195,8 +195,10 @@ interface Run {
    * resends a whole request when one of its partitions failed, so a message can be on the topic twice, at
    * two offsets, which the offsets cannot tell apart: the second has an id applied at another offset and is
    * dropped. A resend follows its request within the producer's retry budget (about a second), so it lands
-   * in the same or one of the next few batches; the last `recentIds` ids of a partition (by default
-   * 100,000, some 8 MB) cover that at any rate a partition takes. An id counts as applied where its effect
+   * in the same or one of the next few batches. A client's retry of a request the receivers refused after
+   * part of it was written carries the same ids too (derived from the request's content) and follows
+   * after its Retry-After and backoff, seconds later; the last `recentIds` ids of a partition (by default
+   * 100,000, some 8 MB) are that many messages back (README, "Kafka", gives the seconds at the soak's rates). An id counts as applied where its effect
    * is not lost: a change set the store refused is kept and written again; one left out because another
    * worker stored its offsets first was applied there, and what lies past the stored offset comes again
    * at the same offsets, which an entry does not drop. It lives with the worker, not with a consumer

@@ -18,6 +18,13 @@ export interface BusMessage<T = unknown> {
   /** Partition key: messages with one key stay in order on one partition, so they reach one worker. */
   key: string;
   value: T;
+  /**
+   * The message's id, when the publisher derives it from what the message carries (a receiver: its
+   * request's content, see src/pipeline/receivers/content-id.ts), so publishing the same content again
+   * gives the same id and the stream stage drops the copy (see ConsumedMessage.id). Without one, Kafka
+   * numbers the message itself; the in-process bus ignores it.
+   */
+  id?: string;
 }
 
 export interface ConsumedMessage<T = unknown> extends BusMessage<T> {
@@ -27,10 +34,12 @@ export interface ConsumedMessage<T = unknown> extends BusMessage<T> {
    */
   offset: string;
   /**
-   * The id the publisher gave the message (Kafka: the `slo-scout-id` header), unique per published message:
-   * a producer that resends a request (kafkajs resends all of it when one partition failed) can write one
-   * message twice, at two offsets, and the id is what shows the second is the first again. The in-process
-   * bus never writes a message twice and gives none.
+   * The id the publisher gave the message (Kafka: the `slo-scout-id` header): a producer that resends a
+   * request (kafkajs resends all of it when one partition failed) can write one message twice, at two
+   * offsets, and a client that retries a request the receiver refused after part of it was written
+   * publishes its events again; the id is what shows the second is the first again. The in-process bus
+   * gives none: it takes a publish whole or not at all and never writes a message twice, so a refused
+   * publish left nothing to duplicate (and its spool replays a message at its own offset).
    */
   id?: string;
 }

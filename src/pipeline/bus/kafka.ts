@@ -99,9 +99,10 @@ const CONSUMER_RETRY = {
 };
 
 /**
- * The header carrying a message's id (see ConsumedMessage.id): this bus's random prefix (72 bits, so two
- * buses, in any processes, share one with a negligible chance) and a counter — half a UUID's length, as
- * consumers keep many of them in memory.
+ * The header carrying a message's id (see ConsumedMessage.id): the one the publisher gave (BusMessage.id,
+ * derived from a receiver's request content, so a client's retry carries its first copy's ids), else this
+ * bus's random prefix (72 bits, so two buses, in any processes, share one with a negligible chance) and a
+ * counter — half a UUID's length, as consumers keep many of them in memory.
  */
 export const MESSAGE_ID_HEADER = "slo-scout-id";
 
@@ -266,7 +267,7 @@ export class KafkaBus implements Bus {
         value: codec.encode(m.value),
         headers: {
           "content-type": codec.contentType,
-          [MESSAGE_ID_HEADER]: this.idPrefix + (this.published++).toString(36),
+          [MESSAGE_ID_HEADER]: m.id ?? this.idPrefix + (this.published++).toString(36),
         },
       }));
     } catch (err) {

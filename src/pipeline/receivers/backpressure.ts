@@ -101,8 +101,14 @@ export class Ingestor {
     return this.bus.saturated(TOPICS.rawTelemetry);
   }
 
-  async hand(receiver: string, signal: string, result: DecodeResult): Promise<void> {
+  /**
+   * `contentId` (see content-id.ts) names the request's content; its events are published as
+   * `<contentId>:<index among the decoded events>`, numbered before any is refused as future-dated, so a
+   * retry (which may refuse fewer, the clock having moved on) gives each event its first copy's id.
+   */
+  async hand(receiver: string, signal: string, result: DecodeResult, contentId?: string): Promise<void> {
     const { metrics } = this.options;
+    const decoded = result.events;
     const future = refuseFuture(
       result,
       (this.options.now ?? Date.now)(),
@@ -121,7 +127,11 @@ export class Ingestor {
       throw new IngestUnavailableError(`receiver ${receiver} holds ${gate.heldEvents} events; retry later`);
     }
     try {
-      await publishEvents(this.bus, result.events);
+      await publishEvents(
+        this.bus,
+        result.events,
+        contentId === undefined ? undefined : eventIds(contentId, decoded, result.events),
+      );
     } catch (err) {
       throw new IngestUnavailableError(`the bus did not take the data: ${(err as Error).message}`);
     } finally {
@@ -158,14 +168,28 @@ export function refuseFuture(result: DecodeResult, now: number, toleranceMs: num
   return refused;
 }
 
+/** `<contentId>:<i>` for each kept event, `i` its index among the decoded ones (`kept` is in their order). */
+export function eventIds(contentId: string, decoded: TelemetryEvent[], kept: TelemetryEvent[]): string[] {
+  const ids = new Array<string>(kept.length);
+  let i = 0;
+  for (let k = 0; k < kept.length; k++) {
+    while (decoded[i] !== kept[k]) i++;
+    ids[k] = `${contentId}:${(i++).toString(36)}`;
+  }
+  return ids;
+}
+
 /**
  * Publishes one request's events in one call, each keyed by `eventKey` (a trace's spans share a
- * partition). One call, because a bus takes a batch whole or not at all: a client's retry after a
- * refusal then never duplicates half a request.
+ * partition) and with its id from `ids` when given. One call, because a bus takes a batch whole or not at
+ * all; on Kafka a send can still fail after part of it was written, and the ids (derived from the request)
+ * are what let the stream stage drop that part when the client retries.
  */
-export function publishEvents(bus: Bus, events: TelemetryEvent[]): Promise<void> {
+export function publishEvents(bus: Bus, events: TelemetryEvent[], ids?: string[]): Promise<void> {
   return bus.publish(
     TOPICS.rawTelemetry,
-    events.map((value) => ({ key: eventKey(value), value })),
+    ids
+      ? events.map((value, i) => ({ key: eventKey(value), value, id: ids[i]! }))
+      : events.map((value) => ({ key: eventKey(value), value })),
   );
 }

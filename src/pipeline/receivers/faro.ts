@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Attributes, RumEvent, TelemetryEvent } from "../../core/telemetry.js";
 import { decodeContentEncoding, IngestHttpError, mediaType } from "./body.js";
+import { httpContentId } from "./content-id.js";
 import { type DecodeResult, describeRejects, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { decodeOtlpTree } from "./otlp-decode.js";
 import type { ReceiverContext } from "./route-context.js";
@@ -221,7 +222,7 @@ export function registerFaro(app: FastifyInstance, ctx: ReceiverContext): void {
         ctx.metrics.records(FARO, "rum", "rejected", result.rejected);
         throw new IngestHttpError(400, describeRejects(result));
       }
-      await ctx.ingestor.hand(FARO, "rum", result);
+      await ctx.ingestor.hand(FARO, "rum", result, httpContentId(req));
       reply.code(202).type("text/plain").send("ok");
     },
   );

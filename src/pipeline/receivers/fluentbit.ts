@@ -2,6 +2,7 @@ import { decodeMulti, ExtData } from "@msgpack/msgpack";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Attributes, TelemetryEvent } from "../../core/telemetry.js";
 import { decodeContentEncoding, IngestHttpError, mediaType } from "./body.js";
+import { httpContentId } from "./content-id.js";
 import { type DecodeResult, describeRejects, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { severityFromText } from "./otlp-decode.js";
 import type { ReceiverContext } from "./route-context.js";
@@ -362,7 +363,7 @@ export function registerFluentBit(app: FastifyInstance, ctx: ReceiverContext): v
       ctx.metrics.records(FLUENT_BIT, "logs", "rejected", result.rejected);
       throw new IngestHttpError(400, describeRejects(result));
     }
-    await ctx.ingestor.hand(FLUENT_BIT, "logs", result);
+    await ctx.ingestor.hand(FLUENT_BIT, "logs", result, httpContentId(req));
     reply
       .code(200)
       .type("application/json")

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { type Ingestor, IngestUnavailableError } from "./backpressure.js";
 import { IngestHttpError } from "./body.js";
+import { contentId } from "./content-id.js";
 import { describeRejects } from "./decode-result.js";
 import { ingestTokenMatches } from "./ingest-token.js";
 import type { IngestMetrics } from "./metrics.js";
@@ -94,7 +95,7 @@ export async function startOtlpGrpc(options: OtlpGrpcOptions): Promise<OtlpGrpcS
         answer(grpc.status.INVALID_ARGUMENT, undefined, describeRejects(result));
         return;
       }
-      ingestor.hand(OTLP_GRPC, signal, result).then(
+      ingestor.hand(OTLP_GRPC, signal, result, contentId(`grpc ${signal}`, call.request)).then(
         () => answer(grpc.status.OK, otlpResponse(signal, "protobuf", result) as Buffer),
         (err) => {
           if (err instanceof IngestUnavailableError) answer(grpc.status.UNAVAILABLE, undefined, err.message);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import protobuf from "protobufjs";
 import { decodeContentEncoding, IngestHttpError, mediaType } from "./body.js";
+import { httpContentId } from "./content-id.js";
 import { type DecodeResult, describeRejects } from "./decode-result.js";
 import { decodeOtlp, type OtlpEncoding } from "./otlp-decode.js";
 import { type OtlpSignal, otlpTypes } from "./otlp-proto.js";
@@ -97,7 +98,7 @@ export function registerOtlpHttp(app: FastifyInstance, ctx: ReceiverContext): vo
           ctx.metrics.records(OTLP_HTTP, signal, "rejected", result.rejected);
           throw new IngestHttpError(400, describeRejects(result));
         }
-        await ctx.ingestor.hand(OTLP_HTTP, signal, result);
+        await ctx.ingestor.hand(OTLP_HTTP, signal, result, httpContentId(req));
         reply
           .code(200)
           .type(encoding === "json" ? "application/json" : "application/x-protobuf")

@@ -3,6 +3,7 @@ import snappy from "snappyjs";
 import type { MetricSeries, TelemetryEvent } from "../../core/telemetry.js";
 import { prometheusType } from "../prometheus-proto.js";
 import { IngestHttpError, mediaType } from "./body.js";
+import { httpContentId } from "./content-id.js";
 import { type DecodeResult, describeRejects, MalformedBodyError, RejectLog } from "./decode-result.js";
 import { int64 } from "./otlp-decode.js";
 import type { ReceiverContext, RouteErrorFormat } from "./route-context.js";
@@ -169,7 +170,7 @@ export function registerRemoteWrite(app: FastifyInstance, ctx: ReceiverContext):
       }
       const raw = unsnappy(req.body as Buffer, ctx.maxBodyBytes);
       const result = ctx.decode(() => decodeWriteRequest(raw, metadata));
-      await ctx.ingestor.hand(REMOTE_WRITE, "metrics", result);
+      await ctx.ingestor.hand(REMOTE_WRITE, "metrics", result, httpContentId(req));
       if (result.rejected > 0) throw new IngestHttpError(400, describeRejects(result));
       reply.code(204).send();
     },

@@ -136,6 +136,19 @@ describe("KafkaBus producer", () => {
     await bus.close();
   });
 
+  it("sends a message's own id (a receiver's content id) as its header, numbering only those without one", async () => {
+    const k = fakeKafka();
+    const bus = new KafkaBus({ brokers: ["b:9092"], client: k.client, lingerMs: 1 });
+    await bus.publish(TOPICS.rawTelemetry, [
+      { key: "checkout", value: event("checkout", "a"), id: "digest:0" },
+      { key: "checkout", value: event("checkout", "b") },
+    ]);
+    const ids = k.batches[0]!.topicMessages![0]!.messages.map((m) => m.headers![MESSAGE_ID_HEADER]);
+    expect(ids[0]).toBe("digest:0");
+    expect(ids[1]).toMatch(/^[\w-]{12}:0$/);
+    await bus.close();
+  });
+
   it("sends at once when a batch fills, without waiting for the linger", async () => {
     const k = fakeKafka();
     const bus = new KafkaBus({

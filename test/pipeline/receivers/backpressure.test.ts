@@ -99,3 +99,42 @@ describe("IngestGate bytes", () => {
     expect(g.tryTakeBytes(1)).toBe(false);
   });
 });
+
+describe("message ids from the request's content", () => {
+  it("numbers a request's events by their place among the decoded ones, so a retry that refuses fewer keeps each id", async () => {
+    const b = slowBus();
+    let now = 0;
+    const ingestor = new Ingestor(b.bus, {
+      bufferEvents: 100,
+      bufferBytes: 1000,
+      metrics: noMetrics,
+      futureToleranceMs: 10,
+      now: () => now,
+    });
+    // Event 1 is dated 20 ms ahead: refused now, accepted by the retry 15 ms later.
+    const request = () => ({ ...result(3), events: [event(0), event(20), event(2)] });
+    const first = ingestor.hand("r", "logs", request(), "abc");
+    b.release();
+    await first;
+    now = 15;
+    const retry = ingestor.hand("r", "logs", request(), "abc");
+    b.release();
+    await retry;
+    expect(b.published.map((m) => [m.id, (m.value as TelemetryEvent).time])).toEqual([
+      ["abc:0", 0],
+      ["abc:2", 2],
+      ["abc:0", 0],
+      ["abc:1", 20],
+      ["abc:2", 2],
+    ]);
+  });
+
+  it("gives no id without a content id (the bus numbers those itself)", async () => {
+    const b = slowBus();
+    const ingestor = new Ingestor(b.bus, { bufferEvents: 100, bufferBytes: 1000, metrics: noMetrics });
+    const done = ingestor.hand("r", "logs", result(2));
+    b.release();
+    await done;
+    expect(b.published.map((m) => m.id)).toEqual([undefined, undefined]);
+  });
+});
