@@ -32,41 +32,38 @@ async function saveStdin(path: string): Promise<void> {
   await pipeline(process.stdin, createWriteStream(path));
 }
 
-/**
- * Writes to stdout in chunks of the spool's size, waiting when the reader is slower, so output never piles
- * up in memory.
- */
-async function writeAll(rows: Iterable<string>): Promise<void> {
-  let chunk = "";
-  for (const row of rows) {
-    chunk += row;
-    if (chunk.length >= SPOOL_CHUNK) {
-      if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
-      chunk = "";
-    }
-  }
-  if (chunk && !process.stdout.write(chunk)) await once(process.stdout, "drain");
+/** Writes chunks to stdout, waiting when the reader is slower, so output never piles up in memory. */
+async function writeAll(chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
 }
 
-/** The output rows, each with its line break: a CSV header (csv) and one row per result. */
-export function* resultRows(results: Iterable<ParsedLine>, out: "csv" | "jsonl"): Generator<string> {
-  if (out === "csv") yield "LineId,EventId,EventTemplate\n";
+/**
+ * The output, a CSV header (csv) and one row per result, in chunks of whole rows of about the spool's
+ * size: each row is added to its chunk where it is made rather than handed over on its own.
+ */
+export function* resultChunks(results: Iterable<ParsedLine>, out: "csv" | "jsonl"): Generator<string> {
+  let chunk = out === "csv" ? "LineId,EventId,EventTemplate\n" : "";
   // A template's CSV fields are the same on every line it has: escaped once.
   const csvTail = new Map<string, string>();
   let i = 0;
   for (const r of results) {
     i++;
     if (out === "jsonl") {
-      yield `${JSON.stringify({ lineId: i, fingerprint: r.fingerprint, template: r.template, message: r.message })}\n`;
-      continue;
+      chunk += `${JSON.stringify({ lineId: i, fingerprint: r.fingerprint, template: r.template, message: r.message })}\n`;
+    } else {
+      let tail = csvTail.get(r.template);
+      if (tail === undefined) {
+        tail = `,${csvRow([r.fingerprint, r.template])}\n`;
+        csvTail.set(r.template, tail);
+      }
+      chunk += i + tail;
     }
-    let tail = csvTail.get(r.template);
-    if (tail === undefined) {
-      tail = csvRow([r.fingerprint, r.template]);
-      csvTail.set(r.template, tail);
+    if (chunk.length >= SPOOL_CHUNK) {
+      yield chunk;
+      chunk = "";
     }
-    yield `${i},${tail}\n`;
   }
+  if (chunk) yield chunk;
 }
 
 function parse(args: string[]) {
@@ -100,7 +97,7 @@ export const command: Command = {
         redactor,
         withMessage: out === "jsonl",
       });
-      await writeAll(resultRows(results, out));
+      await writeAll(resultChunks(results, out));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code && e.path === input) throw new Error(`cannot read ${input}: ${e.message}`);
