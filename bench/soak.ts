@@ -39,6 +39,7 @@ import { type Fault, type RunReport, renderMarkdown, summarize } from "./soak/re
 import {
   acceptedByServer,
   imageNodeFlags,
+  machineBusySeconds,
   openLog,
   processUsage,
   type Serve,
@@ -245,7 +246,14 @@ async function soak(
   const samples: RunReport["samples"] = [];
   const serverCpu = cpuMeter();
   const workerCpu = cpuMeter();
+  const busyAtStart = machineBusySeconds();
+  /** Each load generator's CPU seconds at its latest sample (its last one misses at most a sample's worth). */
+  const generatorCpu: Partial<Record<Receiver, number>> = {};
   const sampler = setInterval(() => {
+    for (const g of generators) {
+      const usage = g.child.pid === undefined ? undefined : processUsage(g.child.pid);
+      if (usage) generatorCpu[g.receiver] = usage.cpuSeconds;
+    }
     const s = serverCpu(server?.pid);
     const w = workerCpu(worker?.pid);
     const sample: RunReport["samples"][number] = {
@@ -263,12 +271,13 @@ async function soak(
     }
   }, SAMPLE_EVERY_MS);
 
-  const generators = RECEIVERS.filter((r) => rates[r] > 0).map((receiver) =>
-    startGenerator(
+  const generators = RECEIVERS.filter((r) => rates[r] > 0).map((receiver) => ({
+    receiver,
+    ...startGenerator(
       { receiver, url: server!.url, rate: rates[receiver], concurrency: CONCURRENCY[receiver], index: 0 },
       (t) => ticks.push(t),
     ),
-  );
+  }));
 
   /** The server's accepted records, summed over its lives (each read just before it is stopped). */
   const accepted: Record<string, number> = {};
@@ -281,6 +290,7 @@ async function soak(
   const stops: { code: number | null; ms: number }[] = [];
   let done: Done[];
   let loadEndS: number;
+  let machineBusy: number;
   let drainMs: number;
   let stored: Stored;
   let undrained = 0;
@@ -322,6 +332,7 @@ async function soak(
     for (const g of generators) g.child.send("stop");
     done = await Promise.all(generators.map((g) => g.done));
     loadEndS = (Date.now() - t0) / 1000;
+    machineBusy = machineBusySeconds() - busyAtStart;
 
     say("draining");
     const drainStart = Date.now();
@@ -392,6 +403,7 @@ async function soak(
     ticks,
     done,
     samples,
+    cpu: { machineBusySeconds: machineBusy, generatorSeconds: generatorCpu },
     faults,
     loadEndS,
     drainMs,

@@ -68,6 +68,11 @@ export interface RunReport {
     backlog?: number;
     load1: number;
   }[];
+  /**
+   * Where the machine's CPU went during the load: every process's busy seconds (/proc/stat) and each load
+   * generator's own; absent in reports written before it was measured.
+   */
+  cpu?: { machineBusySeconds: number; generatorSeconds: Partial<Record<Receiver, number>> };
   /** Acknowledged records per second per receiver, in BIN_S bins from the start. */
   throughput: { t: number; rates: Partial<Record<Receiver, number>> }[];
   loadEndS: number;
@@ -105,6 +110,7 @@ export function summarize(input: {
   ticks: Tick[];
   done: Done[];
   samples: RunReport["samples"];
+  cpu: NonNullable<RunReport["cpu"]>;
   faults: Fault[];
   loadEndS: number;
   drainMs: number;
@@ -181,6 +187,7 @@ export function summarize(input: {
     receivers,
     faults,
     samples: input.samples,
+    cpu: input.cpu,
     throughput,
     loadEndS: input.loadEndS,
     drainMs: input.drainMs,
@@ -319,6 +326,18 @@ export function renderMarkdown(reports: RunReport[]): string {
         "",
         `${name} CPU during the load: ${cpu.cpuSeconds.toFixed(0)} CPU-s (${cpu.meanCores.toFixed(2)} cores on average), ` +
           `${cpu.usPerRecord.toFixed(1)} µs per acknowledged record.`,
+        "",
+      );
+    }
+    if (r.cpu) {
+      const cores = (seconds: number) => (r.loadEndS > 0 ? seconds / r.loadEndS : Number.NaN).toFixed(2);
+      const servers = cpuSummary(r, "server").cpuSeconds + (r.split ? cpuSummary(r, "worker").cpuSeconds : 0);
+      const gens = Object.entries(r.cpu.generatorSeconds) as [Receiver, number][];
+      const generators = gens.reduce((n, [, v]) => n + v, 0);
+      lines.push(
+        `Where the machine's ${m.cpus} cores went during the load (mean cores busy): all processes ${cores(r.cpu.machineBusySeconds)}; ` +
+          `SLO-Scout ${cores(servers)}; the load generators ${cores(generators)} (${gens.map(([g, v]) => `${g} ${cores(v)}`).join(", ")}); ` +
+          `the rest (${r.config === "A" ? "Kafka, Postgres, " : ""}the harness, the OS) ${cores(r.cpu.machineBusySeconds - servers - generators)}.`,
         "",
       );
     }

@@ -126,3 +126,18 @@ export async function acceptedByServer(url: string): Promise<Record<string, numb
     return undefined;
   }
 }
+
+/** CPU seconds the whole machine has spent busy (every state but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const fields = readFileSync("/proc/stat", "utf8")
+    .split("\n", 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+    TICKS_PER_SECOND
+  );
+}
