@@ -32,6 +32,7 @@ import { createRedactor } from "../src/pipeline/redact.js";
 import { startPipeline } from "../src/pipeline/run.js";
 import type { Sql } from "../src/store/ports.js";
 import { logLine } from "./soak/messages.js";
+import { faroPayload } from "./soak/senders.js";
 
 type Kind = "logs" | "spans" | "metrics" | "rum";
 /** Records (the soak's unit: lines, spans, samples, Faro items) and bus events of one request. */
@@ -220,50 +221,8 @@ function remoteWrite(n: number, count: number, t: number): Request {
 }
 
 function faro(n: number, t: number): Request {
-  const ts = new Date(t).toISOString();
-  const exception = n % 20 === 0;
-  const payload = {
-    meta: {
-      sdk: { name: "@grafana/faro-web-sdk", version: "1.12.2" },
-      app: { name: "soak-web", version: "1.4.2", environment: "production" },
-      session: { id: `s-${n % 5000}` },
-      page: { url: `https://shop.example/checkout/${1000 + (n % 5000)}?step=${n % 3}` },
-      browser: { name: "chrome", version: "126.0.0.0", os: "Linux", mobile: n % 3 === 0 },
-      view: { name: "default" },
-    },
-    measurements: [
-      {
-        type: "web-vitals",
-        values: {
-          lcp: 800 + (n % 3000),
-          fcp: 400 + (n % 2000),
-          ttfb: 50 + (n % 900),
-          cls: (n % 30) / 100,
-          inp: 20 + (n % 400),
-        },
-        timestamp: ts,
-      },
-    ],
-    logs: [
-      { message: `checkout step ${n % 3} rendered in ${n % 700}ms`, level: "info", timestamp: ts },
-      ...(exception ? [] : [{ message: `cart updated items=${(n % 9) + 1}`, level: "info", timestamp: ts }]),
-    ],
-    exceptions: exception
-      ? [
-          {
-            type: "TypeError",
-            value: "Cannot read properties of undefined (reading 'total')",
-            timestamp: ts,
-            stacktrace: {
-              frames: [
-                { filename: "https://shop.example/assets/app.js", function: "renderTotal", lineno: 120 },
-              ],
-            },
-          },
-        ]
-      : [],
-  };
-  return { kind: "rum", events: decodeFaro(enc.encode(JSON.stringify(payload)), t).events, records: 3 };
+  const { body } = faroPayload(n, 5000, new Date(t).toISOString());
+  return { kind: "rum", events: decodeFaro(enc.encode(body), t).events, records: 3 };
 }
 
 /**

@@ -202,8 +202,12 @@ export async function remoteWrite(args: GeneratorArgs, tally: Tally, stopping: (
 }
 
 /** One page view's Faro transport body: a web-vitals measurement and two logs, or a log and an exception. */
-function faroPayload(n: number, sessions: number): { body: string; measurements: number; logs: number } {
-  const ts = new Date().toISOString();
+/** The n-th Faro transport body of the soak (also what bench:worker decodes), stamped `ts`. */
+export function faroPayload(
+  n: number,
+  sessions: number,
+  ts = new Date().toISOString(),
+): { body: string; measurements: number; logs: number } {
   const exception = n % 20 === 0;
   const payload = {
     meta: {
