@@ -104,9 +104,16 @@ export class Ingestor {
   /**
    * `contentId` (see content-id.ts) names the request's content; its events are published as
    * `<contentId>:<index among the decoded events>`, numbered before any is refused as future-dated, so a
-   * retry (which may refuse fewer, the clock having moved on) gives each event its first copy's id.
+   * retry (which may refuse fewer, the clock having moved on) gives each event its first copy's id. It is
+   * asked only of a durable bus (Kafka), where a refused publish may have partly landed; the in-process
+   * bus takes a publish whole or not at all, so hashing the body there would buy nothing.
    */
-  async hand(receiver: string, signal: string, result: DecodeResult, contentId?: string): Promise<void> {
+  async hand(
+    receiver: string,
+    signal: string,
+    result: DecodeResult,
+    contentId?: () => string,
+  ): Promise<void> {
     const { metrics } = this.options;
     const decoded = result.events;
     const future = refuseFuture(
@@ -130,7 +137,9 @@ export class Ingestor {
       await publishEvents(
         this.bus,
         result.events,
-        contentId === undefined ? undefined : eventIds(contentId, decoded, result.events),
+        contentId === undefined || !this.bus.durable
+          ? undefined
+          : eventIds(contentId(), decoded, result.events),
       );
     } catch (err) {
       throw new IngestUnavailableError(`the bus did not take the data: ${(err as Error).message}`);

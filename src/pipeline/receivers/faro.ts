@@ -222,7 +222,7 @@ export function registerFaro(app: FastifyInstance, ctx: ReceiverContext): void {
         ctx.metrics.records(FARO, "rum", "rejected", result.rejected);
         throw new IngestHttpError(400, describeRejects(result));
       }
-      await ctx.ingestor.hand(FARO, "rum", result, httpContentId(req));
+      await ctx.ingestor.hand(FARO, "rum", result, () => httpContentId(req));
       reply.code(202).type("text/plain").send("ok");
     },
   );

@@ -363,7 +363,7 @@ export function registerFluentBit(app: FastifyInstance, ctx: ReceiverContext): v
       ctx.metrics.records(FLUENT_BIT, "logs", "rejected", result.rejected);
       throw new IngestHttpError(400, describeRejects(result));
     }
-    await ctx.ingestor.hand(FLUENT_BIT, "logs", result, httpContentId(req));
+    await ctx.ingestor.hand(FLUENT_BIT, "logs", result, () => httpContentId(req));
     reply
       .code(200)
       .type("application/json")

@@ -95,15 +95,18 @@ export async function startOtlpGrpc(options: OtlpGrpcOptions): Promise<OtlpGrpcS
         answer(grpc.status.INVALID_ARGUMENT, undefined, describeRejects(result));
         return;
       }
-      ingestor.hand(OTLP_GRPC, signal, result, contentId(`grpc ${signal}`, call.request)).then(
-        () => answer(grpc.status.OK, otlpResponse(signal, "protobuf", result) as Buffer),
-        (err) => {
-          if (err instanceof IngestUnavailableError) answer(grpc.status.UNAVAILABLE, undefined, err.message);
-          else if (err instanceof IngestHttpError)
-            answer(grpc.status.INVALID_ARGUMENT, undefined, err.message);
-          else answer(grpc.status.INTERNAL, undefined, "internal error");
-        },
-      );
+      ingestor
+        .hand(OTLP_GRPC, signal, result, () => contentId(`grpc ${signal}`, call.request))
+        .then(
+          () => answer(grpc.status.OK, otlpResponse(signal, "protobuf", result) as Buffer),
+          (err) => {
+            if (err instanceof IngestUnavailableError)
+              answer(grpc.status.UNAVAILABLE, undefined, err.message);
+            else if (err instanceof IngestHttpError)
+              answer(grpc.status.INVALID_ARGUMENT, undefined, err.message);
+            else answer(grpc.status.INTERNAL, undefined, "internal error");
+          },
+        );
     };
     server.addService(serviceFor(signal), { Export: handler });
   }

@@ -98,7 +98,7 @@ export function registerOtlpHttp(app: FastifyInstance, ctx: ReceiverContext): vo
           ctx.metrics.records(OTLP_HTTP, signal, "rejected", result.rejected);
           throw new IngestHttpError(400, describeRejects(result));
         }
-        await ctx.ingestor.hand(OTLP_HTTP, signal, result, httpContentId(req));
+        await ctx.ingestor.hand(OTLP_HTTP, signal, result, () => httpContentId(req));
         reply
           .code(200)
           .type(encoding === "json" ? "application/json" : "application/x-protobuf")

@@ -170,7 +170,7 @@ export function registerRemoteWrite(app: FastifyInstance, ctx: ReceiverContext):
       }
       const raw = unsnappy(req.body as Buffer, ctx.maxBodyBytes);
       const result = ctx.decode(() => decodeWriteRequest(raw, metadata));
-      await ctx.ingestor.hand(REMOTE_WRITE, "metrics", result, httpContentId(req));
+      await ctx.ingestor.hand(REMOTE_WRITE, "metrics", result, () => httpContentId(req));
       if (result.rejected > 0) throw new IngestHttpError(400, describeRejects(result));
       reply.code(204).send();
     },

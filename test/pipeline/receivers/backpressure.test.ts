@@ -26,7 +26,7 @@ const result = (n: number) => ({
 });
 
 /** A bus whose publish waits until released, like Kafka waiting for acks. */
-function slowBus() {
+function slowBus(durable = true) {
   const waiting: (() => void)[] = [];
   const published: BusMessage[] = [];
   let fail: Error | undefined;
@@ -37,6 +37,7 @@ function slowBus() {
       published.push(...messages);
     },
     saturated: () => undefined,
+    durable,
   } as unknown as Bus;
   return {
     bus,
@@ -113,11 +114,11 @@ describe("message ids from the request's content", () => {
     });
     // Event 1 is dated 20 ms ahead: refused now, accepted by the retry 15 ms later.
     const request = () => ({ ...result(3), events: [event(0), event(20), event(2)] });
-    const first = ingestor.hand("r", "logs", request(), "abc");
+    const first = ingestor.hand("r", "logs", request(), () => "abc");
     b.release();
     await first;
     now = 15;
-    const retry = ingestor.hand("r", "logs", request(), "abc");
+    const retry = ingestor.hand("r", "logs", request(), () => "abc");
     b.release();
     await retry;
     expect(b.published.map((m) => [m.id, (m.value as TelemetryEvent).time])).toEqual([
@@ -127,6 +128,20 @@ describe("message ids from the request's content", () => {
       ["abc:1", 20],
       ["abc:2", 2],
     ]);
+  });
+
+  it("never hashes the body for a bus that takes a publish whole (in-process), and gives no ids there", async () => {
+    const b = slowBus(false);
+    const ingestor = new Ingestor(b.bus, { bufferEvents: 100, bufferBytes: 1000, metrics: noMetrics });
+    let asked = 0;
+    const done = ingestor.hand("r", "logs", result(2), () => {
+      asked++;
+      return "abc";
+    });
+    b.release();
+    await done;
+    expect(asked).toBe(0);
+    expect(b.published.map((m) => m.id)).toEqual([undefined, undefined]);
   });
 
   it("gives no id without a content id (the bus numbers those itself)", async () => {
