@@ -48,6 +48,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/ready`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # A server favours throughput over the demo job's memory budget (npm start's 4 MB young generation and
 # --optimize-for-size): a 32 MB young generation halves what the collector costs under sustained ingest
-# (bench:soak B, 2 minutes: 13,000 -> 31,000 records/s acknowledged, peak RSS 460 -> 676 MiB).
+# (bench:soak B, 2 minutes: 15,000 -> 31,000 records/s acknowledged, peak RSS 460 -> 676 MiB).
 ENTRYPOINT ["node", "--max-semi-space-size=32", "/app/bin/slo-scout.js"]
 CMD ["serve"]
